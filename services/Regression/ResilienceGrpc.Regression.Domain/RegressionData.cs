@@ -1,0 +1,181 @@
+using ResilienceGrpc.Domain;
+
+namespace ResilienceGrpc.Regression.Domain;
+
+/// <summary>One named column of doubles; NaN marks a missing value.</summary>
+public sealed record NamedColumn(string Name, double[] Values);
+
+/// <summary>A data set: named columns of equal length, with optional row ids.</summary>
+public sealed record RegressionData(IReadOnlyList<NamedColumn> Columns, IReadOnlyList<string>? RowIds = null);
+
+/// <summary>The model: y on the regressors, with an intercept always added.</summary>
+public sealed record ModelSpec(string Dependent, IReadOnlyList<string> Regressors);
+
+/// <summary>
+/// The estimation sample: y and X (intercept first) on the complete rows, after
+/// listwise deletion over the model's columns only.
+/// </summary>
+public sealed class DesignMatrix
+{
+    /// <summary>Name of the intercept term, as Stata and the reference cases print it.</summary>
+    public const string InterceptTerm = "_cons";
+
+    /// <summary>Dependent variable on the kept rows.</summary>
+    public required double[] Y { get; init; }
+
+    /// <summary>Columns of X on the kept rows: the intercept first, then the regressors in order.</summary>
+    public required double[][] X { get; init; }
+
+    /// <summary>Term names parallel to <see cref="X"/>: <c>_cons</c>, then the regressors.</summary>
+    public required string[] Terms { get; init; }
+
+    /// <summary>Ids of the kept rows.</summary>
+    public required string[] RowIds { get; init; }
+
+    /// <summary>Ids of the rows dropped for a missing value.</summary>
+    public required string[] DroppedRowIds { get; init; }
+
+    /// <summary>Name of the dependent variable.</summary>
+    public required string Dependent { get; init; }
+
+    /// <summary>Observations used.</summary>
+    public int N => Y.Length;
+
+    /// <summary>Parameters, intercept included.</summary>
+    public int K => X.Length;
+
+    /// <summary>
+    /// Builds the estimation sample. A regressor named <c>a*b</c> that is not itself a
+    /// column is the elementwise product of columns <c>a</c> and <c>b</c>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Unknown, duplicate or ragged columns, infinite values, bad row ids.</exception>
+    public static DesignMatrix Build(RegressionData data, ModelSpec model)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(model);
+        if (data.Columns.Count == 0)
+            throw new InvalidInputException("columns", "The data has no columns; send at least the dependent variable and one regressor.");
+
+        var byName = new Dictionary<string, (int Index, double[] Values)>(StringComparer.Ordinal);
+        int rows = data.Columns[0].Values.Length;
+        for (int c = 0; c < data.Columns.Count; c++)
+        {
+            var col = data.Columns[c];
+            if (string.IsNullOrWhiteSpace(col.Name))
+                throw new InvalidInputException($"columns[{c}].name", $"Column {c + 1} has no name; every column needs one.");
+            if (!byName.TryAdd(col.Name, (c, col.Values)))
+                throw new InvalidInputException($"columns[{c}].name", $"Column '{col.Name}' appears twice; column names must be unique.");
+            if (col.Values.Length != rows)
+                throw new InvalidInputException($"columns[{c}].values",
+                    $"Column '{col.Name}' has {col.Values.Length} values but column '{data.Columns[0].Name}' has {rows}; every column needs one value per row.");
+        }
+        if (rows == 0)
+            throw new InvalidInputException("columns[0].values", "The data has no rows.");
+
+        string[] ids = RowIdsOf(data, rows);
+
+        if (string.IsNullOrWhiteSpace(model.Dependent))
+            throw new InvalidInputException("dependent", "No dependent variable was given; name one of the columns.");
+        if (model.Regressors.Count == 0)
+            throw new InvalidInputException("regressors", "No regressors were given; name at least one column.");
+
+        var y = Resolve(model.Dependent, "dependent", byName, ids);
+        var regressors = new double[model.Regressors.Count][];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int j = 0; j < model.Regressors.Count; j++)
+        {
+            var name = model.Regressors[j];
+            if (name == model.Dependent)
+                throw new InvalidInputException($"regressors[{j}]", $"'{name}' is the dependent variable and cannot also be a regressor.");
+            if (name == InterceptTerm)
+                throw new InvalidInputException($"regressors[{j}]", $"'{InterceptTerm}' is the intercept, which is always included; remove it from the regressors.");
+            if (!seen.Add(name))
+                throw new InvalidInputException($"regressors[{j}]", $"Regressor '{name}' is listed twice.");
+            regressors[j] = Resolve(name, $"regressors[{j}]", byName, ids);
+        }
+
+        var keep = new List<int>(rows);
+        var dropped = new List<string>();
+        for (int i = 0; i < rows; i++)
+        {
+            bool complete = !double.IsNaN(y[i]);
+            for (int j = 0; complete && j < regressors.Length; j++) complete = !double.IsNaN(regressors[j][i]);
+            if (complete) keep.Add(i); else dropped.Add(ids[i]);
+        }
+
+        var x = new double[regressors.Length + 1][];
+        x[0] = Enumerable.Repeat(1.0, keep.Count).ToArray();
+        for (int j = 0; j < regressors.Length; j++) x[j + 1] = Pick(regressors[j], keep);
+        var terms = new string[regressors.Length + 1];
+        terms[0] = InterceptTerm;
+        for (int j = 0; j < regressors.Length; j++) terms[j + 1] = model.Regressors[j];
+
+        return new DesignMatrix
+        {
+            Y = Pick(y, keep),
+            X = x,
+            Terms = terms,
+            RowIds = keep.Select(i => ids[i]).ToArray(),
+            DroppedRowIds = dropped.ToArray(),
+            Dependent = model.Dependent,
+        };
+    }
+
+    private static string[] RowIdsOf(RegressionData data, int rows)
+    {
+        if (data.RowIds is null || data.RowIds.Count == 0)
+            return Enumerable.Range(1, rows).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (data.RowIds.Count != rows)
+            throw new InvalidInputException("row_ids", $"There are {data.RowIds.Count} row ids for {rows} rows; send one id per row or none.");
+        var unique = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < rows; i++)
+        {
+            if (string.IsNullOrWhiteSpace(data.RowIds[i]))
+                throw new InvalidInputException($"row_ids[{i}]", $"Row {i + 1} has an empty id.");
+            if (!unique.Add(data.RowIds[i]))
+                throw new InvalidInputException($"row_ids[{i}]", $"Row id '{data.RowIds[i]}' appears twice; row ids must be unique.");
+        }
+        return data.RowIds.ToArray();
+    }
+
+    private static double[] Resolve(string name, string field, Dictionary<string, (int Index, double[] Values)> byName, string[] ids)
+    {
+        double[] values;
+        if (byName.TryGetValue(name, out var col))
+        {
+            values = col.Values;
+            CheckFinite(values, name, $"columns[{col.Index}].values", ids);
+            return values;
+        }
+        var parts = name.Split('*');
+        if (parts.Length >= 2 && parts.All(byName.ContainsKey))
+        {
+            values = Enumerable.Repeat(1.0, ids.Length).ToArray();
+            foreach (var part in parts)
+            {
+                var (index, v) = byName[part];
+                CheckFinite(v, part, $"columns[{index}].values", ids);
+                for (int i = 0; i < values.Length; i++) values[i] *= v[i];
+            }
+            return values;
+        }
+        var known = string.Join(", ", byName.Keys.Take(12).Select(k => $"'{k}'")) + (byName.Count > 12 ? ", ..." : "");
+        var missing = parts.Length >= 2 ? parts.First(p => !byName.ContainsKey(p)) : name;
+        throw new InvalidInputException(field, $"Column '{missing}' is not in the data (known columns: {known}).");
+    }
+
+    private static void CheckFinite(double[] values, string name, string field, string[] ids)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (double.IsInfinity(values[i]))
+                throw new InvalidInputException($"{field}[{i}]",
+                    $"Column '{name}' has an infinite value in row '{ids[i]}'; use a finite number, or leave the cell empty (NaN) to drop the row.");
+    }
+
+    private static double[] Pick(double[] values, List<int> rows)
+    {
+        var r = new double[rows.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = values[rows[i]];
+        return r;
+    }
+}
