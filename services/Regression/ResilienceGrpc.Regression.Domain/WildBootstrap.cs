@@ -27,6 +27,12 @@ public static class WildBootstrap
     public static IReadOnlyList<BootstrapPValue> SlopePValues(
         OlsFit fit, CovarianceType type, IReadOnlyList<CoefficientEstimate> observed, int replications, ulong seed,
         CancellationToken cancellationToken = default)
+        => SlopePValues(fit, type, observed, replications, j => new Xoshiro256StarStar(SeedFor(seed, j), threadSafe: false), cancellationToken);
+
+    /// <summary>As above, with the random source of slope j supplied (tests replay the same draws).</summary>
+    internal static IReadOnlyList<BootstrapPValue> SlopePValues(
+        OlsFit fit, CovarianceType type, IReadOnlyList<CoefficientEstimate> observed, int replications, Func<int, Random> randomFor,
+        CancellationToken cancellationToken)
     {
         if (replications < 1)
             throw new InvalidInputException("bootstrap.replications", $"The bootstrap needs at least 1 replication; {replications} was given.");
@@ -38,7 +44,7 @@ public static class WildBootstrap
             var a = RowOfPseudoInverse(fit, j);
             var (fitted, resid) = RestrictedFit(fit.Design, j);
             double tObs = Math.Abs(observed[j].TValue);
-            var rng = new Xoshiro256StarStar(SeedFor(seed, j), threadSafe: false);
+            var rng = randomFor(j);
             var bits = new byte[(n + 7) / 8];
             var w = new double[n];
             var e = new double[n];
@@ -51,7 +57,7 @@ public static class WildBootstrap
                 double beta = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    double v = ((bits[i >> 3] >> (i & 7)) & 1) == 1 ? 1.0 : -1.0;
+                    double v = Rademacher(bits, i);
                     w[i] = v * resid[i];
                     beta += a[i] * (fitted[i] + w[i]);
                 }
@@ -79,6 +85,9 @@ public static class WildBootstrap
         }
         return results;
     }
+
+    /// <summary>Weight of row i from a buffer of random bits: +1 for a set bit, −1 otherwise.</summary>
+    internal static double Rademacher(byte[] bits, int i) => ((bits[i >> 3] >> (i & 7)) & 1) == 1 ? 1.0 : -1.0;
 
     /// <summary>Row j of (X'X)⁻¹X' = R⁻¹Q': the weights that give β_j from y.</summary>
     internal static double[] RowOfPseudoInverse(OlsFit fit, int j)
