@@ -3,6 +3,8 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using ResilienceGrpc.Projection.Domain;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>

@@ -1,6 +1,8 @@
 using ResilienceGrpc.Projection.Domain;
 using Xunit;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>

@@ -4,6 +4,8 @@ using FsCheck.Xunit;
 using ResilienceGrpc.Indexing.Domain;
 using ResilienceGrpc.Regression.Domain;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>

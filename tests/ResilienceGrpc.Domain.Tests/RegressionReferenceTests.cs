@@ -2,6 +2,8 @@ using System.Text.Json;
 using ResilienceGrpc.Regression.Domain;
 using Xunit;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>

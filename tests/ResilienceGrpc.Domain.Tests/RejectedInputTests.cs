@@ -3,6 +3,8 @@ using ResilienceGrpc.Projection.Domain;
 using ResilienceGrpc.Regression.Domain;
 using Xunit;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>Every malformed input gets a specific exception naming what is wrong; none gets a NaN.</summary>

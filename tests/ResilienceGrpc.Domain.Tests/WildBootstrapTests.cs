@@ -2,6 +2,8 @@ using MathNet.Numerics.Random;
 using ResilienceGrpc.Regression.Domain;
 using Xunit;
 
+using ResilienceGrpc.Tests.Support;
+
 namespace ResilienceGrpc.Domain.Tests;
 
 /// <summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Xunit;
 
-namespace ResilienceGrpc.Domain.Tests;
+namespace ResilienceGrpc.Tests.Support;
 
 /// <summary>
 /// Loads the reference cases copied into <c>tests/reference/</c> (see its SOURCE.md:

@@ -1,0 +1,1 @@
+return await ResilienceGrpc.Cli.CommandLineApp.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,156 @@
+using System.Globalization;
+using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Contracts.Projection.V1;
+using ResilienceGrpc.Contracts.Regression.V1;
+
+namespace ResilienceGrpc.Orchestrator.Data;
+
+/// <summary>Reads the CSV forms of ARCHITECTURE.md into request messages, with file/line/column errors.</summary>
+public static class Loaders
+{
+    /// <summary>
+    /// An indicator table (first column the unit id, one column per indicator) with its
+    /// catalogue (<c>indicator,dimension,direction</c>, optional <c>label</c>).
+    /// </summary>
+    public static (List<string> Units, List<Indicator> Indicators) IndicatorTable(CsvTable data, CsvTable catalogue)
+    {
+        if (data.Header.Length < 2)
+            throw new DataFileException(data.File, 1, 0, null, "the indicator table needs a unit id column and at least one indicator column.");
+        var units = new List<string>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var row in data.Rows)
+        {
+            var id = data.Text(row, 0);
+            if (seen.TryGetValue(id, out int first))
+                throw new DataFileException(data.File, row.Line, 1, data.Header[0], $"city '{id}' appears twice (first on line {first}); every city must appear once.");
+            seen[id] = row.Line;
+            units.Add(id);
+        }
+
+        int ci = catalogue.Column("indicator", "the indicator id");
+        int cd = catalogue.Column("dimension", "the indicator's dimension");
+        int cr = catalogue.Column("direction", "positive or negative");
+        int cl = Array.IndexOf(catalogue.Header, "label");
+        var entries = new Dictionary<string, (CsvRow Row, string Dimension, Direction Direction, string Label)>(StringComparer.Ordinal);
+        foreach (var row in catalogue.Rows)
+        {
+            var id = catalogue.Text(row, ci);
+            if (entries.ContainsKey(id))
+                throw new DataFileException(catalogue.File, row.Line, ci + 1, "indicator", $"indicator '{id}' is listed twice.");
+            var dimension = catalogue.Text(row, cd);
+            var direction = row.Cells[cr].Trim().ToLowerInvariant() switch
+            {
+                "positive" or "+" => Direction.Positive,
+                "negative" or "-" => Direction.Negative,
+                "" => throw new DataFileException(catalogue.File, row.Line, cr + 1, "direction", $"indicator '{id}' has no direction; write 'positive' or 'negative'."),
+                var other => throw new DataFileException(catalogue.File, row.Line, cr + 1, "direction", $"indicator '{id}' has an unknown direction '{other}'; write 'positive' or 'negative'."),
+            };
+            entries[id] = (row, dimension, direction, cl >= 0 ? row.Cells[cl] : "");
+            if (Array.IndexOf(data.Header, id, 1) < 0)
+                throw new DataFileException(catalogue.File, row.Line, ci + 1, "indicator",
+                    $"indicator '{id}' is not a column of {Path.GetFileName(data.File)}.");
+        }
+
+        var indicators = new List<Indicator>();
+        for (int c = 1; c < data.Header.Length; c++)
+        {
+            string id = data.Header[c];
+            if (!entries.TryGetValue(id, out var entry))
+                throw new DataFileException(data.File, 1, c + 1, id,
+                    $"indicator '{id}' is not in the catalogue {Path.GetFileName(catalogue.File)}; add its dimension and direction there.");
+            var values = data.Rows.Select(r => data.Number(r, c, allowMissing: false));
+            indicators.Add(new Indicator { Id = id, Dimension = entry.Dimension, Direction = entry.Direction, Label = entry.Label, Values = { values } });
+        }
+        return (units, indicators);
+    }
+
+    /// <summary>
+    /// Exports in long form <c>city,period,exports</c>; period <c>YYYY</c> (annual) or
+    /// <c>YYYY-MM</c> (monthly, or year-to-date cumulative when <paramref name="cumulative"/>).
+    /// </summary>
+    public static (List<ExportSeries> Series, SeriesKind Kind) Exports(CsvTable table, bool cumulative)
+    {
+        int cc = table.Column("city", "the city id");
+        int cp = table.Column("period", "YYYY or YYYY-MM");
+        int cv = table.Has("exports") ? table.Column("exports") : table.Column("value", "the export value");
+        var byCity = new Dictionary<string, ExportSeries>(StringComparer.Ordinal);
+        var order = new List<ExportSeries>();
+        bool? monthly = null;
+        foreach (var row in table.Rows)
+        {
+            var city = table.Text(row, cc);
+            var period = table.Text(row, cp);
+            bool isMonth = period.Length == 7 && period[4] == '-';
+            bool isYear = period.Length == 4 && period.All(char.IsAsciiDigit);
+            if (!isMonth && !isYear)
+                throw new DataFileException(table.File, row.Line, cp + 1, "period", $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM).");
+            monthly ??= isMonth;
+            if (monthly != isMonth)
+                throw new DataFileException(table.File, row.Line, cp + 1, "period",
+                    $"'{period}' is {(isMonth ? "a month" : "a year")}, but earlier rows are {(isMonth ? "years" : "months")}; use one frequency per file.");
+            double v = table.Number(row, cv, allowMissing: false);
+            if (!byCity.TryGetValue(city, out var series))
+            {
+                series = new ExportSeries { CityId = city };
+                byCity[city] = series;
+                order.Add(series);
+            }
+            series.Periods.Add(period);
+            series.Values.Add(v);
+        }
+        var kind = monthly == true ? (cumulative ? SeriesKind.MonthlyCumulative : SeriesKind.Monthly) : SeriesKind.Annual;
+        if (cumulative && kind == SeriesKind.Annual)
+            throw new DataFileException(table.File, 0, 0, null, "--cumulative needs monthly periods (YYYY-MM), but the file has years.");
+        return (order, kind);
+    }
+
+    /// <summary>
+    /// Any CSV as named numeric columns for a regression: the named columns must be
+    /// numeric (empty cells are missing); row ids come from <paramref name="idColumn"/>,
+    /// or from a <c>city</c>/<c>id</c> column when there is one.
+    /// </summary>
+    public static (List<Column> Columns, List<string> RowIds) RegressionColumns(CsvTable table, IEnumerable<string> names, string? idColumn)
+    {
+        var columns = new List<Column>();
+        foreach (var name in names.Distinct())
+        {
+            int c = Array.IndexOf(table.Header, name);
+            if (c < 0)
+            {
+                // "a*b" may be a product of two columns, formed by the service.
+                var parts = name.Split('*');
+                if (parts.Length > 1) { foreach (var p in parts) columns.AddRange(RegressionColumns(table, [p], null).Columns); continue; }
+                table.Column(name, "named in --y or --x");
+            }
+            var col = new Column { Name = name };
+            col.Values.AddRange(table.Numbers(c));
+            columns.Add(col);
+        }
+        var ids = new List<string>();
+        int idc = idColumn is not null ? table.Column(idColumn, "the row id") :
+            Array.FindIndex(table.Header, h => h is "city" or "id" or "unit" or "city_id");
+        if (idc >= 0)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var row in table.Rows)
+            {
+                var id = table.Text(row, idc);
+                if (!seen.Add(id))
+                    throw new DataFileException(table.File, row.Line, idc + 1, table.Header[idc], $"row id '{id}' appears twice; ids must be unique.");
+                ids.Add(id);
+            }
+        }
+        return (columns.DistinctBy(c => c.Name).ToList(), ids);
+    }
+
+    /// <summary>Parses <c>2015-2019</c>.</summary>
+    public static BaseWindow BaseWindow(string text)
+    {
+        var parts = text.Split('-', 2);
+        if (parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int a)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int b))
+            return new BaseWindow { StartYear = a, EndYear = b };
+        throw new FormatException($"'{text}' is not a base window; write it as FIRST-LAST, for example 2015-2019.");
+    }
+}

@@ -1,0 +1,183 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using ResilienceGrpc.Domain;
+using ResilienceGrpc.Regression.Domain;
+using ResilienceGrpc.ServiceDefaults;
+using V1 = ResilienceGrpc.Contracts.Regression.V1;
+
+namespace ResilienceGrpc.Regression.Api;
+
+/// <summary><c>resilience.regression.v1.RegressionService</c>: validate, map, call <see cref="RegressionAnalysis"/>, map back.</summary>
+public sealed class RegressionGrpcService : V1.RegressionService.RegressionServiceBase
+{
+    /// <summary>Most values (rows × columns) one streamed fit may send in all: 64 Mi doubles, 512 MiB.</summary>
+    public const long MaxStreamedValues = 64L * 1024 * 1024;
+
+    /// <summary>Most bootstrap replications one call may ask for.</summary>
+    public const int MaxReplications = 1_000_000;
+
+    /// <summary>The module that hosts this service.</summary>
+    public static ServiceModule Module { get; } = new(
+        "regression",
+        V1.RegressionService.Descriptor.FullName,
+        b => { },
+        app => app.MapGrpcService<RegressionGrpcService>());
+
+    public override Task<V1.FitResponse> Fit(V1.FitRequest request, ServerCallContext context)
+    {
+        var (data, model, options) = RegressionMapping.ToDomain(request);
+        var report = RegressionAnalysis.Run(data, model, options, context.CancellationToken);
+        return Task.FromResult(RegressionMapping.ToResponse(report, options));
+    }
+
+    public override async Task<V1.FitStreamResponse> FitStream(IAsyncStreamReader<V1.FitStreamRequest> requestStream, ServerCallContext context)
+    {
+        V1.FitRequest? head = null;
+        var columns = new List<(string Name, List<double> Values)>();
+        var rowIds = new List<string>();
+        long values = 0;
+        int chunk = 0;
+        await foreach (var part in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            if (head is null)
+            {
+                head = new V1.FitRequest
+                {
+                    Dependent = part.Dependent,
+                    Regressors = { part.Regressors },
+                    CovarianceType = part.CovarianceType,
+                    Bootstrap = part.Bootstrap,
+                    Influence = part.Influence,
+                };
+                foreach (var c in part.Columns) columns.Add((c.Name, new List<double>(c.Values)));
+            }
+            else
+            {
+                if (part.Columns.Count != columns.Count)
+                    throw new InvalidInputException($"columns", $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {columns.Count}; every chunk must send the same columns.");
+                for (int c = 0; c < part.Columns.Count; c++)
+                {
+                    if (part.Columns[c].Name != columns[c].Name)
+                        throw new InvalidInputException($"columns[{c}].name", $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{columns[c].Name}'; keep the columns in the same order.");
+                    columns[c].Values.AddRange(part.Columns[c].Values);
+                }
+            }
+            rowIds.AddRange(part.RowIds);
+            values += part.Columns.Sum(c => (long)c.Values.Count);
+            if (values > MaxStreamedValues)
+                throw new InvalidInputException("columns", $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first.");
+            chunk++;
+        }
+        if (head is null)
+            throw new InvalidInputException("columns", "The stream ended before any data arrived; send at least one chunk.");
+
+        var request = head;
+        request.RowIds.AddRange(rowIds);
+        foreach (var (name, vals) in columns)
+        {
+            var col = new V1.Column { Name = name };
+            col.Values.AddRange(vals);
+            request.Columns.Add(col);
+        }
+        var response = await Fit(request, context);
+        // FitStreamResponse has FitResponse's fields and field numbers: the bytes are the same message.
+        return V1.FitStreamResponse.Parser.ParseFrom(response.ToByteString());
+    }
+}
+
+/// <summary>Maps between the wire and the domain.</summary>
+public static class RegressionMapping
+{
+    public static (RegressionData Data, ModelSpec Model, RegressionOptions Options) ToDomain(V1.FitRequest request)
+    {
+        var covariance = ToDomain(request.CovarianceType, "covariance_type");
+        int replications = request.Bootstrap?.Replications ?? 0;
+        if (replications < 0 || replications > RegressionGrpcService.MaxReplications)
+            throw new InvalidInputException("bootstrap.replications",
+                $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given.");
+        var data = new RegressionData(
+            request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
+            request.RowIds.Count == 0 ? null : request.RowIds.ToArray());
+        var model = new ModelSpec(request.Dependent, request.Regressors.ToArray());
+        return (data, model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence));
+    }
+
+    public static CovarianceType ToDomain(V1.CovarianceType type, string field) => type switch
+    {
+        V1.CovarianceType.Classical => CovarianceType.Classical,
+        V1.CovarianceType.Hc0 => CovarianceType.HC0,
+        V1.CovarianceType.Hc1 => CovarianceType.HC1,
+        V1.CovarianceType.Hc2 => CovarianceType.HC2,
+        V1.CovarianceType.Hc3 => CovarianceType.HC3,
+        _ => throw new InvalidInputException(field,
+            "The covariance type is not set; use COVARIANCE_TYPE_CLASSICAL, _HC0, _HC1 (Stata's robust), _HC2 or _HC3."),
+    };
+
+    public static V1.CovarianceType ToWire(CovarianceType type) => type switch
+    {
+        CovarianceType.Classical => V1.CovarianceType.Classical,
+        CovarianceType.HC0 => V1.CovarianceType.Hc0,
+        CovarianceType.HC1 => V1.CovarianceType.Hc1,
+        CovarianceType.HC2 => V1.CovarianceType.Hc2,
+        _ => V1.CovarianceType.Hc3,
+    };
+
+    public static V1.FitResponse ToResponse(RegressionReport report, RegressionOptions options)
+    {
+        var response = new V1.FitResponse();
+        var order = report.ReportingOrder.ToArray();
+        foreach (int j in order)
+        {
+            var c = report.Inference.Coefficients[j];
+            var coef = new V1.Coefficient
+            {
+                Term = c.Term,
+                Estimate = c.Estimate,
+                StdError = c.StdError,
+                TValue = c.TValue,
+                PValue = c.PValue,
+                CiLow = c.CiLow,
+                CiHigh = c.CiHigh,
+            };
+            if (report.Bootstrap?.FirstOrDefault(b => b.Term == c.Term) is { } boot) coef.BootstrapPValue = boot.PValue;
+            response.Coefficients.Add(coef);
+        }
+        var f = report.Inference.FTest;
+        response.Model = new V1.ModelSummary
+        {
+            NObs = report.Fit.N,
+            NParams = report.Fit.K,
+            DfResid = report.Fit.DfResid,
+            RSquared = report.Fit.RSquared,
+            AdjRSquared = report.Fit.AdjRSquared,
+            FStatistic = f.Statistic,
+            FDfNum = f.DfNum,
+            FDfDen = f.DfDen,
+            FPValue = f.PValue,
+            FType = f.Robust ? V1.FTestType.Wald : V1.FTestType.Classical,
+            CovarianceType = ToWire(report.Inference.CovarianceType),
+            Rmse = Math.Sqrt(report.Fit.Sigma2),
+            NDropped = report.Design.DroppedRowIds.Length,
+            Dependent = report.Design.Dependent,
+        };
+        if (report.Bootstrap is not null)
+            response.Bootstrap = new V1.BootstrapSummary
+            {
+                Replications = options.BootstrapReplications,
+                Seed = options.BootstrapSeed,
+                Weights = "rademacher",
+                CovarianceType = ToWire(options.Covariance),
+            };
+        if (report.Influence is not null)
+            foreach (var r in report.Influence)
+            {
+                var row = new V1.RowInfluence { RowId = r.RowId, Leverage = r.Leverage };
+                if (r.EstimatesWithout is { } est) row.EstimatesWithout.AddRange(order.Select(j => est[j]));
+                response.Influence.Add(row);
+            }
+        response.Warnings.AddRange(report.Warnings);
+        response.DroppedRowIds.AddRange(report.Design.DroppedRowIds);
+        return response;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ResilienceGrpc.ServiceDefaults;
+
+/// <summary>What a service adds to the shared defaults: its registrations and its endpoints.</summary>
+/// <param name="Name">Short name, e.g. <c>regression</c>.</param>
+/// <param name="GrpcServiceName">Full gRPC service name, e.g. <c>resilience.regression.v1.RegressionService</c>.</param>
+/// <param name="Register">Adds the service's registrations.</param>
+/// <param name="Map">Maps the service's gRPC endpoints.</param>
+public sealed record ServiceModule(
+    string Name,
+    string GrpcServiceName,
+    Action<WebApplicationBuilder> Register,
+    Action<WebApplication> Map);
+
+/// <summary>Where and how a host listens.</summary>
+/// <param name="Port">TCP port; 0 picks a free one.</param>
+/// <param name="Bind">Address to bind; loopback unless told otherwise.</param>
+/// <param name="MaxMessageBytes">Largest single message a service accepts.</param>
+/// <param name="Quiet">Log warnings only (embedded hosts share the user's terminal).</param>
+public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false);
+
+/// <summary>
+/// Builds and starts a Kestrel host serving one or more modules over cleartext HTTP/2
+/// (h2c), with the shared defaults. Used by <c>resilience serve</c>, by the CLI's
+/// embedded mode and by tests: the wire path is the same in all three.
+/// </summary>
+public static class ServiceHosting
+{
+    /// <summary>Builds, starts and returns the host; <see cref="RunningService.Address"/> says where it listens.</summary>
+    public static async Task<RunningService> StartAsync(IReadOnlyList<ServiceModule> modules, HostOptions options,
+        Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "ResilienceGrpc" });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            var address = options.Bind is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Bind);
+            k.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Limits.MaxRequestBodySize = null; // streamed fits are bounded per message instead
+            k.Limits.Http2.MaxStreamsPerConnection = 256;
+        });
+        builder.AddServiceDefaults(modules, options.MaxMessageBytes);
+        if (options.Quiet) builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
+        foreach (var m in modules) m.Register(builder);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        foreach (var m in modules) m.Map(app);
+        await app.StartAsync(cancellationToken);
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningService(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")), modules);
+    }
+}
+
+/// <summary>A started host. Dispose to stop it.</summary>
+public sealed class RunningService(WebApplication app, Uri address, IReadOnlyList<ServiceModule> modules) : IAsyncDisposable
+{
+    /// <summary>The http:// address it listens on.</summary>
+    public Uri Address { get; } = address;
+
+    /// <summary>The modules it serves.</summary>
+    public IReadOnlyList<ServiceModule> Modules { get; } = modules;
+
+    /// <summary>The host's services.</summary>
+    public IServiceProvider Services => app.Services;
+
+    /// <summary>Waits until the host is stopped (Ctrl+C or SIGTERM in a standalone server).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await app.StopAsync(cts.Token); } catch (OperationCanceledException) { }
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>The shared defaults every service gets.</summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>4 MiB, gRPC's usual limit; larger data goes through client streaming.</summary>
+    public const int DefaultMaxMessageBytes = 4 * 1024 * 1024;
+
+    /// <summary>Adds gRPC with the error interceptor and size limits, health (answering at once), reflection and logging.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, IReadOnlyList<ServiceModule> modules, int maxMessageBytes = DefaultMaxMessageBytes)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Information);
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.MaxReceiveMessageSize = maxMessageBytes;
+            o.MaxSendMessageSize = null;
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.AddGrpcReflection();
+        var health = builder.Services.AddGrpcHealthChecks(o =>
+        {
+            // Run the checks on every Check call: SERVING as soon as the host is up, not after a publisher period.
+            o.UseHealthChecksCache = false;
+            o.Services.Map("", _ => true);
+            foreach (var m in modules) o.Services.Map(m.GrpcServiceName, r => r.Tags.Contains(m.Name) || r.Name == "self");
+        });
+        health.AddCheck("self", () => HealthCheckResult.Healthy("ready"));
+        builder.Services.Configure<HealthCheckPublisherOptions>(o => o.Delay = TimeSpan.Zero);
+        return builder;
+    }
+
+    /// <summary>Maps health and reflection.</summary>
+    public static WebApplication MapServiceDefaults(this WebApplication app)
+    {
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}
