@@ -1,28 +1,210 @@
 using System.CommandLine;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Contracts.Projection.V1;
+using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
+using ResilienceGrpc.Orchestrator.Data;
+using ResilienceGrpc.Orchestrator.Reporting;
+using ResilienceGrpc.Orchestrator.Sample;
+using ResilienceGrpc.Orchestrator.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;
+using static ResilienceGrpc.Cli.CommandLineApp;
 
 namespace ResilienceGrpc.Cli;
 
 public static partial class Verbs
 {
+    private static readonly Option<string> IndexingUrl = Url("indexing", "5101");
+    private static readonly Option<string> ProjectionUrl = Url("projection", "5102");
+    private static readonly Option<string> RegressionUrl = Url("regression", "5103");
+
     /// <summary>Extra options of <c>serve</c> for the study service.</summary>
-    private static readonly Option[] StudyServeOptions = [];
+    private static readonly Option[] StudyServeOptions = [IndexingUrl, ProjectionUrl, RegressionUrl];
 
-    private static IEnumerable<Command> StudyVerbs(VerbContext io) => [];
+    private static IEnumerable<Command> StudyVerbs(VerbContext io) => [Study(io), Sample(io)];
 
-    private static Task<(IReadOnlyList<ServiceModule> Modules, Action<WebApplicationBuilder>? Configure)> ServeModules(string name, ParseResult parse, CancellationToken ct)
+    // ---- study ----
+    private static Command Study(VerbContext io)
     {
-        IReadOnlyList<ServiceModule> modules = name switch
+        var data = new Option<string>("--data") { Description = "Data folder (indicators.csv, catalogue.csv, exports.csv, cities.csv); default: the bundled synthetic sample." };
+        var spec = new Option<string>("--spec") { Description = "Study spec as JSON (a StudySpec message); absent fields take the defaults (see --print-spec)." };
+        var outDir = new Option<string>("--out") { Description = "Folder for report.html, report.md, tables.tex, results.json and manifest.json.", DefaultValueFactory = _ => "study-report" };
+        var study = new Option<string>("--study") { Description = "URL of a running study service; without it the orchestrator runs embedded." };
+        var printSpec = new Option<bool>("--print-spec") { Description = "Print the default spec for the data as JSON and stop." };
+        var cmd = new Command("study", "Run the whole study: every table of the paper and more, written as a report.") { data, spec, outDir, IndexingUrl, ProjectionUrl, RegressionUrl, study, printSpec };
+        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
-            "indexing" => [IndexingGrpcService.Module],
-            "projection" => [ProjectionGrpcService.Module],
-            "regression" => [RegressionGrpcService.Module],
-            _ => throw new CommandLineException("The study service arrives with the orchestrator; serve indexing, projection or regression for now."),
-        };
-        return Task.FromResult<(IReadOnlyList<ServiceModule>, Action<WebApplicationBuilder>?)>((modules, null));
+            using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
+            var request = new RunStudyRequest();
+            StudyData loaded;
+            if (parse.GetValue(data) is { } dir)
+            {
+                progress.Report($"Loading {dir}");
+                loaded = StudyDataFolder.Load(dir);
+                request.Data = loaded;
+            }
+            else
+            {
+                loaded = BundledData.Sample();
+                request.Dataset = BundledData.SampleName;
+            }
+            if (parse.GetValue(spec) is { } specFile) request.Spec = ReadSpec(specFile);
+            if (parse.GetValue(printSpec))
+            {
+                progress.Dispose();
+                io.Out.WriteLine(new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation()).Format(StudySpecs.Complete(request.Spec, loaded)));
+                return ExitOk;
+            }
+
+            await using var services = await StudyServices.StartAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), parse.GetValue(study), progress, ct);
+            var client = new StudyService.StudyServiceClient(services.StudyChannel);
+            StudyReport? report = null;
+            try
+            {
+                using var call = client.RunStudy(request, deadline: Deadline(parse), cancellationToken: ct);
+                await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    if (e.EventCase == RunStudyResponse.EventOneofCase.Progress)
+                        progress.Report($"[{e.Progress.Completed}/{e.Progress.Total}] {e.Progress.Message}");
+                    else if (e.EventCase == RunStudyResponse.EventOneofCase.Report)
+                        report = e.Report;
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && services.StudyIsRemote && !e.Status.Detail.StartsWith("The ", StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"The study service at {services.StudyAddress} is unavailable ({e.Status.Detail.TrimEnd('.')}); start it with 'resilience serve study' or check the address"));
+            }
+            if (report is null) throw new RpcException(new Status(StatusCode.Internal, "The study service ended without a report."));
+            string outPath = parse.GetValue(outDir)!;
+            progress.Report($"Writing the report to {outPath}");
+            await ReportWriter.WriteAsync(report, outPath, ct);
+            progress.Dispose();
+
+            var format = FormatOf(parse);
+            if (format == OutputFormat.Json) io.Out.WriteLine(ReportWriter.ResultsJson(report));
+            else io.Out.Write(TableRenderer.Render(PublishedTables.For(report), format));
+            io.Err.WriteLine($"Report written to {Path.GetFullPath(outPath)}: {string.Join(", ", ReportWriter.Files)}." + (report.Synthetic ? " The data are SYNTHETIC." : ""));
+            return ExitOk;
+        }));
+        return cmd;
+    }
+
+    private static StudySpec ReadSpec(string path)
+    {
+        if (!File.Exists(path))
+            throw new DataFileException(path, 0, 0, null, $"the spec file does not exist (looked for {Path.GetFullPath(path)}).");
+        try
+        {
+            return new JsonParser(JsonParser.Settings.Default).Parse<StudySpec>(File.ReadAllText(path));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new DataFileException(path, 0, 0, null, $"this is not a valid study spec: {e.Message.TrimEnd('.')}; print the default with 'resilience study --print-spec'.");
+        }
+        catch (InvalidJsonException e)
+        {
+            throw new DataFileException(path, 0, 0, null, $"this is not valid JSON: {e.Message.TrimEnd('.')}.");
+        }
+    }
+
+    // ---- sample ----
+    private static Command Sample(VerbContext io)
+    {
+        var outDir = new Option<string>("--out") { Description = "Folder to write the sample's files into.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the generator (the bundled sample uses 20200123).", DefaultValueFactory = _ => SampleGenerator.DefaultSeed };
+        var cmd = new Command("sample", "Write the synthetic sample data set (38 cities, labelled as synthetic) from its structural model.") { outDir, seed, IndexingUrl, ProjectionUrl };
+        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
+        {
+            using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
+            await using var indexing = await Connect(IndexingGrpcService.Module, parse.GetValue(IndexingUrl), progress, ct);
+            await using var projection = await Connect(ProjectionGrpcService.Module, parse.GetValue(ProjectionUrl), progress, ct);
+            progress.Report("Generating the synthetic sample");
+            var (files, _) = await SampleGenerator.GenerateAsync(parse.GetValue(seed),
+                new IndexingService.IndexingServiceClient(indexing.Channel), new ProjectionService.ProjectionServiceClient(projection.Channel), ct);
+            string dir = parse.GetValue(outDir)!;
+            Directory.CreateDirectory(dir);
+            foreach (var (name, content) in files) await File.WriteAllTextAsync(Path.Combine(dir, name), content, ct);
+            progress.Dispose();
+            io.Err.WriteLine($"Wrote the SYNTHETIC sample (seed {parse.GetValue(seed)}) to {Path.GetFullPath(dir)}: {string.Join(", ", files.Keys.Order(StringComparer.Ordinal))}.");
+            return ExitOk;
+        }));
+        return cmd;
+    }
+
+    private static async Task<(IReadOnlyList<ServiceModule> Modules, Action<WebApplicationBuilder>? Configure)> ServeModules(string name, ParseResult parse, CancellationToken ct)
+    {
+        switch (name)
+        {
+            case "indexing": return ([IndexingGrpcService.Module], null);
+            case "projection": return ([ProjectionGrpcService.Module], null);
+            case "regression": return ([RegressionGrpcService.Module], null);
+        }
+        // The study service: against the given services, or with any missing one hosted alongside it.
+        var services = await StudyServices.StartBackendsAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), null, ct);
+        var module = StudyGrpcService.Module(services.Endpoints);
+        return ([module with { Map = app => { module.Map(app); app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult()); } }], null);
+    }
+}
+
+/// <summary>The services a study needs: remote where URLs are given, embedded on loopback otherwise.</summary>
+public sealed class StudyServices : IAsyncDisposable
+{
+    private readonly List<RunningService> _hosts = [];
+
+    public StudyEndpoints Endpoints { get; private set; } = null!;
+    public Grpc.Net.Client.GrpcChannel StudyChannel { get; private set; } = null!;
+    public Uri StudyAddress { get; private set; } = null!;
+    public bool StudyIsRemote { get; private set; }
+
+    /// <summary>Starts (or points at) the three services only.</summary>
+    public static async Task<StudyServices> StartBackendsAsync(string? indexing, string? projection, string? regression, TerminalProgress? progress, CancellationToken ct)
+    {
+        var s = new StudyServices();
+        async Task<Uri> One(ServiceModule module, string? url)
+        {
+            url ??= Environment.GetEnvironmentVariable($"Services__{module.Name}");
+            if (!string.IsNullOrWhiteSpace(url)) return ServiceConnection.ParseUrl(url, module.Name);
+            progress?.Report($"Starting the {module.Name} service (embedded)");
+            var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true), cancellationToken: ct);
+            s._hosts.Add(host);
+            return host.Address;
+        }
+        s.Endpoints = new StudyEndpoints(
+            await One(IndexingGrpcService.Module, indexing),
+            await One(ProjectionGrpcService.Module, projection),
+            await One(RegressionGrpcService.Module, regression));
+        return s;
+    }
+
+    /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
+    public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, TerminalProgress progress, CancellationToken ct)
+    {
+        study ??= Environment.GetEnvironmentVariable("Services__study");
+        StudyServices s;
+        if (!string.IsNullOrWhiteSpace(study))
+        {
+            s = new StudyServices { StudyAddress = ServiceConnection.ParseUrl(study, "study"), StudyIsRemote = true };
+        }
+        else
+        {
+            s = await StartBackendsAsync(indexing, projection, regression, progress, ct);
+            progress.Report("Starting the study service (embedded)");
+            var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(s.Endpoints)], new HostOptions(Quiet: true), cancellationToken: ct);
+            s._hosts.Add(host);
+            s.StudyAddress = host.Address;
+        }
+        s.StudyChannel = Orchestrator.Clients.GrpcChannels.Create(s.StudyAddress);
+        return s;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StudyChannel?.Dispose();
+        foreach (var h in Enumerable.Reverse(_hosts)) await h.DisposeAsync();
     }
 }

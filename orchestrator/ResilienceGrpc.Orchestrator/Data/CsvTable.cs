@@ -29,13 +29,17 @@ public sealed record CsvRow(int Line, string[] Cells);
 
 /// <summary>
 /// A CSV file read whole: a header row, comma separated, <c>.</c> decimals, an empty
-/// cell for a missing value. Parsing is CsvHelper's; this type adds the checks and the
+/// cell for a missing value, lines starting with <c>#</c> are comments (the sample data
+/// carry their "synthetic" label there). Parsing is CsvHelper's; this type adds the checks and the
 /// file/line/column errors the command line promises.
 /// </summary>
 public sealed class CsvTable
 {
     public string File { get; }
     public string[] Header { get; }
+
+    /// <summary>Comment lines (without the leading #) found before the header.</summary>
+    public IReadOnlyList<string> Comments { get; private init; } = [];
     public IReadOnlyList<CsvRow> Rows { get; }
 
     private CsvTable(string file, string[] header, IReadOnlyList<CsvRow> rows)
@@ -52,13 +56,14 @@ public sealed class CsvTable
             throw new DataFileException(path, 0, 0, null, "this is a folder; give a CSV file.");
         if (!System.IO.File.Exists(path))
             throw new DataFileException(path, 0, 0, null, $"the file does not exist (looked for {Path.GetFullPath(path)}).");
-        using var reader = new StreamReader(path);
-        return Read(reader, path);
+        return Parse(System.IO.File.ReadAllText(path), path);
     }
 
-    /// <summary>Reads CSV text from a reader; <paramref name="name"/> names it in errors.</summary>
-    public static CsvTable Read(TextReader text, string name)
+    /// <summary>Parses CSV text; <paramref name="name"/> names it in errors.</summary>
+    public static CsvTable Parse(string content, string name)
     {
+        var comments = content.Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.StartsWith('#')).Select(l => l[1..].Trim()).ToList();
+        var text = new StringReader(content);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             HasHeaderRecord = true,
@@ -66,6 +71,8 @@ public sealed class CsvTable
             IgnoreBlankLines = true,
             BadDataFound = null,
             DetectColumnCountChanges = false,
+            AllowComments = true,
+            Comment = '#',
         };
         using var csv = new CsvParser(text, config);
         if (!csv.Read())
@@ -92,7 +99,7 @@ public sealed class CsvTable
         }
         if (rows.Count == 0)
             throw new DataFileException(name, 2, 0, null, "the file has a header but no data rows.");
-        return new CsvTable(name, header, rows);
+        return new CsvTable(name, header, rows) { Comments = comments };
     }
 
     /// <summary>Index of a column; an error listing the columns when it is absent.</summary>

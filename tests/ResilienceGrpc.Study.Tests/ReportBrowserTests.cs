@@ -1,0 +1,61 @@
+using Microsoft.Playwright;
+using ResilienceGrpc.Orchestrator.Reporting;
+using Xunit;
+
+namespace ResilienceGrpc.Study.Tests;
+
+/// <summary>
+/// report.html opened in a real browser (Debian's headless Chromium, driven by Playwright):
+/// no console errors, no page errors, every figure drawn and visible. A screenshot is kept
+/// in the test output folder (report.png).
+/// </summary>
+public class ReportBrowserTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("resilience-html-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    public static string Chromium => Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+    [Fact]
+    public async Task TheReportOpensInChromiumWithoutErrorsAndShowsEveryFigure()
+    {
+        Assert.True(File.Exists(Chromium), $"Chromium is needed at {Chromium} (Debian package 'chromium'; .ci/run installs it).");
+        var (exit, _, err) = await StudyCliTests.Run("study", "--out", _dir);
+        Assert.True(exit == 0, err);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var problems = new List<string>();
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") problems.Add($"console {m.Type}: {m.Text}"); };
+        page.PageError += (_, e) => problems.Add("page error: " + e);
+        page.RequestFailed += (_, r) => problems.Add("request failed: " + r.Url);
+
+        await page.GotoAsync(new Uri(Path.Combine(_dir, "report.html")).AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        foreach (var id in HtmlReport.FigureIds)
+        {
+            var svg = page.Locator($"#{id} svg.main-svg").First;
+            await svg.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 15000 });
+            var box = await page.Locator($"#{id}").BoundingBoxAsync();
+            Assert.True(box is { Width: > 300, Height: > 200 }, $"{id} is not visibly drawn ({box?.Width}×{box?.Height})");
+            int marks = await page.EvaluateAsync<int>($"Array.from(document.querySelectorAll('#{id} .trace path')).filter(p => (p.getAttribute('d') || '').length > 10).length");
+            Assert.True(marks > 0, $"{id} has no marks");
+        }
+        Assert.True(await page.Locator("#synthetic-banner").IsVisibleAsync());
+        Assert.Equal(10, await page.Locator("table.pub[id^=table-]").CountAsync() - 1); // 9 paper tables + weighting robustness, and the city table
+
+        // Choosing another city redraws the monthly figure.
+        var second = await page.Locator("#city-select option").Nth(1).GetAttributeAsync("value");
+        await page.SelectOptionAsync("#city-select", second!);
+        await page.WaitForFunctionAsync($"document.querySelector('#fig-monthly .gtitle').textContent.length > 0");
+
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "report.png"), FullPage = true });
+        Assert.Empty(problems);
+    }
+}

@@ -1,0 +1,130 @@
+using Google.Protobuf;
+using ResilienceGrpc.Cli;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Orchestrator.Data;
+using Xunit;
+
+namespace ResilienceGrpc.Study.Tests;
+
+/// <summary><c>resilience study</c> and <c>resilience sample</c> from the command line.</summary>
+public class StudyCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("resilience-study-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    internal static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = await CommandLineApp.RunAsync(args, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private static void AssertOneSentence(string err)
+    {
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public async Task TheStudyCommandWritesTheFullReportEmbedded()
+    {
+        var outDir = Path.Combine(_dir, "report");
+        var (exit, stdout, stderr) = await Run("study", "--out", outDir);
+        Assert.True(exit == 0, stderr);
+        foreach (var f in new[] { "report.html", "report.md", "tables.tex", "results.json", "manifest.json" })
+            Assert.True(new FileInfo(Path.Combine(outDir, f)).Length > 0, f);
+
+        var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        foreach (var id in StudyTests.StableIds) Assert.Contains(report.Tables, t => t.Id == id);
+        var manifest = JsonParser.Default.Parse<Manifest>(File.ReadAllText(Path.Combine(outDir, "manifest.json")));
+        Assert.Equal(4, manifest.Inputs.Count(i => i.Name.EndsWith(".csv", StringComparison.Ordinal)));
+        Assert.Equal("HC1".Length > 0, manifest.Spec.Tables.Count > 0);
+
+        var tex = File.ReadAllText(Path.Combine(outDir, "tables.tex"));
+        Assert.Contains(@"\toprule", tex);
+        Assert.Contains(@"\label{tab:baseline}", tex);
+        var md = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Contains("SYNTHETIC DATA", md);
+        Assert.Contains("Table 2. Baseline", stdout);
+        Assert.Contains("SYNTHETIC", File.ReadAllText(Path.Combine(outDir, "report.html")));
+    }
+
+    [Fact]
+    public async Task TheGeneratorReproducesTheBundledSampleByteForByte()
+    {
+        var (exit, _, stderr) = await Run("sample", "--out", _dir, "--seed", "20200123");
+        Assert.True(exit == 0, stderr);
+        foreach (var (name, bytes) in BundledData.SampleFiles())
+            Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, name))), $"{name} differs from what the generator writes");
+    }
+
+    [Fact]
+    public async Task RealDataOfTheSameShapeLoadsThroughTheSameLoaders()
+    {
+        // "Real" data: the sample's files without the synthetic label.
+        var data = Path.Combine(_dir, "city-data");
+        Directory.CreateDirectory(data);
+        foreach (var (name, bytes) in BundledData.SampleFiles().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
+            File.WriteAllLines(Path.Combine(data, name), System.Text.Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !l.StartsWith('#') && l.Length > 0));
+        var (exit, _, stderr) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "out"), "--format", "json");
+        Assert.True(exit == 0, stderr);
+        var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(_dir, "out", "results.json")));
+        Assert.False(report.Synthetic);
+        Assert.Equal("city-data", report.Manifest.DataLabel);
+        Assert.DoesNotContain("SYNTHETIC", File.ReadAllText(Path.Combine(_dir, "out", "report.md")));
+    }
+
+    [Fact]
+    public async Task AMissingDataFolderIsOneSentence()
+    {
+        var (exit, _, err) = await Run("study", "--data", Path.Combine(_dir, "nowhere"), "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneSentence(err);
+        Assert.Contains("nowhere", err);
+    }
+
+    [Fact]
+    public async Task AFileWithAWrongColumnIsOneSentence()
+    {
+        var data = Path.Combine(_dir, "bad");
+        Directory.CreateDirectory(data);
+        foreach (var (name, bytes) in BundledData.SampleFiles()) File.WriteAllBytes(Path.Combine(data, name), bytes);
+        var cities = File.ReadAllText(Path.Combine(data, "cities.csv")).Replace("city,name,tier,density", "city,name,tier,popdensity");
+        File.WriteAllText(Path.Combine(data, "cities.csv"), cities);
+        var (exit, _, err) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneSentence(err);
+        Assert.Contains("cities.csv", err);
+        Assert.Contains("'density'", err);
+    }
+
+    [Theory]
+    [InlineData("{\"tables\":[{\"id\":\"table_9\"}]}", "table_9")]
+    [InlineData("{\"outcome\":\"ln_gdp\"}", "ln_gdp")]
+    [InlineData("{\"tabels\":[]}", "tabels")]
+    [InlineData("{\"tables\":[", "JSON")]
+    public async Task ABadSpecIsOneSentence(string json, string named)
+    {
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(spec, json);
+        var (exit, _, err) = await Run("study", "--spec", spec, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneSentence(err);
+        Assert.Contains(named, err);
+    }
+
+    [Fact]
+    public async Task PrintSpecGivesADefaultSpecThatRunsAsWritten()
+    {
+        var (exit, stdout, _) = await Run("study", "--print-spec");
+        Assert.Equal(0, exit);
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(spec, stdout.Replace("\"replications\": 9999", "\"replications\": 99"));
+        var (exit2, _, err) = await Run("study", "--spec", spec, "--out", Path.Combine(_dir, "o"));
+        Assert.True(exit2 == 0, err);
+    }
+}
