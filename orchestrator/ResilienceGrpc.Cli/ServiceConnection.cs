@@ -35,7 +35,7 @@ public sealed class ServiceConnection : IAsyncDisposable
             var address = ParseUrl(url, module.Name);
             return new ServiceConnection(module.Name, address, GrpcChannels.Create(address), null);
         }
-        var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true), cancellationToken: cancellationToken);
+        var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: cancellationToken);
         return new ServiceConnection(module.Name, host.Address, GrpcChannels.Create(host.Address), host);
     }
 

@@ -6,6 +6,7 @@ using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
+using ResilienceGrpc.Orchestrator.Caching;
 using ResilienceGrpc.Orchestrator.Data;
 using ResilienceGrpc.Orchestrator.Reporting;
 using ResilienceGrpc.Orchestrator.Sample;
@@ -21,10 +22,23 @@ public static partial class Verbs
 {
     private static readonly Option<string> IndexingUrl = Url("indexing", "5101");
     private static readonly Option<string> ProjectionUrl = Url("projection", "5102");
-    private static readonly Option<string> RegressionUrl = Url("regression", "5103");
+    private static readonly Option<string> RegressionUrl = new("--regression")
+    {
+        Description = "URL of the regression service: http://host:port, dns:///host:port (round-robin over its replicas) or several URLs separated by commas; without it, embedded.",
+    };
+
+    private static readonly Option<string> Redis = new("--redis")
+    {
+        Description = "Redis as HOST:PORT for the shared cache of intermediates (or ConnectionStrings__redis); without it, the cache is in memory.",
+    };
+
+    private static readonly Option<string> Otlp = new("--otlp")
+    {
+        Description = "OTLP endpoint for traces and metrics, e.g. http://localhost:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT).",
+    };
 
     /// <summary>Extra options of <c>serve</c> for the study service.</summary>
-    private static readonly Option[] StudyServeOptions = [IndexingUrl, ProjectionUrl, RegressionUrl];
+    private static readonly Option[] StudyServeOptions = [IndexingUrl, ProjectionUrl, RegressionUrl, Redis, Otlp];
 
     private static IEnumerable<Command> StudyVerbs(VerbContext io) => [Study(io), Sample(io)];
 
@@ -36,9 +50,11 @@ public static partial class Verbs
         var outDir = new Option<string>("--out") { Description = "Folder for report.html, report.md, tables.tex, results.json and manifest.json.", DefaultValueFactory = _ => "study-report" };
         var study = new Option<string>("--study") { Description = "URL of a running study service; without it the orchestrator runs embedded." };
         var printSpec = new Option<bool>("--print-spec") { Description = "Print the default spec for the data as JSON and stop." };
-        var cmd = new Command("study", "Run the whole study: every table of the paper and more, written as a report.") { data, spec, outDir, IndexingUrl, ProjectionUrl, RegressionUrl, study, printSpec };
+        var cmd = new Command("study", "Run the whole study: every table of the paper and more, written as a report.") { data, spec, outDir, IndexingUrl, ProjectionUrl, RegressionUrl, study, Redis, Otlp, printSpec };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
+            UseOtlp(parse);
+            using var tracer = Telemetry.ProcessTracer("resilience-cli");
             using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
             var request = new RunStudyRequest();
             StudyData loaded;
@@ -61,12 +77,14 @@ public static partial class Verbs
                 return ExitOk;
             }
 
-            await using var services = await StudyServices.StartAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), parse.GetValue(study), progress, ct);
+            await using var services = await StudyServices.StartAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), parse.GetValue(study),
+                CacheSettings.FromEnvironment(parse.GetValue(Redis)), progress, ct);
             var client = new StudyService.StudyServiceClient(services.StudyChannel);
             StudyReport? report = null;
             try
             {
-                using var call = client.RunStudy(request, deadline: Deadline(parse), cancellationToken: ct);
+                using var root = Telemetry.Source.StartActivity("resilience.study");
+            using var call = client.RunStudy(request, deadline: Deadline(parse), cancellationToken: ct);
                 await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
                 {
                     if (e.EventCase == RunStudyResponse.EventOneofCase.Progress)
@@ -80,6 +98,8 @@ public static partial class Verbs
                 throw new RpcException(new Status(StatusCode.Unavailable, $"The study service at {services.StudyAddress} is unavailable ({e.Status.Detail.TrimEnd('.')}); start it with 'resilience serve study' or check the address"));
             }
             if (report is null) throw new RpcException(new Status(StatusCode.Internal, "The study service ended without a report."));
+            foreach (var e in report.CacheEvents.Where(e => e.Status == CacheStatus.Hit))
+                progress.Report($"{e.Intermediate} read from the cache ({e.Source})");
             string outPath = parse.GetValue(outDir)!;
             progress.Report($"Writing the report to {outPath}");
             await ReportWriter.WriteAsync(report, outPath, ct);
@@ -92,6 +112,15 @@ public static partial class Verbs
             return ExitOk;
         }));
         return cmd;
+    }
+
+    private static void UseOtlp(ParseResult parse)
+    {
+        if (parse.GetValue(Otlp) is { } otlp)
+        {
+            ServiceConnection.ParseUrl(otlp, "OTLP");
+            Environment.SetEnvironmentVariable(Telemetry.OtlpEndpointVariable, otlp);
+        }
     }
 
     private static StudySpec ReadSpec(string path)
@@ -146,7 +175,7 @@ public static partial class Verbs
         }
         // The study service: against the given services, or with any missing one hosted alongside it.
         var services = await StudyServices.StartBackendsAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), null, ct);
-        var module = StudyGrpcService.Module(services.Endpoints);
+        var module = StudyGrpcService.Module(services.Endpoints, cache: CacheSettings.FromEnvironment(parse.GetValue(Redis)));
         return ([module with { Map = app => { module.Map(app); app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult()); } }], null);
     }
 }
@@ -165,14 +194,18 @@ public sealed class StudyServices : IAsyncDisposable
     public static async Task<StudyServices> StartBackendsAsync(string? indexing, string? projection, string? regression, TerminalProgress? progress, CancellationToken ct)
     {
         var s = new StudyServices();
-        async Task<Uri> One(ServiceModule module, string? url)
+        async Task<string> One(ServiceModule module, string? url)
         {
             url ??= Environment.GetEnvironmentVariable($"Services__{module.Name}");
-            if (!string.IsNullOrWhiteSpace(url)) return ServiceConnection.ParseUrl(url, module.Name);
+            if (!string.IsNullOrWhiteSpace(url))
+            {
+                foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ServiceConnection.ParseUrl(part, module.Name);
+                return url;
+            }
             progress?.Report($"Starting the {module.Name} service (embedded)");
-            var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true), cancellationToken: ct);
+            var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
             s._hosts.Add(host);
-            return host.Address;
+            return host.Address.ToString();
         }
         s.Endpoints = new StudyEndpoints(
             await One(IndexingGrpcService.Module, indexing),
@@ -182,7 +215,7 @@ public sealed class StudyServices : IAsyncDisposable
     }
 
     /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
-    public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, TerminalProgress progress, CancellationToken ct)
+    public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, CacheSettings cache, TerminalProgress progress, CancellationToken ct)
     {
         study ??= Environment.GetEnvironmentVariable("Services__study");
         StudyServices s;
@@ -194,7 +227,7 @@ public sealed class StudyServices : IAsyncDisposable
         {
             s = await StartBackendsAsync(indexing, projection, regression, progress, ct);
             progress.Report("Starting the study service (embedded)");
-            var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(s.Endpoints)], new HostOptions(Quiet: true), cancellationToken: ct);
+            var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(s.Endpoints, cache: cache)], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
             s._hosts.Add(host);
             s.StudyAddress = host.Address;
         }

@@ -18,7 +18,25 @@ namespace ResilienceGrpc.Cli;
 public static partial class Verbs
 {
     public static IEnumerable<Command> All(VerbContext io) =>
-        [.. StudyVerbs(io), Index(io), Project(io), Regress(io), Serve(io)];
+        [.. StudyVerbs(io), Index(io), Project(io), Regress(io), Serve(io), Health(io)];
+
+    // ---- health ----
+    private static Command Health(VerbContext io)
+    {
+        var address = new Option<string>("--address") { Description = "The server to ask.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var service = new Option<string>("--service") { Description = "Full service name to ask about (default: the server as a whole).", DefaultValueFactory = _ => "" };
+        var cmd = new Command("health", "Ask a server's grpc.health.v1 service; exit 0 when SERVING (for container health checks).") { address, service };
+        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
+        {
+            var url = ServiceConnection.ParseUrl(parse.GetValue(address)!, "server");
+            using var channel = Orchestrator.Clients.GrpcChannels.Create(url);
+            var reply = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(
+                new Grpc.Health.V1.HealthCheckRequest { Service = parse.GetValue(service) }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: ct);
+            io.Out.WriteLine(reply.Status.ToString().ToUpperInvariant());
+            return reply.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving ? ExitOk : ExitUnavailable;
+        }));
+        return cmd;
+    }
 
     private static Option<string> Url(string service, string port) => new($"--{service}")
     {
@@ -218,6 +236,7 @@ public static partial class Verbs
             string address = parse.GetValue(bind)!;
             if (address != "localhost" && !System.Net.IPAddress.TryParse(address, out _))
                 throw new CommandLineException($"--bind '{address}' is not an IP address; use 127.0.0.1 or 0.0.0.0.");
+            UseOtlp(parse);
             var (modules, configure) = await ServeModules(name, parse, ct);
             await using var host = await ServiceHosting.StartAsync(modules, new HostOptions(p, address), configure, ct);
             io.Err.WriteLine($"Serving {string.Join(", ", modules.Select(m => m.GrpcServiceName))} on {host.Address} (h2c; health and reflection on). Press Ctrl+C to stop.");

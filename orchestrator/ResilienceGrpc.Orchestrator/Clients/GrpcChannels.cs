@@ -1,6 +1,8 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ResilienceGrpc.Orchestrator.Clients;
 
@@ -32,6 +34,43 @@ public static class GrpcChannels
             },
         },
     };
+
+    /// <summary>How often a <c>dns:///</c> address is resolved again, so new replicas get traffic.</summary>
+    public static readonly TimeSpan DnsRefresh = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A channel from an address string: <c>http://host:port</c>; <c>dns:///host:port</c>
+    /// (round-robin over every address the name resolves to, re-resolved every
+    /// <see cref="DnsRefresh"/>; for a headless Kubernetes Service); or several
+    /// <c>http://</c> addresses separated by commas (round-robin over them, via <c>static:///</c>).
+    /// </summary>
+    public static GrpcChannel Create(string addresses)
+    {
+        var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length > 1)
+        {
+            var endpoints = parts.Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
+                .Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
+            var services = new ServiceCollection();
+            services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
+            return Create(new Uri("static:///replicas"), o => Balanced(o, services));
+        }
+        var single = new Uri(parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal) ? parts[0] : "http://" + addresses.Trim());
+        if (single.Scheme == "dns")
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: DnsRefresh));
+            return Create(single, o => Balanced(o, services));
+        }
+        return Create(single);
+    }
+
+    private static void Balanced(GrpcChannelOptions o, ServiceCollection services)
+    {
+        o.ServiceProvider = services.BuildServiceProvider();
+        o.Credentials = ChannelCredentials.Insecure;
+        o.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());
+    }
 
     /// <summary>A channel to one address (<c>http://host:port</c>, or <c>dns:///</c> / <c>static:///</c> with load balancing).</summary>
     public static GrpcChannel Create(Uri address, Action<GrpcChannelOptions>? configure = null)

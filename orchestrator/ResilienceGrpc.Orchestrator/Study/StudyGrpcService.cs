@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Domain;
+using ResilienceGrpc.Orchestrator.Caching;
 using ResilienceGrpc.Orchestrator.Data;
 using ResilienceGrpc.ServiceDefaults;
 
@@ -12,7 +13,7 @@ namespace ResilienceGrpc.Orchestrator.Study;
 public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudyServiceBase
 {
     /// <summary>The module hosting the orchestrator against the given services.</summary>
-    public static ServiceModule Module(StudyEndpoints endpoints, StudyRunnerOptions? options = null) => new(
+    public static ServiceModule Module(StudyEndpoints endpoints, StudyRunnerOptions? options = null, CacheSettings? cache = null) => new(
         "study",
         StudyService.Descriptor.FullName,
         b =>
@@ -20,6 +21,7 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
             b.Services.AddSingleton(new StudyClients(endpoints));
             b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
             b.Services.AddSingleton<StudyRunner>();
+            b.Services.AddIntermediateCache(cache ?? CacheSettings.InMemory);
         },
         app => app.MapGrpcService<StudyGrpcService>());
 

@@ -9,12 +9,21 @@ using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Orchestrator.Caching;
 using ResilienceGrpc.Orchestrator.Clients;
+using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Orchestrator.Study;
 
-/// <summary>Where the three services are.</summary>
-public sealed record StudyEndpoints(Uri Indexing, Uri Projection, Uri Regression);
+/// <summary>
+/// Where the three services are: <c>http://host:port</c>, <c>dns:///host:port</c> (every
+/// address the name resolves to, round-robin, re-resolved periodically), or a comma-separated
+/// list of <c>http://</c> addresses (round-robin over them).
+/// </summary>
+public sealed record StudyEndpoints(string Indexing, string Projection, string Regression)
+{
+    public StudyEndpoints(Uri indexing, Uri projection, Uri regression) : this(indexing.ToString(), projection.ToString(), regression.ToString()) { }
+}
 
 /// <summary>How the runner calls the services.</summary>
 /// <param name="CallTimeout">Deadline of each outbound call (shortened to the study's own deadline).</param>
@@ -57,7 +66,7 @@ public sealed class StudyClients : IDisposable
 /// weightings) and the projection run concurrently, then every regression, a few at a
 /// time; progress is reported as it goes, and the report is assembled at the end.
 /// </summary>
-public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions options, ILogger<StudyRunner> logger)
+public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions options, IntermediateCache cache, ILogger<StudyRunner> logger)
 {
     /// <summary>The software version written into every manifest.</summary>
     public static string SoftwareVersion { get; } =
@@ -68,7 +77,13 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
     {
         var clock = Stopwatch.StartNew();
         string startedAt = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ");
+        using var run = Telemetry.Source.StartActivity("study.run");
+        run?.SetTag("study.cities", data.CityIds.Count);
+        run?.SetTag("study.indicators", data.Indicators.Count);
+        run?.SetTag("study.synthetic", data.Synthetic);
         var spec = StudySpecs.Complete(userSpec, data);
+        run?.SetTag("study.tables", spec.Tables.Count);
+        run?.SetTag("study.covariance_type", spec.CovarianceType.ToString());
         LogStarting(data.CityIds.Count, spec.Tables.Count);
 
         var weightings = spec.Tables.SelectMany(t => t.Regressions).Select(r => Weighting(r, spec))
@@ -86,27 +101,42 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
 
         await Report("load", $"Loaded {data.Label}: {data.CityIds.Count} cities, {data.Indicators.Count} indicators; {fits} regressions in {spec.Tables.Count} tables.");
 
-        // Index per weighting, and the projection: independent, so concurrent.
-        var indexTasks = weightings.ToDictionary(w => w, w => Call("indexing", clients.Endpoints.Indexing, async callOptions =>
+        // Index per weighting, and the projection: independent, so concurrent; each through the cache.
+        var cacheEvents = new List<CacheEvent>();
+        var indexTasks = weightings.ToDictionary(w => w, async w =>
         {
-            var r = await clients.Indexing.ComputeIndexAsync(IndexRequest(data, spec, w), callOptions);
+            using var stage = Telemetry.Source.StartActivity("study.index");
+            stage?.SetTag("index.method", w.ToString());
+            var request = IndexRequest(data, spec, w);
+            var (r, e) = await cache.GetOrComputeAsync($"index-{StudySpecs.Short(w).ToLowerInvariant()}", request,
+                token => Call("indexing", clients.Endpoints.Indexing, o => clients.Indexing.ComputeIndexAsync(request, o).ResponseAsync, deadline, token), ct);
+            lock (cacheEvents) cacheEvents.Add(e);
             Interlocked.Increment(ref done);
-            await Report("index", $"Index ({StudySpecs.Short(w)} weights) computed.");
+            await Report("index", $"Index ({StudySpecs.Short(w)} weights) {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "computed")}.");
             return r;
-        }, deadline, ct));
-        var projectionTask = Call("projection", clients.Endpoints.Projection, async callOptions =>
+        });
+        var projectionTask = Task.Run(async () =>
         {
-            var r = await clients.Projection.ProjectExportsAsync(ProjectionRequest(data, spec), callOptions);
+            using var stage = Telemetry.Source.StartActivity("study.projection");
+            var request = ProjectionRequest(data, spec);
+            var (r, e) = await cache.GetOrComputeAsync("projection", request,
+                token => Call("projection", clients.Endpoints.Projection, o => clients.Projection.ProjectExportsAsync(request, o).ResponseAsync, deadline, token), ct);
+            lock (cacheEvents) cacheEvents.Add(e);
+            stage?.SetTag("projection.cities", r.Cities.Count);
             Interlocked.Increment(ref done);
-            await Report("projection", $"Exports projected for {r.Cities.Count} cities.");
+            await Report("projection", $"Exports of {r.Cities.Count} cities {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "projected")}.");
             return r;
-        }, deadline, ct);
+        }, ct);
         await Task.WhenAll(indexTasks.Values.Cast<Task>().Append(projectionTask));
         var indices = indexTasks.ToDictionary(kv => kv.Key, kv => kv.Value.Result);
         var projection = projectionTask.Result;
         var variables = indices.ToDictionary(kv => kv.Key, kv => StudyVariables.Build(data, spec, kv.Value, projection));
 
         // Every regression, a few at a time.
+        using var fitting = Telemetry.Source.StartActivity("study.regressions");
+        fitting?.SetTag("regression.models", fits);
+        fitting?.SetTag("regression.covariance_type", spec.CovarianceType.ToString());
+        fitting?.SetTag("regression.bootstrap_replications", spec.Bootstrap.Replications);
         var limiter = new SemaphoreSlim(options.Parallelism);
         var modelTasks = spec.Tables.Select(t => t.Regressions.Select(async r =>
         {
@@ -121,8 +151,13 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
             finally { limiter.Release(); }
         }).ToArray()).ToArray();
         await Task.WhenAll(modelTasks.SelectMany(m => m));
+        fitting?.Dispose();
 
+        using var assembling = Telemetry.Source.StartActivity("study.report");
         var report = new StudyReport { Title = spec.Title, Synthetic = data.Synthetic };
+        report.CacheEvents.AddRange(cacheEvents.OrderBy(e => e.Intermediate, StringComparer.Ordinal));
+        if (cacheEvents.Any(e => e.Status == CacheStatus.Unavailable))
+            report.Warnings.Add($"The shared cache ({cache.SharedLevel}) was unavailable; the intermediates were recomputed.");
         report.Tables.Add(new Table
         {
             Id = "weights",
@@ -246,7 +281,7 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
     /// One outbound call: its own deadline (never later than the study's) and the study's
     /// cancellation; a service that cannot be reached fails the study at once, named.
     /// </summary>
-    private async Task<T> Call<T>(string service, Uri address, Func<CallOptions, Task<T>> call, DateTime? deadline, CancellationToken ct)
+    private async Task<T> Call<T>(string service, string address, Func<CallOptions, Task<T>> call, DateTime? deadline, CancellationToken ct)
     {
         var own = DateTime.UtcNow + options.CallTimeout;
         var callOptions = new CallOptions(deadline: deadline is { } d && d < own ? d : own, cancellationToken: ct);
@@ -257,7 +292,7 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
         {
             string why = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
-            LogUnavailable(service, address.ToString());
+            LogUnavailable(service, address);
             throw new RpcException(new Status(StatusCode.Unavailable,
                 $"The {service} service at {address} is unavailable ({why.TrimEnd('.')}); the study cannot run without it."));
         }

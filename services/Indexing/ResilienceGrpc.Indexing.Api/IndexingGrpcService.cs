@@ -21,6 +21,10 @@ public sealed class IndexingGrpcService : V1.IndexingService.IndexingServiceBase
     {
         context.CancellationToken.ThrowIfCancellationRequested();
         var (units, indicators, options) = IndexingMapping.ToDomain(request);
+        using var span = Telemetry.Source.StartActivity("indexing.compute_index");
+        span?.SetTag("index.units", units.Length);
+        span?.SetTag("index.indicators", indicators.Length);
+        span?.SetTag("index.method", options.Method.ToString());
         var result = CompositeIndex.Compute(units, indicators, options);
         return Task.FromResult(IndexingMapping.ToResponse(result));
     }

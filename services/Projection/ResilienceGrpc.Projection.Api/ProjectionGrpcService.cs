@@ -21,6 +21,10 @@ public sealed class ProjectionGrpcService : V1.ProjectionService.ProjectionServi
     {
         context.CancellationToken.ThrowIfCancellationRequested();
         var (series, options) = ProjectionMapping.ToDomain(request);
+        using var span = Telemetry.Source.StartActivity("projection.project_exports");
+        span?.SetTag("projection.cities", series.Length);
+        span?.SetTag("projection.kind", options.Kind.ToString());
+        span?.SetTag("projection.growth", options.Growth.ToString());
         var result = ExportProjection.Project(series, options);
         return Task.FromResult(ProjectionMapping.ToResponse(result, options));
     }

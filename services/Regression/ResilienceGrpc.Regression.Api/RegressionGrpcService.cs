@@ -27,7 +27,13 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
     public override Task<V1.FitResponse> Fit(V1.FitRequest request, ServerCallContext context)
     {
         var (data, model, options) = RegressionMapping.ToDomain(request);
+        using var span = Telemetry.Source.StartActivity("regression.fit");
+        span?.SetTag("regression.rows", data.Columns.Count == 0 ? 0 : data.Columns[0].Values.Length);
+        span?.SetTag("regression.regressors", model.Regressors.Count);
+        span?.SetTag("regression.covariance_type", options.Covariance.ToString());
+        span?.SetTag("regression.bootstrap_replications", options.BootstrapReplications);
         var report = RegressionAnalysis.Run(data, model, options, context.CancellationToken);
+        span?.SetTag("regression.n_obs", report.Fit.N);
         return Task.FromResult(RegressionMapping.ToResponse(report, options));
     }
 

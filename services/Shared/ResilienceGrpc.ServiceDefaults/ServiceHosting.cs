@@ -28,7 +28,9 @@ public sealed record ServiceModule(
 /// <param name="Bind">Address to bind; loopback unless told otherwise.</param>
 /// <param name="MaxMessageBytes">Largest single message a service accepts.</param>
 /// <param name="Quiet">Log warnings only (embedded hosts share the user's terminal).</param>
-public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false);
+/// <param name="Telemetry">Give the host its own tracer and meter providers (standalone servers). Embedded
+/// hosts share one process, so the CLI sets up one process-wide provider instead.</param>
+public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false, bool Telemetry = true);
 
 /// <summary>
 /// Builds and starts a Kestrel host serving one or more modules over cleartext HTTP/2
@@ -51,6 +53,7 @@ public static class ServiceHosting
         });
         builder.AddServiceDefaults(modules, options.MaxMessageBytes);
         if (options.Quiet) builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
+        if (options.Telemetry) builder.Services.AddTelemetry("resilience-" + string.Join("-", modules.Select(m => m.Name)));
         foreach (var m in modules) m.Register(builder);
         configure?.Invoke(builder);
 

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ResilienceGrpc.ServiceDefaults;
+
+/// <summary>
+/// Tracing and metrics, set up once for every service: ASP.NET Core, gRPC client and
+/// HttpClient instrumentation together (so the parent links hold across hops), our own
+/// spans from <see cref="Source"/>, and the OTLP exporter when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// </summary>
+public static class Telemetry
+{
+    /// <summary>Name of the project's ActivitySource and Meter.</summary>
+    public const string Name = "ResilienceGrpc";
+
+    /// <summary>The environment variable that turns the OTLP exporter on.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>Spans of study stages, domain computations and cache lookups.</summary>
+    public static readonly ActivitySource Source = new(Name, typeof(Telemetry).Assembly.GetName().Version?.ToString());
+
+    /// <summary>Counters (cache lookups by status).</summary>
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Cache lookups, tagged with <c>cache.intermediate</c> and <c>cache.status</c>.</summary>
+    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("resilience.cache.lookups", description: "Lookups of cached intermediates by status (hit, miss, unavailable).");
+
+    /// <summary>Whether an OTLP endpoint is configured.</summary>
+    public static bool OtlpConfigured => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
+
+    /// <summary>The instrumentation every process uses.</summary>
+    public static TracerProviderBuilder AddResilienceInstrumentation(this TracerProviderBuilder builder) => builder
+        .AddSource(Name)
+        .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/grpc.health.v1.Health"))
+        .AddGrpcClientInstrumentation()
+        .AddHttpClientInstrumentation();
+
+    /// <summary>Resource attributes: <c>service.name</c> and version.</summary>
+    public static ResourceBuilder Resource(string serviceName) => ResourceBuilder.CreateDefault()
+        .AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3));
+
+    /// <summary>
+    /// A process-wide tracer provider (the CLI's embedded mode, where several hosts share
+    /// one process and must not each export every span). Null when no OTLP endpoint is set.
+    /// </summary>
+    public static TracerProvider? ProcessTracer(string serviceName)
+    {
+        if (!OtlpConfigured) return null;
+        return Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(Resource(serviceName))
+            .AddResilienceInstrumentation()
+            .AddOtlpExporter()
+            .Build();
+    }
+
+    /// <summary>Adds the telemetry services to a host.</summary>
+    public static void AddTelemetry(this IServiceCollection services, string serviceName)
+    {
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3)))
+            .WithTracing(t =>
+            {
+                t.AddResilienceInstrumentation();
+                if (OtlpConfigured) t.AddOtlpExporter();
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(Name).AddAspNetCoreInstrumentation();
+                if (OtlpConfigured) m.AddOtlpExporter();
+            });
+        _ = otel;
+    }
+}
