@@ -29,7 +29,7 @@ public sealed class ServiceConnection : IAsyncDisposable
     /// <summary>Connects to <paramref name="url"/>, or to <c>Services__{name}</c>, or starts the service embedded.</summary>
     public static async Task<ServiceConnection> OpenAsync(ServiceModule module, string? url, CancellationToken cancellationToken)
     {
-        url ??= Environment.GetEnvironmentVariable($"Services__{module.Name}");
+        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
         if (!string.IsNullOrWhiteSpace(url))
         {
             var address = ParseUrl(url, module.Name);

@@ -196,7 +196,7 @@ public sealed class StudyServices : IAsyncDisposable
         var s = new StudyServices();
         async Task<string> One(ServiceModule module, string? url)
         {
-            url ??= Environment.GetEnvironmentVariable($"Services__{module.Name}");
+            url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
             if (!string.IsNullOrWhiteSpace(url))
             {
                 foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ServiceConnection.ParseUrl(part, module.Name);
@@ -217,7 +217,7 @@ public sealed class StudyServices : IAsyncDisposable
     /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
     public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, CacheSettings cache, TerminalProgress progress, CancellationToken ct)
     {
-        study ??= Environment.GetEnvironmentVariable("Services__study");
+        study ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress("study"));
         StudyServices s;
         if (!string.IsNullOrWhiteSpace(study))
         {

@@ -248,7 +248,7 @@ public static partial class Verbs
 
     internal static async Task<ServiceConnection> Connect(ServiceModule module, string? url, TerminalProgress progress, CancellationToken ct)
     {
-        if (url is null && Environment.GetEnvironmentVariable($"Services__{module.Name}") is null)
+        if (url is null && Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name)) is null)
             progress.Report($"Starting the {module.Name} service (embedded)");
         return await ServiceConnection.OpenAsync(module, url, ct);
     }

@@ -10,11 +10,8 @@ namespace ResilienceGrpc.Orchestrator.Caching;
 /// <param name="RetryAfter">After a failure, how long lookups skip Redis before trying it again.</param>
 public sealed record CacheSettings(string? Redis, TimeSpan OperationTimeout, TimeSpan RetryAfter)
 {
-    /// <summary>The configuration key (environment: <c>ConnectionStrings__redis</c>).</summary>
-    public const string RedisKey = "ConnectionStrings:redis";
-
     public static CacheSettings FromEnvironment(string? redis = null) => new(
-        redis ?? Environment.GetEnvironmentVariable("ConnectionStrings__redis"),
+        redis ?? Environment.GetEnvironmentVariable(ServiceDefaults.ConfigurationKeys.Redis),
         TimeSpan.FromMilliseconds(double.TryParse(Environment.GetEnvironmentVariable("Cache__OperationTimeoutMs"), out var ms) ? ms : 250),
         TimeSpan.FromSeconds(5));
 

@@ -51,9 +51,15 @@ public sealed class IntermediateCache(HybridCache cache, IServiceProvider servic
         span?.SetTag("cache.level2", _l2?.Description ?? "none");
         long started = Stopwatch.GetTimestamp();
         bool computed = false;
+        // HybridCache may run the factory on another execution context (it shares one
+        // computation among concurrent callers), which drops Activity.Current: parent the
+        // computation on the lookup explicitly so the service calls stay in the study's trace.
+        var parent = span?.Context ?? Activity.Current?.Context ?? default;
         var value = await cache.GetOrCreateAsync(key, async token =>
         {
             computed = true;
+            using var computing = Telemetry.Source.StartActivity("cache.compute", ActivityKind.Internal, parent);
+            computing?.SetTag("cache.intermediate", intermediate);
             return await compute(token);
         }, cancellationToken: ct);
 

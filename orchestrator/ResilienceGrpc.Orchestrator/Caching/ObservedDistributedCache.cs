@@ -16,18 +16,18 @@ namespace ResilienceGrpc.Orchestrator.Caching;
 public sealed partial class ObservedDistributedCache(IDistributedCache inner, CacheSettings settings, string description, ILogger<ObservedDistributedCache> logger) : IDistributedCache
 {
     private readonly ConcurrentDictionary<string, byte> _served = new(StringComparer.Ordinal);
-    private long _lastFailure = long.MinValue;
+    private long _lastFailure; // Stopwatch timestamp of the last failure; 0 = never
 
     /// <summary>What the level is, for messages ("Redis at 127.0.0.1:6379").</summary>
     public string Description { get; } = description;
 
     /// <summary>Whether an operation failed at or after the given <see cref="Stopwatch"/> timestamp.</summary>
-    public bool FailedSince(long timestamp) => Interlocked.Read(ref _lastFailure) >= timestamp;
+    public bool FailedSince(long timestamp) => Interlocked.Read(ref _lastFailure) is var last && last != 0 && last >= timestamp;
 
     /// <summary>Whether the key was read from this level since the last call (and forgets it).</summary>
     public bool TakeServed(string key) => _served.TryRemove(key, out _);
 
-    private bool Skipping => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastFailure)) < settings.RetryAfter;
+    private bool Skipping => Interlocked.Read(ref _lastFailure) is var last && last != 0 && Stopwatch.GetElapsedTime(last) < settings.RetryAfter;
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {

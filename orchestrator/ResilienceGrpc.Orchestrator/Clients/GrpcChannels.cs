@@ -15,7 +15,11 @@ public static class GrpcChannels
     /// <summary>Largest response accepted (studies carry many fits).</summary>
     public const int MaxReceiveBytes = 256 * 1024 * 1024;
 
-    /// <summary>The retry policy: 4 attempts, 0.2 s to 2 s backoff, on UNAVAILABLE only.</summary>
+    /// <summary>
+    /// The retry policy: 5 attempts with randomised exponential backoff (0.4 s doubling to at
+    /// most 3 s, about 3 s in all), on UNAVAILABLE only: enough to ride out a restarting
+    /// service, short enough that a service that is down fails the call within seconds.
+    /// </summary>
     public static ServiceConfig RetryConfig() => new()
     {
         MethodConfigs =
@@ -25,9 +29,9 @@ public static class GrpcChannels
                 Names = { MethodName.Default },
                 RetryPolicy = new RetryPolicy
                 {
-                    MaxAttempts = 4,
-                    InitialBackoff = TimeSpan.FromSeconds(0.2),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
+                    MaxAttempts = 5,
+                    InitialBackoff = TimeSpan.FromSeconds(0.4),
+                    MaxBackoff = TimeSpan.FromSeconds(3),
                     BackoffMultiplier = 2,
                     RetryableStatusCodes = { StatusCode.Unavailable },
                 },

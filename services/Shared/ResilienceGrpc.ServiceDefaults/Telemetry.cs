@@ -20,7 +20,7 @@ public static class Telemetry
     public const string Name = "ResilienceGrpc";
 
     /// <summary>The environment variable that turns the OTLP exporter on.</summary>
-    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string OtlpEndpointVariable = ConfigurationKeys.OtlpEndpoint;
 
     /// <summary>Spans of study stages, domain computations and cache lookups.</summary>
     public static readonly ActivitySource Source = new(Name, typeof(Telemetry).Assembly.GetName().Version?.ToString());

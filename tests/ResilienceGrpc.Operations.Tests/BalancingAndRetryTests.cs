@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Indexing.Api;
+using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Projection.Api;
+using ResilienceGrpc.Regression.Api;
+using Xunit;
+
+namespace ResilienceGrpc.Operations.Tests;
+
+/// <summary>
+/// Client-side load balancing over regression replicas, and the single retry layer
+/// (service config, UNAVAILABLE only) riding out a restarted service.
+/// </summary>
+public class BalancingAndRetryTests(Backends backends) : IClassFixture<Backends>
+{
+    [Fact]
+    public async Task TwoRegressionReplicasBehindOneAddressBothServeAStudy()
+    {
+        var a = new CallCounter();
+        var b = new CallCounter();
+        await using var replicaA = await Hosts.Start(RegressionGrpcService.Module, a);
+        await using var replicaB = await Hosts.Start(RegressionGrpcService.Module, b);
+        // One logical address for both replicas: static:/// with round-robin (dns:/// in Kubernetes).
+        var endpoints = new StudyEndpoints(backends.Indexing.Address.ToString(), backends.Projection.Address.ToString(),
+            $"{replicaA.Address},{replicaB.Address}");
+        await using var study = await Hosts.Study(endpoints);
+
+        var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
+        {
+            Dataset = "sample",
+            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 } },
+        });
+
+        int fits = report.Tables.Sum(t => t.Models.Count);
+        Assert.Equal(fits, a.Count + b.Count);
+        Assert.True(a.Count > 0 && b.Count > 0, $"calls: {a.Count} and {b.Count}");
+        Assert.True(Math.Abs(a.Count - b.Count) <= fits / 2, $"round-robin should spread the calls: {a.Count} and {b.Count}");
+    }
+
+    [Fact]
+    public async Task AServiceRestartedMidStudyIsRetriedAndTheStudyCompletes()
+    {
+        int port = RedisServer.FreePort();
+        var before = new CallCounter();
+        var after = new CallCounter();
+        var regression = await Hosts.Start(RegressionGrpcService.Module, before, port);
+        await using var study = await Hosts.Study(new StudyEndpoints(backends.Indexing.Address, backends.Projection.Address, regression.Address));
+
+        Task? restart = null;
+        var clock = Stopwatch.StartNew();
+        var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
+        {
+            Dataset = "sample",
+            // Enough work that regressions remain when the service goes away, little enough that
+            // the in-flight ones drain quickly (the outage must fit the retry budget, about 3 s).
+            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 5_000, Seed = 1 } },
+        }, p =>
+        {
+            if (p.Stage == "regressions" && restart is null)
+                restart = Task.Run(async () =>
+                {
+                    await regression.DisposeAsync();            // the service goes down ...
+                    await Task.Delay(300);
+                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port); // ... and comes back
+                });
+            return Task.CompletedTask;
+        });
+        await restart!;
+        await regression.DisposeAsync();
+
+        Assert.All(report.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
+        Assert.True(after.Count > 0, "the restarted service served the rest of the study");
+        Assert.True(after.Retries > 0, "calls refused during the outage reached the restarted service as retries");
+        Assert.True(before.Count + after.Count >= report.Tables.Sum(t => t.Models.Count));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Grpc.Core;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Orchestrator.Caching;
+using ResilienceGrpc.Orchestrator.Data;
+using ResilienceGrpc.Orchestrator.Study;
+using Xunit;
+
+namespace ResilienceGrpc.Operations.Tests;
+
+/// <summary>
+/// The cache of intermediates against a real redis-server: a second identical study reads
+/// the index and the projection from Redis; Redis down at start, or killed mid-run, costs
+/// only a recomputation, reported as "unavailable"; failures are never cached.
+/// </summary>
+public class CacheTests(Backends backends) : IClassFixture<Backends>
+{
+    private static readonly string[] Intermediates = ["index-critic", "index-entropy", "index-equal", "projection"];
+
+    /// <summary>Fast studies for the cache tests (the bootstrap is beside the point here).</summary>
+    private static RunStudyRequest Request(double shift = 0.0001) => new()
+    {
+        Dataset = "sample",
+        Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Shift = shift },
+    };
+
+    private static CacheSettings Redis(string address) => new(address, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+
+    [RedisFact]
+    public async Task ASecondIdenticalStudyReadsTheIndexAndProjectionsFromRedis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        // Two orchestrators sharing one Redis: the second has an empty memory cache.
+        await using (var first = await Hosts.Study(backends.Endpoints, Redis(redis.Address)))
+        {
+            var (report, _) = await Hosts.RunAsync(first, Request());
+            Assert.Equal(Intermediates, report.CacheEvents.Select(e => e.Intermediate));
+            Assert.All(report.CacheEvents, e => Assert.Equal(CacheStatus.Miss, e.Status));
+            foreach (var e in report.CacheEvents) Assert.Equal(":1", await redis.CommandAsync("EXISTS", e.Key));
+        }
+        int indexCalls = backends.IndexingCalls.Count, projectionCalls = backends.ProjectionCalls.Count;
+
+        await using var second = await Hosts.Study(backends.Endpoints, Redis(redis.Address));
+        var (again, progress) = await Hosts.RunAsync(second, Request());
+        Assert.Equal(Intermediates, again.CacheEvents.Select(e => e.Intermediate));
+        Assert.All(again.CacheEvents, e => { Assert.Equal(CacheStatus.Hit, e.Status); Assert.Equal("redis", e.Source); Assert.True(e.SizeBytes > 0); });
+        Assert.Equal(indexCalls, backends.IndexingCalls.Count);
+        Assert.Equal(projectionCalls, backends.ProjectionCalls.Count);
+        Assert.Contains(progress, p => p.Message.Contains("read from the cache (redis)"));
+    }
+
+    [RedisFact]
+    public async Task TheSameOrchestratorServesARepeatFromMemoryAndAChangedOptionMisses()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var study = await Hosts.Study(backends.Endpoints, Redis(redis.Address));
+        await Hosts.RunAsync(study, Request());
+        var (repeat, _) = await Hosts.RunAsync(study, Request());
+        Assert.All(repeat.CacheEvents, e => Assert.Equal(("memory", CacheStatus.Hit), (e.Source, e.Status)));
+        var (changed, _) = await Hosts.RunAsync(study, Request(shift: 0.001));
+        Assert.All(changed.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)), e => Assert.Equal(CacheStatus.Miss, e.Status));
+        Assert.Equal(CacheStatus.Hit, changed.CacheEvents.Single(e => e.Intermediate == "projection").Status); // the shift does not enter the projection
+    }
+
+    [Fact]
+    public async Task RedisDownAtStartCostsOnlyARecomputationReportedAsUnavailable()
+    {
+        int nothing = RedisServer.FreePort();
+        await using var study = await Hosts.Study(backends.Endpoints, Redis($"127.0.0.1:{nothing}"));
+        var clock = Stopwatch.StartNew();
+        var (report, _) = await Hosts.RunAsync(study, Request());
+        clock.Stop();
+        Assert.All(report.CacheEvents, e => Assert.Equal(CacheStatus.Unavailable, e.Status));
+        Assert.Contains(report.Warnings, w => w.Contains("unavailable") && w.Contains($"127.0.0.1:{nothing}"));
+        Assert.All(report.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
+        // Bounded waiting: one short timeout, then Redis is skipped, not seconds per lookup.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the study took {clock.Elapsed}");
+    }
+
+    [RedisFact]
+    public async Task RedisKilledMidRunLetsTheStudyCompleteByRecomputing()
+    {
+        var redis = await RedisServer.StartAsync();
+        await using var study = await Hosts.Study(backends.Endpoints, Redis(redis.Address));
+        await Hosts.RunAsync(study, Request()); // connected and populated
+
+        // Kill Redis while a study is running (at its first progress event), then run a study
+        // whose intermediates are not in memory: both complete.
+        var (during, _) = await Hosts.RunAsync(study, Request(shift: 0.002), p =>
+        {
+            if (p.Stage == "load") redis.Kill();
+            return Task.CompletedTask;
+        });
+        Assert.All(during.CacheEvents, e => Assert.Contains(e.Status, new[] { CacheStatus.Unavailable, CacheStatus.Miss, CacheStatus.Hit }));
+        Assert.All(during.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
+
+        var clock = Stopwatch.StartNew();
+        var (after, _) = await Hosts.RunAsync(study, Request(shift: 0.003));
+        Assert.All(after.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)), e => Assert.Equal(CacheStatus.Unavailable, e.Status));
+        Assert.Equal(("memory", CacheStatus.Hit), after.CacheEvents.Where(e => e.Intermediate == "projection").Select(e => (e.Source, e.Status)).Single());
+        Assert.Contains(after.Warnings, w => w.Contains("unavailable"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the study took {clock.Elapsed}");
+
+        // What is already in memory is still served.
+        var (repeat, _) = await Hosts.RunAsync(study, Request());
+        Assert.All(repeat.CacheEvents, e => Assert.Equal(("memory", CacheStatus.Hit), (e.Source, e.Status)));
+        await redis.DisposeAsync();
+    }
+
+    [RedisFact]
+    public async Task AFailedComputationIsNeverCached()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var study = await Hosts.Study(backends.Endpoints, Redis(redis.Address));
+        var data = BundledData.Sample();
+        data.Indicators[0].Values[0] = double.NaN;
+        var spec = StudySpecs.Complete(new StudySpec(), data);
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(() => Hosts.RunAsync(study, new RunStudyRequest { Data = data }));
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        }
+        var key = IntermediateCache.Key("index-entropy", StudyRunner.IndexRequest(data, spec, Contracts.Indexing.V1.WeightingMethod.Entropy));
+        Assert.Equal(":0", await redis.CommandAsync("EXISTS", key));
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace ResilienceGrpc.Operations.Tests;
+
+/// <summary>
+/// <c>resilience serve ...</c> as a separate operating-system process (the build's own
+/// resilience.dll), for tests that need several processes. Stopped on dispose.
+/// </summary>
+public sealed partial class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _stderr = [];
+
+    public Uri Address { get; private set; } = null!;
+    public string Log { get { lock (_stderr) return string.Join("\n", _stderr); } }
+
+    private ChildProcess(Process process) => _process = process;
+
+    [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+/?)")]
+    private static partial Regex Listening();
+
+    public static async Task<ChildProcess> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "resilience.dll"));
+        psi.ArgumentList.Add("serve");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("--port");
+        psi.ArgumentList.Add("0");
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        var child = new ChildProcess(Process.Start(psi)!);
+        var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        child._process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (child._stderr) child._stderr.Add(e.Data);
+            var m = Listening().Match(e.Data);
+            if (m.Success) ready.TrySetResult(new Uri(m.Groups[1].Value));
+        };
+        child._process.OutputDataReceived += (_, _) => { };
+        child._process.BeginErrorReadLine();
+        child._process.BeginOutputReadLine();
+        var done = await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        if (done != ready.Task)
+        {
+            await child.DisposeAsync();
+            throw new InvalidOperationException($"'resilience serve {string.Join(' ', args)}' did not start: {child.Log}");
+        }
+        child.Address = ready.Task.Result;
+        return child;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using ResilienceGrpc.ServiceDefaults;
+using Xunit;
+using YamlDotNet.RepresentationModel;
+
+namespace ResilienceGrpc.Operations.Tests;
+
+/// <summary>
+/// No container engine runs here, so the deployment is checked as text: every manifest
+/// parses; every Deployment has probes, resources and a hardened security context; the
+/// regression service is headless with an autoscaler; and the names agree between
+/// compose, Kubernetes and the configuration keys the code reads.
+/// </summary>
+public class DeployTests
+{
+    private static readonly string Root = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "ResilienceGrpc.sln"))) return d.FullName;
+        throw new InvalidOperationException("The repository root (ResilienceGrpc.sln) was not found above the test's folder.");
+    }
+
+    private static readonly string[] Ours = ["indexing", "projection", "regression", "study"];
+
+    private static List<YamlMappingNode> Documents(string yaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        return stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
+    }
+
+    private static YamlNode? At(YamlNode node, params string[] path)
+    {
+        foreach (var key in path)
+        {
+            if (node is not YamlMappingNode m || !m.Children.TryGetValue(new YamlScalarNode(key), out var next)) return null;
+            node = next;
+        }
+        return node;
+    }
+
+    private static string? Text(YamlNode node, params string[] path) => (At(node, path) as YamlScalarNode)?.Value;
+
+    /// <summary>A compose service with YAML merge keys (&lt;&lt;: *anchor) applied.</summary>
+    private static Dictionary<string, YamlNode> Merged(YamlMappingNode service)
+    {
+        var result = new Dictionary<string, YamlNode>();
+        if (service.Children.TryGetValue(new YamlScalarNode("<<"), out var baseNode) && baseNode is YamlMappingNode b)
+            foreach (var (k, v) in Merged(b)) result[k] = v;
+        foreach (var (k, v) in service.Children)
+            if (((YamlScalarNode)k).Value != "<<") result[((YamlScalarNode)k).Value!] = v;
+        return result;
+    }
+
+    private static Dictionary<string, string> Env(YamlNode? node)
+    {
+        var env = new Dictionary<string, string>();
+        if (node is YamlMappingNode m)
+        {
+            if (m.Children.TryGetValue(new YamlScalarNode("<<"), out var b)) foreach (var kv in Env(b)) env[kv.Key] = kv.Value;
+            foreach (var (k, v) in m.Children)
+                if (((YamlScalarNode)k).Value != "<<") env[((YamlScalarNode)k).Value!] = ((YamlScalarNode)v).Value!;
+        }
+        return env;
+    }
+
+    [Fact]
+    public void EveryYamlFileParses()
+    {
+        var files = Directory.GetFiles(Path.Combine(Root, "deploy"), "*.yaml", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(Path.Combine(Root, "deploy"), "*.yml", SearchOption.AllDirectories)).ToList();
+        Assert.True(files.Count >= 10, $"found {files.Count} manifests");
+        foreach (var f in files) Assert.NotEmpty(Documents(File.ReadAllText(f)));
+    }
+
+    [Fact]
+    public void ComposeRunsRedisJaegerTheServicesAndTheOrchestratorInHealthGatedOrder()
+    {
+        var compose = Documents(File.ReadAllText(Path.Combine(Root, "deploy/compose/docker-compose.yml"))).Single();
+        var services = (YamlMappingNode)At(compose, "services")!;
+        var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet();
+        Assert.Superset(new HashSet<string>(Ours.Append("redis").Append("jaeger")), names);
+        Assert.Contains(((YamlSequenceNode)At(services, "jaeger", "ports")!).Children, p => ((YamlScalarNode)p).Value!.EndsWith(":4317", StringComparison.Ordinal));
+
+        foreach (var name in Ours)
+        {
+            var s = Merged((YamlMappingNode)At(services, name)!);
+            var command = ((YamlSequenceNode)s["command"]).Children.Select(c => ((YamlScalarNode)c).Value).ToList();
+            Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], command);
+            Assert.True(s.ContainsKey("healthcheck"), $"{name} has no healthcheck");
+            Assert.Contains("health", string.Join(" ", ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)));
+            Assert.Equal("true", ((YamlScalarNode)s["read_only"]).Value);
+            Assert.Equal("http://jaeger:4317", Env(s["environment"])[ConfigurationKeys.OtlpEndpoint]);
+        }
+
+        var study = Merged((YamlMappingNode)At(services, "study")!);
+        var env = Env(study["environment"]);
+        foreach (var svc in new[] { "indexing", "projection" })
+            Assert.Equal($"http://{svc}:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress(svc)]);
+        Assert.Equal($"dns:///regression:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("regression")]);
+        Assert.Equal("redis:6379", env[ConfigurationKeys.Redis]);
+        var depends = (YamlMappingNode)study["depends_on"];
+        foreach (var dep in new[] { "redis", "indexing", "projection", "regression" })
+            Assert.Equal("service_healthy", Text(depends, dep, "condition"));
+    }
+
+    private static List<YamlMappingNode> RenderedKubernetes()
+    {
+        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
+        if (kubectl is not null)
+        {
+            var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, "deploy/k8s/overlays/dev")]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            string output = p.StandardOutput.ReadToEnd();
+            string error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, "kubectl kustomize failed: " + error);
+            return Documents(output);
+        }
+        // Without kubectl: the base and overlay resources as listed in their kustomizations.
+        var docs = new List<YamlMappingNode>();
+        foreach (var dir in new[] { "deploy/k8s/base", "deploy/k8s/overlays/dev" })
+        {
+            var k = Documents(File.ReadAllText(Path.Combine(Root, dir, "kustomization.yaml"))).Single();
+            foreach (var r in ((YamlSequenceNode)At(k, "resources")!).Children.Select(c => ((YamlScalarNode)c).Value!).Where(r => r.EndsWith(".yaml", StringComparison.Ordinal)))
+                docs.AddRange(Documents(File.ReadAllText(Path.Combine(Root, dir, r))));
+        }
+        return docs;
+    }
+
+    [Fact]
+    public void EveryDeploymentHasGrpcProbesResourcesAndAHardenedSecurityContext()
+    {
+        var docs = RenderedKubernetes();
+        var deployments = docs.Where(d => Text(d, "kind") == "Deployment").ToList();
+        Assert.Superset(new HashSet<string>(Ours.Append("redis")), deployments.Select(d => Text(d, "metadata", "name")!).ToHashSet());
+        foreach (var d in deployments)
+        {
+            string name = Text(d, "metadata", "name")!;
+            Assert.Equal("true", Text(d, "spec", "template", "spec", "securityContext", "runAsNonRoot"));
+            foreach (var c in ((YamlSequenceNode)At(d, "spec", "template", "spec", "containers")!).Children)
+            {
+                Assert.NotNull(At(c, "readinessProbe"));
+                Assert.NotNull(At(c, "livenessProbe"));
+                foreach (var r in new[] { "requests", "limits" })
+                    foreach (var q in new[] { "cpu", "memory" })
+                        Assert.True(At(c, "resources", r, q) is not null, $"{name} lacks resources.{r}.{q}");
+                Assert.Equal("true", Text(c, "securityContext", "readOnlyRootFilesystem"));
+                Assert.Equal("false", Text(c, "securityContext", "allowPrivilegeEscalation"));
+                Assert.Contains(((YamlSequenceNode)At(c, "securityContext", "capabilities", "drop")!).Children, x => ((YamlScalarNode)x).Value == "ALL");
+                if (Ours.Contains(name))
+                {
+                    Assert.Equal(ConfigurationKeys.ContainerPort.ToString(), Text(c, "readinessProbe", "grpc", "port"));
+                    Assert.Equal(ConfigurationKeys.ContainerPort.ToString(), Text(c, "livenessProbe", "grpc", "port"));
+                    var args = ((YamlSequenceNode)At(c, "args")!).Children.Select(a => ((YamlScalarNode)a).Value).ToList();
+                    Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], args);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheRegressionServiceIsHeadlessAutoscaledAndDialledRoundRobinByTheOrchestrator()
+    {
+        var docs = RenderedKubernetes();
+        var services = docs.Where(d => Text(d, "kind") == "Service").ToDictionary(d => Text(d, "metadata", "name")!);
+        Assert.Superset(new HashSet<string>(Ours.Append("redis")), services.Keys.ToHashSet());
+        Assert.Equal("None", Text(services["regression"], "spec", "clusterIP"));
+        foreach (var name in Ours)
+            Assert.Contains(((YamlSequenceNode)At(services[name], "spec", "ports")!).Children, p => Text(p, "port") == ConfigurationKeys.ContainerPort.ToString());
+
+        var hpa = docs.Single(d => Text(d, "kind") == "HorizontalPodAutoscaler");
+        Assert.Equal("regression", Text(hpa, "spec", "scaleTargetRef", "name"));
+        Assert.Equal("cpu", Text(((YamlSequenceNode)At(hpa, "spec", "metrics")!).Children[0], "resource", "name"));
+
+        var study = docs.Single(d => Text(d, "kind") == "Deployment" && Text(d, "metadata", "name") == "study");
+        var env = ((YamlSequenceNode)At(((YamlSequenceNode)At(study, "spec", "template", "spec", "containers")!).Children[0], "env")!).Children
+            .ToDictionary(e => Text(e, "name")!, e => Text(e, "value")!);
+        Assert.Equal($"dns:///regression:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("regression")]);
+        Assert.Equal($"http://indexing:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("indexing")]);
+        Assert.Equal($"http://projection:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("projection")]);
+        Assert.Equal("redis:6379", env[ConfigurationKeys.Redis]);
+        var otlp = new Uri(env[ConfigurationKeys.OtlpEndpoint]);
+        Assert.Contains(docs, d => Text(d, "kind") == "Service" && Text(d, "metadata", "name") == otlp.Host);
+    }
+
+    [Fact]
+    public void OnlyTheOrchestratorMayReachTheInternalServices()
+    {
+        var policies = RenderedKubernetes().Where(d => Text(d, "kind") == "NetworkPolicy").ToList();
+        var internalPolicy = policies.Single(p => At(p, "spec", "podSelector", "matchExpressions") is not null);
+        var guarded = ((YamlSequenceNode)At(((YamlSequenceNode)At(internalPolicy, "spec", "podSelector", "matchExpressions")!).Children[0], "values")!)
+            .Children.Select(v => ((YamlScalarNode)v).Value).ToHashSet();
+        Assert.Equal(new HashSet<string?> { "indexing", "projection", "regression" }, guarded);
+        var from = ((YamlSequenceNode)At(((YamlSequenceNode)At(internalPolicy, "spec", "ingress")!).Children[0], "from")!).Children;
+        Assert.All(from, f => Assert.Equal("study", Text(f, "podSelector", "matchLabels", "app")));
+    }
+
+    [Fact]
+    public void TheDockerfileIsMultiStageNonRootAndRunsTheCommandLine()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Root, "deploy/docker/Dockerfile")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        Assert.True(froms.Count >= 2, "multi-stage");
+        Assert.Contains("sdk", froms[0]);
+        Assert.DoesNotContain("sdk", froms[^1]);
+        var finalStage = lines.SkipWhile(l => l != froms[^1]).ToList();
+        var user = finalStage.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Split(':')[0];
+        Assert.True(int.TryParse(user, out int uid) && uid > 0, $"runs as {user}");
+        Assert.Contains(finalStage, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains("resilience.dll"));
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "resilience.dll")), "the CLI's assembly is named resilience.dll");
+    }
+}
