@@ -14,11 +14,11 @@ public sealed class ServiceConnection : IAsyncDisposable
     private readonly RunningService? _host;
 
     public GrpcChannel Channel { get; }
-    public Uri Address { get; }
+    public string Address { get; }
     public string Name { get; }
     public bool Embedded => _host is not null;
 
-    private ServiceConnection(string name, Uri address, GrpcChannel channel, RunningService? host)
+    private ServiceConnection(string name, string address, GrpcChannel channel, RunningService? host)
     {
         Name = name;
         Address = address;
@@ -32,11 +32,11 @@ public sealed class ServiceConnection : IAsyncDisposable
         url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
         if (!string.IsNullOrWhiteSpace(url))
         {
-            var address = ParseUrl(url, module.Name);
-            return new ServiceConnection(module.Name, address, GrpcChannels.Create(address), null);
+            foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ParseUrl(part, module.Name);
+            return new ServiceConnection(module.Name, url, GrpcChannels.Create(url), null);
         }
         var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: cancellationToken);
-        return new ServiceConnection(module.Name, host.Address, GrpcChannels.Create(host.Address), host);
+        return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);
     }
 
     /// <summary>Accepts <c>http://host:port</c>, or <c>host:port</c> (taken as http).</summary>

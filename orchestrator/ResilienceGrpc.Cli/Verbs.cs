@@ -57,7 +57,7 @@ public static partial class Verbs
         method.AcceptOnlyFromAmong("entropy", "equal", "critic");
         var shift = new Option<double?>("--shift") { Description = "Shift added to standardised values (default 0.0001); must be positive." };
         var within = new Option<bool>("--within-dimension") { Description = "Dimension scores from weights re-derived inside each dimension." };
-        var url = Url("indexing", "5101");
+        var url = IndexingUrl;
         var cmd = new Command("index", "Weigh indicators (entropy, equal or CRITIC) and score every unit.") { data, catalogue, method, shift, within, url, Table };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
@@ -91,7 +91,7 @@ public static partial class Verbs
         growth.AcceptOnlyFromAmong("geometric", "arithmetic");
         var cumulative = new Option<bool>("--cumulative") { Description = "Monthly values are year-to-date cumulative (as customs publishes them)." };
         var janShare = new Option<double?>("--january-share") { Description = "Share of a joint January+February value given to January (default 0.5)." };
-        var url = Url("projection", "5102");
+        var url = ProjectionUrl;
         var cmd = new Command("project", "Project each city's exports from its base trend; ratio, growth rate and recovery time.") { exports, baseWindow, growth, cumulative, janShare, url, Table };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
@@ -133,7 +133,7 @@ public static partial class Verbs
         var seed = new Option<ulong>("--seed") { Description = "Seed of the bootstrap (default 20200123).", DefaultValueFactory = _ => 20200123UL };
         var influence = new Option<bool>("--influence") { Description = "Also report each row's leave-one-out coefficients (in json)." };
         var id = new Option<string>("--id") { Description = "Column of row ids (default: a 'city' or 'id' column if present)." };
-        var url = Url("regression", "5103");
+        var url = RegressionUrl;
         var cmd = new Command("regress", "OLS with an intercept and robust standard errors on any CSV.") { data, y, x, vce, bootstrap, seed, influence, id, url };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {

@@ -20,13 +20,7 @@ public class CliTests(Services services) : IClassFixture<Services>, IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    internal static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exit = await CommandLineApp.RunAsync(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    internal static Task<(int Exit, string Out, string Err)> Run(params string[] args) => CliRunner.Run(args);
 
     private static string Ref(string file) => Path.Combine(Reference.Dir, file);
 
@@ -45,13 +39,7 @@ public class CliTests(Services services) : IClassFixture<Services>, IDisposable
         return Write(caseName + "_catalogue.csv", "indicator,dimension,direction\n" + string.Join("\n", lines) + "\n");
     }
 
-    private static void AssertOneLineError(string err)
-    {
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.DoesNotContain("   at ", err);
-    }
+    private static void AssertOneLineError(string err) => CliRunner.AssertOneSentence(err);
 
     [Theory]
     [InlineData("city38", "hc1", false)]

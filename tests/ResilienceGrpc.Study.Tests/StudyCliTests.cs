@@ -2,6 +2,7 @@ using Google.Protobuf;
 using ResilienceGrpc.Cli;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Orchestrator.Data;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Study.Tests;
@@ -13,21 +14,9 @@ public class StudyCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    internal static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exit = await CommandLineApp.RunAsync(args, stdout, stderr);
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    internal static Task<(int Exit, string Out, string Err)> Run(params string[] args) => CliRunner.Run(args);
 
-    private static void AssertOneSentence(string err)
-    {
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.DoesNotContain("   at ", err);
-    }
+    private static void AssertOneSentence(string err) => CliRunner.AssertOneSentence(err);
 
     [Fact]
     public async Task TheStudyCommandWritesTheFullReportEmbedded()

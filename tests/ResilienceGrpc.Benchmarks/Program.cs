@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ResilienceGrpc.Benchmarks.RegressionBenchmarks).Assembly).Run(args);
