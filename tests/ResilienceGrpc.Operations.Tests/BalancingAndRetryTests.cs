@@ -61,9 +61,11 @@ public class BalancingAndRetryTests(Backends backends) : IClassFixture<Backends>
             if (p.Stage == "regressions" && restart is null)
                 restart = Task.Run(async () =>
                 {
-                    await regression.DisposeAsync();            // the service goes down ...
+                    var old = regression;
+                    var stopping = old.DisposeAsync().AsTask(); // the service goes down: it stops listening at once, then drains
                     await Task.Delay(300);
-                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port); // ... and comes back
+                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port); // ... and a new one comes up on its port
+                    await stopping;
                 });
             return Task.CompletedTask;
         });

@@ -80,10 +80,11 @@ public class TraceTests
         }
 
         string[] services = ["resilience-study", "resilience-indexing", "resilience-projection", "resilience-regression"];
-        for (int i = 0; i < 150; i++)
+        // Each process exports in batches: wait until every service's server spans and every span name are in.
+        for (int i = 0; i < 300; i++)
         {
             var names = Collector.Spans.Select(s => s.Span.Name).ToHashSet();
-            if (services.All(svc => Collector.Spans.Any(s => s.Service == svc)) && OwnSpans.All(names.Contains)) break;
+            if (services.All(svc => Collector.Spans.Any(s => s.Service == svc && s.Span.Kind == SpanKind.Server)) && OwnSpans.All(names.Contains)) break;
             await Task.Delay(100);
         }
         var spans = Collector.Spans.ToList();
