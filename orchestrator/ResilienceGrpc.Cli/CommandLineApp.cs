@@ -24,6 +24,8 @@ public static class CommandLineApp
         Recursive = true,
     };
 
+    static CommandLineApp() => Format.AcceptOnlyFromAmong("table", "json", "markdown", "latex", "csv");
+
     internal static readonly Option<bool> Verbose = new("--verbose")
     {
         Description = "Print stack traces with errors.",
@@ -45,7 +47,6 @@ public static class CommandLineApp
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
-        Format.AcceptOnlyFromAmong("table", "json", "markdown", "latex", "csv");
         var root = new RootCommand("resilience: urban resilience and export resilience, as gRPC services (see README.md).");
         root.Options.Add(Format);
         root.Options.Add(Verbose);
@@ -54,18 +55,20 @@ public static class CommandLineApp
         var context = new VerbContext(stdout, stderr);
         foreach (var verb in Verbs.All(context)) root.Subcommands.Add(verb);
 
+        if (args.Length == 0)
+        {
+            stderr.WriteLine("error: no verb given; use one of study, index, project, regress, serve, sample, health (see 'resilience --help').");
+            return ExitUsage;
+        }
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            var lines = parsed.Errors[0].Message.Replace("\r", "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            // The most specific error first: an unknown word says more than "a verb is required".
+            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            var lines = error.Message.Replace("\r", "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var first = lines[0].TrimEnd('.', ':') + (lines.Length > 1 ? ": " + string.Join(", ", lines.Skip(1)) : "");
             string verbName = parsed.CommandResult.Command is { } c && c != root ? $" {c.Name}" : "";
             stderr.WriteLine($"error: {first} (see 'resilience{verbName} --help').");
-            return ExitUsage;
-        }
-        if (parsed.CommandResult.Command == root && args.Length == 0)
-        {
-            stderr.WriteLine("error: no verb given; use one of study, index, project, regress, serve, sample (see 'resilience --help').");
             return ExitUsage;
         }
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);

@@ -238,6 +238,17 @@ public class CliTests(Services services) : IClassFixture<Services>, IDisposable
         AssertOneLineError(err);
     }
 
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData()]
+    public async Task AnUnknownOrMissingVerbIsAUsageErrorThatSaysSo(params string[] args)
+    {
+        var (exit, _, err) = await Run(args);
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+        Assert.Contains(args.Length == 0 ? "no verb" : "'frobnicate'", err);
+    }
+
     [Fact]
     public async Task VerboseAddsTheStackTrace()
     {

@@ -50,7 +50,8 @@ public static partial class StudySpecs
         if (spec.Bootstrap.Replications is < 0 or > 1_000_000)
             throw Bad("spec.bootstrap.replications", $"Bootstrap replications must be between 0 (off) and 1,000,000; {spec.Bootstrap.Replications} was given.");
         if (!spec.HasLeaveOneOut) spec.LeaveOneOut = true;
-        if (spec.AlternativeWeightings.Count == 0 && user?.Tables.Count is null or 0 && user?.AlternativeWeightings.Count is null or 0)
+        // Alternative indices are computed only for the tables that use them.
+        if (spec.AlternativeWeightings.Count == 0)
             spec.AlternativeWeightings.AddRange([WeightingMethod.Equal, WeightingMethod.Critic]);
         for (int i = 0; i < spec.AlternativeWeightings.Count; i++)
             if (spec.AlternativeWeightings[i] == WeightingMethod.Unspecified)
