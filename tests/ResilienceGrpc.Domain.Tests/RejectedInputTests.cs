@@ -90,7 +90,22 @@ public class RejectedInputTests
         Assert.Equal("row_ids[1]", e.Field);
     }
 
+    [Fact]
+    public void ValuesThatOverflowAreRefusedNotReturnedAsNaN()
+    {
+        var huge = A.Select(v => v * 1e306).ToArray();
+        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", huge), ("a", A)), new ModelSpec("y", ["a"]), new()));
+        Assert.Contains("rescale", e.Message);
+    }
+
     // ---- index ----
+    [Fact]
+    public void AnIndicatorSpanningMoreThanADoubleIsRefused()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(Cities, [new("gdp", "economic", IndicatorDirection.Positive, [-1e308, 0, 1e308])], new()));
+        Assert.Contains("'gdp'", e.Message);
+    }
+
     private static readonly string[] Cities = ["beijing", "shanghai", "wuhan"];
 
     [Fact]
@@ -215,6 +230,14 @@ public class RejectedInputTests
             [new ExportSeries("ningbo", ["2015-13"], [1])], new(SeriesKind.Monthly)));
         Assert.Equal("series[0].periods[0]", e.Field);
         Assert.Contains("2015-13", e.Message);
+    }
+
+    [Fact]
+    public void ExportsThatOverflowAreRefusedNamingTheCity()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
+            [new ExportSeries("ningbo", Years(2015, 2020), [1e-300, 1, 1, 1, 1e300, 1e300])], new(SeriesKind.Annual)));
+        Assert.Contains("'ningbo'", e.Message);
     }
 
     [Fact]

@@ -193,6 +193,9 @@ public static class CompositeIndex
                         $"Indicator '{ind.Id}' is infinite for city '{unitIds[i]}'; every value must be a finite number.");
             }
             double min = ind.Values.Min(), max = ind.Values.Max();
+            if (double.IsInfinity(max - min))
+                throw new InvalidInputException($"indicators[{j}].values",
+                    $"Indicator '{ind.Id}' spans more than a double can hold (from {min.ToString(System.Globalization.CultureInfo.InvariantCulture)} to {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}); rescale it.");
             if (max == min)
                 throw new InfeasibleInputException($"indicators[{j}].values",
                     $"Indicator '{ind.Id}' has the same value ({max.ToString(System.Globalization.CultureInfo.InvariantCulture)}) for every city, so it cannot be standardised (max = min); drop it from the catalogue.");

@@ -150,7 +150,11 @@ public static class ExportProjection
                 "Recovery time needs monthly exports; only annual values were given.");
         }
 
-        return new CityProjection(city, e[o.BaseStart], baseEnd, g, projected, actual, actual / projected, actual / baseEnd - 1.0, recovery, path);
+        double ratio = actual / projected, growth = actual / baseEnd - 1.0;
+        if (!double.IsFinite(g) || !double.IsFinite(projected) || !double.IsFinite(ratio) || !double.IsFinite(growth) || path.Any(m => !double.IsFinite(m.Expected) || !double.IsFinite(m.Ratio)))
+            throw new InvalidInputException($"series[{index}].values",
+                $"City '{city}' has export values too large to compute with (they overflow a double); rescale them, for example to millions.");
+        return new CityProjection(city, e[o.BaseStart], baseEnd, g, projected, actual, ratio, growth, recovery, path);
     }
 
     private static void RequirePositive(double value, string city, int year, string field, string why)

@@ -67,6 +67,10 @@ public sealed class OlsFit
         Tss = tss;
     }
 
+    /// <summary>The refusal when a computation leaves the range of doubles.</summary>
+    public const string OverflowMessage =
+        "The values are too large or too small to fit in double precision (the computation overflowed); rescale the variables, for example to thousands or logs.";
+
     /// <summary>Fits y on X by least squares.</summary>
     /// <exception cref="InfeasibleInputException">
     /// Too few rows, collinear regressors, a constant dependent variable or an exact fit.
@@ -103,6 +107,8 @@ public sealed class OlsFit
         double tss = 0;
         foreach (var v in design.Y) tss += (v - mean) * (v - mean);
 
+        if (!double.IsFinite(tss) || !double.IsFinite(rss) || beta.Any(b => !double.IsFinite(b)))
+            throw new InfeasibleInputException("columns", OverflowMessage);
         if (tss == 0)
             throw new InfeasibleInputException("dependent",
                 $"The dependent variable '{design.Dependent}' is constant in the estimation sample; there is no variation to explain.");

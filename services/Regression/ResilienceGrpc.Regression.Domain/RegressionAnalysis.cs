@@ -1,4 +1,5 @@
 using System.Globalization;
+using ResilienceGrpc.Domain;
 
 namespace ResilienceGrpc.Regression.Domain;
 
@@ -39,6 +40,9 @@ public static class RegressionAnalysis
         var fit = OlsFit.Fit(design);
         cancellationToken.ThrowIfCancellationRequested();
         var inference = OlsInference.Infer(fit, options.Covariance);
+        if (inference.Coefficients.Any(c => !double.IsFinite(c.Estimate) || !double.IsFinite(c.StdError) || !double.IsFinite(c.PValue))
+            || !double.IsFinite(inference.FTest.Statistic) || !double.IsFinite(fit.RSquared))
+            throw new InfeasibleInputException("columns", OlsFit.OverflowMessage);
         var bootstrap = options.BootstrapReplications > 0
             ? WildBootstrap.SlopePValues(fit, options.Covariance, inference.Coefficients, options.BootstrapReplications, options.BootstrapSeed, cancellationToken)
             : null;
