@@ -108,6 +108,18 @@ public class CliTests(Services services) : IClassFixture<Services>, IDisposable
     }
 
     [Fact]
+    public async Task ProjectAlsoReadsAWideTableWithOneColumnPerYear()
+    {
+        // export_annual.csv as shipped: city,E2015,...,E2020.
+        var json = Reference.Json("export_annual");
+        var (exit, stdout, stderr) = await Run("project", "--exports", Ref("export_annual.csv"), "--format", "json");
+        Assert.True(exit == 0, stderr);
+        var r = JsonParser.Default.Parse<ProjectExportsResponse>(stdout);
+        foreach (var c in r.Cities)
+            Reference.Close(json.GetProperty("results").GetProperty(c.CityId).GetProperty("ratio").GetDouble(), c.Ratio, 1e-12, $"{c.CityId} ratio");
+    }
+
+    [Fact]
     public async Task YearToDateCumulativeExportsGiveTheSameResultAsTheirMonths()
     {
         var series = new[] { Requests.Monthly("wuhan"), Requests.Monthly("xiamen", 300) };

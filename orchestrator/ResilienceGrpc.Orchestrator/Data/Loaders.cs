@@ -27,7 +27,7 @@ public static class Loaders
             units.Add(id);
         }
 
-        int ci = catalogue.Column("indicator", "the indicator id");
+        int ci = catalogue.Has("indicator") || !catalogue.Has("name") ? catalogue.Column("indicator", "the indicator id") : catalogue.Column("name");
         int cd = catalogue.Column("dimension", "the indicator's dimension");
         int cr = catalogue.Column("direction", "positive or negative");
         int cl = Array.IndexOf(catalogue.Header, "label");
@@ -65,30 +65,46 @@ public static class Loaders
     }
 
     /// <summary>
-    /// Exports in long form <c>city,period,exports</c>; period <c>YYYY</c> (annual) or
-    /// <c>YYYY-MM</c> (monthly, or year-to-date cumulative when <paramref name="cumulative"/>).
+    /// Exports in long form <c>city,period,exports</c> (aliases: <c>month</c> or <c>year</c> for
+    /// the period, <c>value</c> for the exports); period <c>YYYY</c> (annual) or <c>YYYY-MM</c>
+    /// (monthly, or year-to-date cumulative when <paramref name="cumulative"/>). A wide table
+    /// (a city column, then one column per period, such as <c>E2015,E2016,...</c>) is read too.
     /// </summary>
     public static (List<ExportSeries> Series, SeriesKind Kind) Exports(CsvTable table, bool cumulative)
     {
+        var cells = new List<(string City, string Period, CsvRow Row, int PeriodColumn, int ValueColumn)>();
         int cc = table.Column("city", "the city id");
-        int cp = table.Column("period", "YYYY or YYYY-MM");
-        int cv = table.Has("exports") ? table.Column("exports") : table.Column("value", "the export value");
+        int cp = new[] { "period", "month", "year" }.Select(n => Array.IndexOf(table.Header, n)).FirstOrDefault(i => i >= 0, -1);
+        if (cp >= 0)
+        {
+            int cv = new[] { "exports", "value", "export" }.Select(n => Array.IndexOf(table.Header, n)).FirstOrDefault(i => i >= 0, -1);
+            if (cv < 0) table.Column("exports", "the export value");
+            foreach (var row in table.Rows) cells.Add((table.Text(row, cc), table.Text(row, cp), row, cp, cv));
+        }
+        else
+        {
+            var periods = table.Header.Select(h => h.TrimStart('E', 'e', 'Y', 'y')).ToArray();
+            var columns = Enumerable.Range(0, table.Header.Length).Where(c => c != cc).ToArray();
+            if (columns.Length == 0 || !columns.All(c => IsYear(periods[c]) || IsMonth(periods[c])))
+                table.Column("period", "YYYY or YYYY-MM, in long form city,period,exports; or one column per period");
+            foreach (var row in table.Rows)
+                foreach (var c in columns) cells.Add((table.Text(row, cc), periods[c], row, -1, c));
+        }
+
         var byCity = new Dictionary<string, ExportSeries>(StringComparer.Ordinal);
         var order = new List<ExportSeries>();
         bool? monthly = null;
-        foreach (var row in table.Rows)
+        foreach (var (city, period, row, pc, vc) in cells)
         {
-            var city = table.Text(row, cc);
-            var period = table.Text(row, cp);
-            bool isMonth = period.Length == 7 && period[4] == '-';
-            bool isYear = period.Length == 4 && period.All(char.IsAsciiDigit);
+            int at = pc >= 0 ? pc : vc;
+            bool isMonth = IsMonth(period), isYear = IsYear(period);
             if (!isMonth && !isYear)
-                throw new DataFileException(table.File, row.Line, cp + 1, "period", $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM).");
+                throw new DataFileException(table.File, row.Line, at + 1, table.Header[at], $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM).");
             monthly ??= isMonth;
             if (monthly != isMonth)
-                throw new DataFileException(table.File, row.Line, cp + 1, "period",
-                    $"'{period}' is {(isMonth ? "a month" : "a year")}, but earlier rows are {(isMonth ? "years" : "months")}; use one frequency per file.");
-            double v = table.Number(row, cv, allowMissing: false);
+                throw new DataFileException(table.File, row.Line, at + 1, table.Header[at],
+                    $"'{period}' is {(isMonth ? "a month" : "a year")}, but earlier periods are {(isMonth ? "years" : "months")}; use one frequency per file.");
+            double v = table.Number(row, vc, allowMissing: false);
             if (!byCity.TryGetValue(city, out var series))
             {
                 series = new ExportSeries { CityId = city };
@@ -103,6 +119,10 @@ public static class Loaders
             throw new DataFileException(table.File, 0, 0, null, "--cumulative needs monthly periods (YYYY-MM), but the file has years.");
         return (order, kind);
     }
+
+    private static bool IsMonth(string p) => p.Length == 7 && p[4] == '-' && p.Remove(4, 1).All(char.IsAsciiDigit);
+
+    private static bool IsYear(string p) => p.Length == 4 && p.All(char.IsAsciiDigit);
 
     /// <summary>
     /// Any CSV as named numeric columns for a regression: the named columns must be
