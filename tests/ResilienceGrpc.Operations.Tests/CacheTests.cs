@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
@@ -127,5 +129,37 @@ public class CacheTests(Backends backends) : IClassFixture<Backends>
         }
         var key = IntermediateCache.Key("index-entropy", StudyRunner.IndexRequest(data, spec, Contracts.Indexing.V1.WeightingMethod.Entropy));
         Assert.Equal(":0", await redis.CommandAsync("EXISTS", key));
+    }
+}
+
+/// <summary>Intermediates far above HybridCache's 1 MiB default payload limit are cached too.</summary>
+public class LargePayloadTests
+{
+    [RedisFact]
+    public async Task AnIntermediateOfSeveralMegabytesIsCachedInRedis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var request = new Contracts.Indexing.V1.ComputeIndexRequest { Method = Contracts.Indexing.V1.WeightingMethod.Entropy, UnitIds = { "big" } };
+        var big = new Contracts.Indexing.V1.ComputeIndexResponse();
+        for (int i = 0; i < 100_000; i++)
+            big.Units.Add(new Contracts.Indexing.V1.UnitScore { UnitId = $"unit-{i:D6}", Composite = i, DimensionScores = { new Contracts.Indexing.V1.DimensionScore { Dimension = "economy", Score = i } } });
+        Assert.True(big.CalculateSize() > 3 * 1024 * 1024);
+
+        IntermediateCache NewCache()
+        {
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddIntermediateCache(new CacheSettings(redis.Address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5)));
+            return services.BuildServiceProvider().GetRequiredService<IntermediateCache>();
+        }
+
+        var (_, first) = await NewCache().GetOrComputeAsync("index-entropy", request, _ => Task.FromResult(big), CancellationToken.None);
+        Assert.Equal(CacheStatus.Miss, first.Status);
+        Assert.Equal(":1", await redis.CommandAsync("EXISTS", first.Key));
+
+        var (value, second) = await NewCache().GetOrComputeAsync<Contracts.Indexing.V1.ComputeIndexResponse>("index-entropy", request,
+            _ => throw new InvalidOperationException("a cached value must not be recomputed"), CancellationToken.None);
+        Assert.Equal((CacheStatus.Hit, "redis"), (second.Status, second.Source));
+        Assert.Equal(big, value);
     }
 }
