@@ -152,7 +152,7 @@ public static class HtmlReport
             })).ToList();
         var payload = new
         {
-            weights = weights.Indicators.Select(i => new { id = i.Id, dimension = i.Dimension, weight = i.Weight }),
+            weights = weights.Indicators.Select(i => new { id = i.Label.Length > 0 ? i.Label : i.Id, dimension = i.Dimension, weight = i.Weight }),
             dimensions = weights.Dimensions.Select(d => d.Dimension),
             cities = report.Cities.Select(c => new
             {

@@ -30,7 +30,7 @@ public static class PublishedTables
         {
             rows.Add([$"{d.Dimension} (dimension weight)", "", "", F(d.Weight, 7)]);
             foreach (var i in w.Indicators.Where(i => i.Dimension == d.Dimension))
-                rows.Add(["  " + i.Id, i.Direction == Contracts.Indexing.V1.Direction.Negative ? "−" : "+", i.HasEntropy ? F(i.Entropy, 7) : "", F(i.Weight, 7)]);
+                rows.Add(["  " + (i.Label.Length > 0 ? i.Label : i.Id), i.Direction == Contracts.Indexing.V1.Direction.Negative ? "−" : "+", i.HasEntropy ? F(i.Entropy, 7) : "", F(i.Weight, 7)]);
         }
         var notes = new List<string> { t.Note, "Direction: + more is better, − more is worse (standardised as (max − x)/(max − min))." };
         if (report.Synthetic) notes.Add("SYNTHETIC DATA: generated numbers, not statistics of the cities named.");

@@ -12,10 +12,10 @@ public static class ResultTables
     {
         string method = Words(r.Method);
         var weights = new TextTable("weights", $"Indicator weights ({method})",
-            ["indicator", "dimension", "direction", "weight", "entropy", "weight_in_dimension"],
+            ["indicator", "label", "dimension", "direction", "weight", "entropy", "weight_in_dimension"],
             r.Indicators.Select(i => new Cell[]
             {
-                i.Id, i.Dimension, i.Direction == Direction.Positive ? "positive" : "negative", i.Weight,
+                i.Id, i.Label, i.Dimension, i.Direction == Direction.Positive ? "positive" : "negative", i.Weight,
                 i.HasEntropy ? i.Entropy : Cell.Empty, i.WithinDimensionWeight,
             }).ToList(),
             [string.Create(CultureInfo.InvariantCulture, $"Shift s = {r.Shift}; weights sum to 1.")]);

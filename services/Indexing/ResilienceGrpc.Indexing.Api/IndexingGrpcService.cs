@@ -81,6 +81,7 @@ public static class IndexingMapping
                 Dimension = w.Dimension,
                 Weight = w.Weight,
                 WithinDimensionWeight = w.WithinDimensionWeight,
+                Label = w.Label ?? "",
                 Direction = w.Direction == IndicatorDirection.Positive ? V1.Direction.Positive : V1.Direction.Negative,
             };
             if (w.Entropy is { } e) iw.Entropy = e;

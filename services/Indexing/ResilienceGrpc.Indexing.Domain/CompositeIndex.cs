@@ -10,7 +10,8 @@ namespace ResilienceGrpc.Indexing.Domain;
 /// <param name="Weight">Global weight (all weights sum to 1).</param>
 /// <param name="Entropy">e_j (entropy method only).</param>
 /// <param name="WithinDimensionWeight">Weight re-derived inside its dimension (these sum to 1 per dimension).</param>
-public sealed record IndicatorWeight(string Id, string Dimension, IndicatorDirection Direction, double Weight, double? Entropy, double WithinDimensionWeight);
+/// <param name="Label">The indicator's label, when it has one.</param>
+public sealed record IndicatorWeight(string Id, string Dimension, IndicatorDirection Direction, double Weight, double? Entropy, double WithinDimensionWeight, string? Label = null);
 
 /// <summary>Weight of a dimension: Σ of its indicators' global weights.</summary>
 public sealed record DimensionWeight(string Dimension, double Weight, int IndicatorCount);
@@ -80,7 +81,7 @@ public static class CompositeIndex
 
         var iw = new IndicatorWeight[m];
         for (int j = 0; j < m; j++)
-            iw[j] = new IndicatorWeight(indicators[j].Id, indicators[j].Dimension, indicators[j].Direction, weights[j], entropies?[j], within[j]);
+            iw[j] = new IndicatorWeight(indicators[j].Id, indicators[j].Dimension, indicators[j].Direction, weights[j], entropies?[j], within[j], indicators[j].Label);
         return new IndexResult(unitIds.ToArray(), iw, dimWeights, composite, dimScores, options);
     }
 
