@@ -151,7 +151,7 @@ public static class RpcErrors
 
     private static string Unavailable(RpcException e)
     {
-        if (e.Status.Detail.StartsWith("The ", StringComparison.Ordinal)) return EndSentence(e.Status.Detail);
+        if (!Orchestrator.Clients.Unreachable.Is(e)) return EndSentence(e.Status.Detail); // named where it happened
         string detail = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
         return EndSentence($"A service is unavailable ({detail.TrimEnd('.')}); check that it is running and that the address is right");
     }

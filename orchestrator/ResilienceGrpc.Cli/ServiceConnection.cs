@@ -31,12 +31,16 @@ public sealed class ServiceConnection : IAsyncDisposable
     {
         url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
         if (!string.IsNullOrWhiteSpace(url))
-        {
-            foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ParseUrl(part, module.Name);
-            return new ServiceConnection(module.Name, url, GrpcChannels.Create(url), null);
-        }
+            return new ServiceConnection(module.Name, url, GrpcChannels.Create(CheckAddresses(url, module.Name)), null);
         var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: cancellationToken);
         return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);
+    }
+
+    /// <summary>Checks every address of a comma-separated list; returns the list.</summary>
+    public static string CheckAddresses(string addresses, string name)
+    {
+        foreach (var part in addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ParseUrl(part, name);
+        return addresses;
     }
 
     /// <summary>Accepts <c>http://host:port</c>, or <c>host:port</c> (taken as http).</summary>

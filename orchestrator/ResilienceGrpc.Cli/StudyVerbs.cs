@@ -7,6 +7,7 @@ using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
 using ResilienceGrpc.Orchestrator.Caching;
+using ResilienceGrpc.Orchestrator.Clients;
 using ResilienceGrpc.Orchestrator.Data;
 using ResilienceGrpc.Orchestrator.Reporting;
 using ResilienceGrpc.Orchestrator.Sample;
@@ -93,9 +94,9 @@ public static partial class Verbs
                         report = e.Report;
                 }
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && services.StudyIsRemote && !e.Status.Detail.StartsWith("The ", StringComparison.Ordinal))
+            catch (RpcException e) when (Unreachable.Is(e))
             {
-                throw new RpcException(new Status(StatusCode.Unavailable, $"The study service at {services.StudyAddress} is unavailable ({e.Status.Detail.TrimEnd('.')}); start it with 'resilience serve study' or check the address"));
+                throw Unreachable.Named(e, "study", services.StudyAddress.ToString(), "start it with 'resilience serve study' or check the address");
             }
             if (report is null) throw new RpcException(new Status(StatusCode.Internal, "The study service ended without a report."));
             foreach (var e in report.CacheEvents.Where(e => e.Status == CacheStatus.Hit))
@@ -197,11 +198,7 @@ public sealed class StudyServices : IAsyncDisposable
         async Task<string> One(ServiceModule module, string? url)
         {
             url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
-            if (!string.IsNullOrWhiteSpace(url))
-            {
-                foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ServiceConnection.ParseUrl(part, module.Name);
-                return url;
-            }
+            if (!string.IsNullOrWhiteSpace(url)) return ServiceConnection.CheckAddresses(url, module.Name);
             progress?.Report($"Starting the {module.Name} service (embedded)");
             var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
             s._hosts.Add(host);

@@ -257,11 +257,10 @@ public static partial class Verbs
     internal static async Task<T> Call<T>(ServiceConnection conn, Func<Task<T>> call)
     {
         try { return await call(); }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        catch (RpcException e) when (Orchestrator.Clients.Unreachable.Is(e))
         {
-            string why = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The {conn.Name} service at {conn.Address} is unavailable ({why.TrimEnd('.')}); start it with 'resilience serve {conn.Name}' or check the address"));
+            throw Orchestrator.Clients.Unreachable.Named(e, conn.Name, conn.Address, $"start it with 'resilience serve {conn.Name}' or check the address");
         }
     }
+
 }

@@ -11,27 +11,10 @@ using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.Regression.Domain;
 using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Tests.Support;
 using CovarianceType = ResilienceGrpc.Regression.Domain.CovarianceType;
 
 namespace ResilienceGrpc.Benchmarks;
-
-internal static class Data
-{
-    public static string Reference(string file) => Path.Combine(AppContext.BaseDirectory, "reference", file);
-
-    public static (string[] Header, string[][] Rows) Csv(string file)
-    {
-        var lines = File.ReadAllLines(Reference(file)).Where(l => l.Length > 0).ToArray();
-        return (lines[0].Split(','), lines.Skip(1).Select(l => l.Split(',')).ToArray());
-    }
-
-    public static double[] Column(string file, string name)
-    {
-        var (h, rows) = Csv(file);
-        int c = Array.IndexOf(h, name);
-        return rows.Select(r => r[c].Length == 0 ? double.NaN : double.Parse(r[c], CultureInfo.InvariantCulture)).ToArray();
-    }
-}
 
 /// <summary>The regression domain: one small fit, the wild bootstrap (fast path against refitting), a million rows.</summary>
 [MemoryDiagnoser]
@@ -46,7 +29,7 @@ public class RegressionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _city38 = new RegressionData(new[] { "ln_resexport", "ln_rescity", "ln_x" }.Select(n => new NamedColumn(n, Data.Column("city38.csv", n))).ToList());
+        _city38 = new RegressionData(new[] { "ln_resexport", "ln_rescity", "ln_x" }.Select(n => new NamedColumn(n, Reference.Column("city38.csv", n))).ToList());
         _fit = OlsFit.Fit(DesignMatrix.Build(_city38, _model));
         _inference = OlsInference.Infer(_fit, CovarianceType.HC1);
         var rng = new Random(1);
@@ -100,10 +83,10 @@ public class IndexBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (header, rows) = Data.Csv("entropy_38x20.csv");
+        var (header, rows) = Reference.Csv("entropy_38x20.csv");
         _units = rows.Select(r => r[0]).ToArray();
         _indicators = header.Skip(1).Select((h, j) => new Indicator(h, j < 10 ? "a" : "b", j % 7 == 6 ? IndicatorDirection.Negative : IndicatorDirection.Positive,
-            rows.Select(r => double.Parse(r[j + 1], CultureInfo.InvariantCulture)).ToArray())).ToArray();
+            rows.Select(r => Reference.Number(r[j + 1])).ToArray())).ToArray();
     }
 
     [Benchmark(Description = "entropy index, 38 × 20")]

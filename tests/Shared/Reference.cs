@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Xunit;
 
 namespace ResilienceGrpc.Tests.Support;
 
@@ -9,7 +8,7 @@ namespace ResilienceGrpc.Tests.Support;
 /// R, statsmodels, exact arithmetic, NIST StRD, numpy). No expected number comes
 /// from this project's code.
 /// </summary>
-public static class Reference
+public static partial class Reference
 {
     public static string Dir => Path.Combine(AppContext.BaseDirectory, "reference");
 
@@ -30,17 +29,7 @@ public static class Reference
     {
         var (h, rows) = Csv(file);
         int c = Array.IndexOf(h, name);
-        Assert.True(c >= 0, $"{file} has no column {name}");
+        if (c < 0) throw new ArgumentException($"{file} has no column {name}.", nameof(name));
         return rows.Select(r => Number(r[c])).ToArray();
-    }
-
-    /// <summary>Asserts |actual − expected| ≤ rel·|expected| (or ≤ abs when given and larger).</summary>
-    public static void Close(double expected, double actual, double rel, string what, double abs = 0)
-    {
-        double err = Math.Abs(actual - expected);
-        double allowed = Math.Max(rel * Math.Abs(expected), abs);
-        Assert.True(err <= allowed,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{what}: expected {expected:R}, got {actual:R} (error {err:E2}, relative {err / Math.Abs(expected):E2}, allowed {allowed:E2})"));
     }
 }

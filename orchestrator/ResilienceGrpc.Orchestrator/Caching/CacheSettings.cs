@@ -12,7 +12,7 @@ public sealed record CacheSettings(string? Redis, TimeSpan OperationTimeout, Tim
 {
     public static CacheSettings FromEnvironment(string? redis = null) => new(
         redis ?? Environment.GetEnvironmentVariable(ServiceDefaults.ConfigurationKeys.Redis),
-        TimeSpan.FromMilliseconds(double.TryParse(Environment.GetEnvironmentVariable("Cache__OperationTimeoutMs"), out var ms) ? ms : 500),
+        TimeSpan.FromMilliseconds(double.TryParse(Environment.GetEnvironmentVariable(ServiceDefaults.ConfigurationKeys.CacheOperationTimeoutMs), out var ms) ? ms : 500),
         TimeSpan.FromSeconds(5));
 
     public static CacheSettings InMemory { get; } = new(null, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));

@@ -43,8 +43,7 @@ public static class TableRenderer
 {
     public static string Render(IEnumerable<TextTable> tables, OutputFormat format)
     {
-        var parts = tables.Select(t => Render(t, format)).ToList();
-        return string.Join(format == OutputFormat.Csv ? "\n" : "\n", parts);
+        return string.Join("\n", tables.Select(t => Render(t, format)));
     }
 
     public static string Render(TextTable t, OutputFormat format) => format switch

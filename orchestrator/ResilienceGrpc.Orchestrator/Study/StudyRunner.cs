@@ -289,12 +289,10 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         {
             return await call(callOptions);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        catch (RpcException e) when (Unreachable.Is(e))
         {
-            string why = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
             LogUnavailable(service, address);
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The {service} service at {address} is unavailable ({why.TrimEnd('.')}); the study cannot run without it."));
+            throw Unreachable.Named(e, service, address, "the study cannot run without it");
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
         {

@@ -52,7 +52,6 @@ public static class StudyVariables
     /// <summary>The variables for one index (weighting) and the projection.</summary>
     public static Dictionary<string, double[]> Build(StudyData data, StudySpec spec, ComputeIndexResponse index, ProjectExportsResponse projection)
     {
-        int n = data.CityIds.Count;
         var v = new Dictionary<string, double[]>(StringComparer.Ordinal);
         var byCity = projection.Cities.ToDictionary(c => c.CityId, StringComparer.Ordinal);
         var units = index.Units.ToDictionary(u => u.UnitId, StringComparer.Ordinal);
@@ -77,7 +76,6 @@ public static class StudyVariables
         if (v.TryGetValue("density", out var density)) { v["x"] = density; v["ln_x"] = v["ln_density"]; }
         var tiers = TierOf(data, spec);
         foreach (var t in tiers.Distinct()) v["d_" + t] = tiers.Select(x => x == t ? 1.0 : 0.0).ToArray();
-        _ = n;
         return v;
     }
 

@@ -65,7 +65,7 @@ public static class SeriesReader
         if (series.Periods.Count == 0)
             throw new InvalidInputException($"series[{index}].periods", $"City '{city}' has no export values.");
 
-        var raw = new SortedDictionary<Period, double>();
+        var raw = new SortedDictionary<Period, (double Value, int Index)>();
         Period? previous = null;
         for (int t = 0; t < series.Periods.Count; t++)
         {
@@ -89,23 +89,22 @@ public static class SeriesReader
                 throw new InvalidInputException(vfield, $"City '{city}' has a missing or non-finite export value in {p}; every period needs a finite value.");
             if (v < 0)
                 throw new InvalidInputException(vfield, $"City '{city}' has negative exports ({v.ToString(CultureInfo.InvariantCulture)}) in {p}; exports cannot be negative.");
-            raw[p] = v;
+            raw[p] = (v, t);
             previous = p;
         }
 
-        if (kind != SeriesKind.MonthlyCumulative) return raw;
+        if (kind != SeriesKind.MonthlyCumulative) return new SortedDictionary<Period, double>(raw.ToDictionary(kv => kv.Key, kv => kv.Value.Value));
 
         var months = new SortedDictionary<Period, double>();
-        foreach (var (p, cum) in raw)
+        foreach (var (p, (cum, t)) in raw)
         {
-            int t = IndexOf(series, p);
             if (p.Month == 1)
             {
                 months[p] = cum;
             }
-            else if (raw.TryGetValue(p with { Month = p.Month - 1 }, out double before))
+            else if (raw.TryGetValue(p with { Month = p.Month - 1 }, out var before))
             {
-                double v = cum - before;
+                double v = cum - before.Value;
                 if (v < 0)
                     throw new InvalidInputException($"series[{index}].values[{t}]",
                         $"City '{city}': the year-to-date value falls from {p with { Month = p.Month - 1 }} to {p}, so {p}'s exports would be negative; check the cumulative series.");
@@ -124,12 +123,5 @@ public static class SeriesReader
             }
         }
         return months;
-    }
-
-    private static int IndexOf(ExportSeries series, Period p)
-    {
-        for (int t = 0; t < series.Periods.Count; t++)
-            if (Period.TryParse(series.Periods[t], true, out var q) && q == p) return t;
-        return -1;
     }
 }

@@ -18,6 +18,9 @@ public static class ConfigurationKeys
     /// <summary>The environment variable holding Redis's address (the cache's shared level).</summary>
     public const string Redis = "ConnectionStrings__redis";
 
+    /// <summary>The environment variable bounding one Redis operation, in milliseconds.</summary>
+    public const string CacheOperationTimeoutMs = "Cache__OperationTimeoutMs";
+
     /// <summary>The environment variable that turns the OTLP exporter on.</summary>
     public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 }

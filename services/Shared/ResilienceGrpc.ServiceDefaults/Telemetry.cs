@@ -42,8 +42,10 @@ public static class Telemetry
         .AddHttpClientInstrumentation();
 
     /// <summary>Resource attributes: <c>service.name</c> and version.</summary>
-    public static ResourceBuilder Resource(string serviceName) => ResourceBuilder.CreateDefault()
-        .AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3));
+    public static ResourceBuilder Resource(string serviceName) => AddService(ResourceBuilder.CreateDefault(), serviceName);
+
+    private static ResourceBuilder AddService(ResourceBuilder r, string serviceName)
+        => r.AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3));
 
     /// <summary>
     /// A process-wide tracer provider (the CLI's embedded mode, where several hosts share
@@ -62,8 +64,8 @@ public static class Telemetry
     /// <summary>Adds the telemetry services to a host.</summary>
     public static void AddTelemetry(this IServiceCollection services, string serviceName)
     {
-        var otel = services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3)))
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => AddService(r, serviceName))
             .WithTracing(t =>
             {
                 t.AddResilienceInstrumentation();
@@ -74,6 +76,5 @@ public static class Telemetry
                 m.AddMeter(Name).AddAspNetCoreInstrumentation();
                 if (OtlpConfigured) m.AddOtlpExporter();
             });
-        _ = otel;
     }
 }
