@@ -55,13 +55,13 @@ public class RegressionBenchmarks
         var design = _fit.Design;
         for (int j = 1; j <= 2; j++)
         {
-            var other = design.X[3 - j];
+            var other = design.Column(3 - j).ToArray();
             var restricted = OlsFit.Fit(DesignMatrix.Build(new RegressionData([new("y", design.Y), new("o", other)]), new ModelSpec("y", ["o"])));
             var fitted = design.Y.Zip(restricted.Residuals, (y, e) => y - e).ToArray();
             for (int b = 0; b < 999; b++)
             {
                 var yStar = fitted.Select((f, i) => f + (rng.Next(2) == 0 ? -1 : 1) * restricted.Residuals[i]).ToArray();
-                var data = new RegressionData([new("y", yStar), new("a", design.X[1]), new("x", design.X[2])]);
+                var data = new RegressionData([new("y", yStar), new("a", design.Column(1).ToArray()), new("x", design.Column(2).ToArray())]);
                 var t = OlsInference.Infer(OlsFit.Fit(DesignMatrix.Build(data, new ModelSpec("y", ["a", "x"]))), CovarianceType.HC1).Coefficients[j].TValue;
                 if (Math.Abs(t) >= Math.Abs(_inference.Coefficients[j].TValue)) exceed++;
             }

@@ -81,7 +81,7 @@ public class WildBootstrapTests
     private static RegressionData Columns(DesignMatrix design, double[] y)
     {
         var cols = new List<NamedColumn> { new("y", y) };
-        for (int j = 1; j < design.K; j++) cols.Add(new NamedColumn(design.Terms[j], design.X[j]));
+        for (int j = 1; j < design.K; j++) cols.Add(new NamedColumn(design.Terms[j], design.Column(j).ToArray()));
         return new RegressionData(cols, design.RowIds);
     }
 }

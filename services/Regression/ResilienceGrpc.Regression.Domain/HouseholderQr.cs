@@ -2,7 +2,7 @@ namespace ResilienceGrpc.Regression.Domain;
 
 /// <summary>
 /// Householder QR of a tall matrix X (n × p, given by columns) with limited column
-/// pivoting, as R's LINPACK <c>dqrdc2</c> does it: columns are taken in order, and a
+/// pivoting, as R's LINPACK <c>dqrdc2</c> does it (docs/method.md, "Rank and aliasing"): columns are taken in order, and a
 /// column whose part orthogonal to the columns already taken has a norm below
 /// <see cref="Tolerance"/> times its original norm is set aside as aliased (a linear
 /// combination of earlier columns) instead of being factored. The factored columns
@@ -46,7 +46,9 @@ public sealed class HouseholderQr
     }
 
     /// <summary>Factors the matrix whose columns are <paramref name="columns"/> (not modified).</summary>
-    public static HouseholderQr Factor(IReadOnlyList<double[]> columns)
+    /// <param name="columns">The columns of X.</param>
+    /// <param name="tolerance">Relative norm below which a column counts as aliased; R's default unless given.</param>
+    public static HouseholderQr Factor(IReadOnlyList<double[]> columns, double tolerance = Tolerance)
     {
         int p = columns.Count;
         int n = p == 0 ? 0 : columns[0].Length;
@@ -69,7 +71,7 @@ public sealed class HouseholderQr
             int pos = kept.Count;
             double[] a = work[c];
             double rest = pos < n ? Norm(a, pos) : 0.0;
-            if (pos >= n || originalNorms[c] == 0.0 || rest < Tolerance * originalNorms[c])
+            if (pos >= n || originalNorms[c] == 0.0 || rest < tolerance * originalNorms[c])
             {
                 // a = Q_kept · (first pos entries of a); solve R γ = that for the combination.
                 var head = a.AsSpan(0, Math.Min(pos, n)).ToArray();

@@ -26,7 +26,7 @@ public static class LeaveOneOutInfluence
                 result[i] = new RowInfluence(fit.Design.RowIds[i], null, h);
                 continue;
             }
-            for (int l = 0; l < k; l++) qi[l] = fit.Q[l][i];
+            for (int l = 0; l < k; l++) qi[l] = fit.Q(l)[i];
             double scale = fit.Residuals[i] / (1.0 - h);
             var without = new double[k];
             for (int j = 0; j < k; j++)

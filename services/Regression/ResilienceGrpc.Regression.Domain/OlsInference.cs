@@ -26,9 +26,20 @@ public sealed record OlsInferenceResult(
 public static class OlsInference
 {
     /// <summary>Computes inference for every term of the fit.</summary>
-    public static OlsInferenceResult Infer(OlsFit fit, CovarianceType type)
+    public static OlsInferenceResult Infer(OlsFit fit, CovarianceType type, CancellationToken cancellationToken = default)
     {
-        var cov = SandwichCovariance.Compute(fit, type);
+        double[,]? middle = null;
+        double[,] cov;
+        if (type == CovarianceType.Classical)
+        {
+            cov = SandwichCovariance.Compute(fit, type, cancellationToken);
+        }
+        else
+        {
+            var omega = SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
+            middle = SandwichCovariance.Middle(fit, omega, cancellationToken);
+            cov = SandwichCovariance.Sandwich(fit.RInverse, middle);
+        }
         int df = fit.DfResid;
         double tCrit = StudentTQuantile975(df);
         var coefs = new CoefficientEstimate[fit.K];
@@ -39,7 +50,7 @@ public static class OlsInference
             double t = b / se;
             coefs[j] = new CoefficientEstimate(fit.Design.Terms[j], b, se, t, TwoSidedP(t, df), b - tCrit * se, b + tCrit * se);
         }
-        return new OlsInferenceResult(type, coefs, SlopesFTest(fit, type), cov);
+        return new OlsInferenceResult(type, coefs, SlopesFTest(fit, type, middle), cov);
     }
 
     /// <summary>Two-sided p-value of t under Student t(df): I_{df/(df+t²)}(df/2, 1/2).</summary>
@@ -57,32 +68,42 @@ public static class OlsInference
     public static double StudentTQuantile975(int df) => StudentT.InvCDF(0.0, 1.0, df, 0.975);
 
     /// <summary>
-    /// F of all slopes = 0: (b_s' V_s⁻¹ b_s)/q with V_s the slopes' block of the
-    /// covariance. The slopes and their covariance block equal those of the
-    /// regression on centred regressors Z_c without intercept, whose covariance is
-    /// R_c⁻¹ (Q_c' Ω Q_c) R_c⁻ᵀ; so the statistic is u' (Q_c' Ω Q_c)⁻¹ u / q with
-    /// u = Q_c' y, which never inverts an ill-conditioned matrix. With classical Ω
-    /// (σ̂² I) this is the textbook F from sums of squares.
+    /// F of all slopes = 0 (all coefficients without an intercept): W/q with
+    /// W = b_s' V_s⁻¹ b_s. With X = QR and the intercept first, b_s = R_s⁻¹ u_s and
+    /// V_s = R_s⁻¹ M_s R_s⁻ᵀ, where u = Q'y and M = Q'ΩQ; so W = u_s' M_s⁻¹ u_s, which
+    /// never inverts an ill-conditioned matrix (M_s is Q's, well conditioned). With
+    /// classical Ω (σ̂² I) this is the textbook F from sums of squares.
     /// </summary>
-    public static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type)
+    public static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type, CancellationToken cancellationToken = default)
     {
-        int q = fit.K - 1, n = fit.N;
-        var centred = new double[q][];
-        for (int j = 0; j < q; j++)
+        double[,]? middle = null;
+        if (type != CovarianceType.Classical)
         {
-            var x = fit.Design.X[j + 1];
-            double mean = x.Average();
-            centred[j] = x.Select(v => v - mean).ToArray();
+            var omega = SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
+            middle = SandwichCovariance.Middle(fit, omega, cancellationToken);
         }
-        var qr = HouseholderQr.Factor(centred);
-        var qc = qr.ThinQ();
-        var qty = qr.ApplyQTranspose(fit.Design.Y);
-        var omega = SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
-        var m = SandwichCovariance.Middle(qc, omega);
-        var u = qty.AsSpan(0, q).ToArray();
-        var x0 = CholeskySolve(m, u);
+        return SlopesFTest(fit, type, middle);
+    }
+
+    private static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type, double[,]? full)
+    {
+        int first = fit.Design.HasIntercept ? 1 : 0;
+        int q = fit.K - first, n = fit.N;
+        var u = fit.QtY.AsSpan(first, q).ToArray();
         double quad = 0;
-        for (int j = 0; j < q; j++) quad += u[j] * x0[j];
+        if (type == CovarianceType.Classical)
+        {
+            foreach (var v in u) quad += v * v;
+            quad /= fit.Sigma2;
+        }
+        else
+        {
+            var m = new double[q, q];
+            for (int a = 0; a < q; a++)
+                for (int b = 0; b < q; b++) m[a, b] = full![a + first, b + first];
+            var x0 = CholeskySolve(m, u);
+            for (int j = 0; j < q; j++) quad += u[j] * x0[j];
+        }
         double f = quad / q;
         return new OverallFTest(f, q, n - fit.K, FUpperP(f, q, n - fit.K), type != CovarianceType.Classical);
     }

@@ -8,11 +8,15 @@ namespace ResilienceGrpc.Regression.Domain;
 /// <param name="BootstrapReplications">Wild-bootstrap replications; 0 turns it off.</param>
 /// <param name="BootstrapSeed">Seed of the bootstrap.</param>
 /// <param name="Influence">Whether to compute leave-one-out influence.</param>
+/// <param name="Tolerance">Pivot tolerance of the rank decision (R's 1e-7 by default).</param>
+/// <param name="Threads">Most threads; 0 means one per core. Results do not depend on it.</param>
 public sealed record RegressionOptions(
     CovarianceType Covariance = CovarianceType.HC1,
     int BootstrapReplications = 0,
     ulong BootstrapSeed = 0,
-    bool Influence = false);
+    bool Influence = false,
+    double Tolerance = HouseholderQr.Tolerance,
+    int Threads = 0);
 
 /// <summary>Everything one regression produces, ready for reporting.</summary>
 public sealed record RegressionReport(
@@ -24,7 +28,7 @@ public sealed record RegressionReport(
     IReadOnlyList<string> Warnings)
 {
     /// <summary>Terms in reporting order: slopes in the given order, then <c>_cons</c> (as Stata prints them).</summary>
-    public IEnumerable<int> ReportingOrder => Enumerable.Range(1, Design.K - 1).Append(0);
+    public IEnumerable<int> ReportingOrder => Design.HasIntercept ? Enumerable.Range(1, Design.K - 1).Append(0) : Enumerable.Range(0, Design.K);
 }
 
 /// <summary>Fit → inference → extras, in that order: the one entry point of the domain.</summary>
@@ -37,9 +41,9 @@ public static class RegressionAnalysis
     public static RegressionReport Run(RegressionData data, ModelSpec model, RegressionOptions options, CancellationToken cancellationToken = default)
     {
         var design = DesignMatrix.Build(data, model);
-        var fit = OlsFit.Fit(design);
+        var fit = OlsFit.Fit(design, new FitOptions(options.Tolerance, options.Threads), cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var inference = OlsInference.Infer(fit, options.Covariance);
+        var inference = OlsInference.Infer(fit, options.Covariance, cancellationToken);
         if (inference.Coefficients.Any(c => !double.IsFinite(c.Estimate) || !double.IsFinite(c.StdError) || !double.IsFinite(c.PValue))
             || !double.IsFinite(inference.FTest.Statistic) || !double.IsFinite(fit.RSquared))
             throw new InfeasibleInputException("columns", OlsFit.OverflowMessage);

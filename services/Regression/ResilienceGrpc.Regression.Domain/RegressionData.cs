@@ -8,8 +8,8 @@ public sealed record NamedColumn(string Name, double[] Values);
 /// <summary>A data set: named columns of equal length, with optional row ids.</summary>
 public sealed record RegressionData(IReadOnlyList<NamedColumn> Columns, IReadOnlyList<string>? RowIds = null);
 
-/// <summary>The model: y on the regressors, with an intercept always added.</summary>
-public sealed record ModelSpec(string Dependent, IReadOnlyList<string> Regressors);
+/// <summary>The model: y on the regressors, with an intercept unless <paramref name="NoIntercept"/> (R's <c>y ~ 0 + x</c>).</summary>
+public sealed record ModelSpec(string Dependent, IReadOnlyList<string> Regressors, bool NoIntercept = false);
 
 /// <summary>
 /// The estimation sample: y and X (intercept first) on the complete rows, after
@@ -23,8 +23,18 @@ public sealed class DesignMatrix
     /// <summary>Dependent variable on the kept rows.</summary>
     public required double[] Y { get; init; }
 
-    /// <summary>Columns of X on the kept rows: the intercept first, then the regressors in order.</summary>
-    public required double[][] X { get; init; }
+    /// <summary>
+    /// X on the kept rows, stored once, contiguous and column-major: column j is
+    /// <c>Values[j·N .. (j+1)·N)</c>; the intercept (when the model has one) first, then
+    /// the regressors in order.
+    /// </summary>
+    public required double[] Values { get; init; }
+
+    /// <summary>Whether column 0 is the intercept.</summary>
+    public bool HasIntercept { get; init; } = true;
+
+    /// <summary>Column j of X.</summary>
+    public ReadOnlySpan<double> Column(int j) => Values.AsSpan(j * N, N);
 
     /// <summary>Term names parallel to <see cref="X"/>: <c>_cons</c>, then the regressors.</summary>
     public required string[] Terms { get; init; }
@@ -42,7 +52,7 @@ public sealed class DesignMatrix
     public int N => Y.Length;
 
     /// <summary>Parameters, intercept included.</summary>
-    public int K => X.Length;
+    public int K => Terms.Length;
 
     /// <summary>
     /// Builds the estimation sample. A regressor named <c>a*b</c> that is not itself a
@@ -103,17 +113,21 @@ public sealed class DesignMatrix
             if (complete) keep.Add(i); else dropped.Add(ids[i]);
         }
 
-        var x = new double[regressors.Length + 1][];
-        x[0] = Enumerable.Repeat(1.0, keep.Count).ToArray();
-        for (int j = 0; j < regressors.Length; j++) x[j + 1] = Pick(regressors[j], keep);
-        var terms = new string[regressors.Length + 1];
-        terms[0] = InterceptTerm;
-        for (int j = 0; j < regressors.Length; j++) terms[j + 1] = model.Regressors[j];
+        int offset = model.NoIntercept ? 0 : 1, n = keep.Count;
+        var x = GC.AllocateUninitializedArray<double>(n * (regressors.Length + offset));
+        if (offset == 1) x.AsSpan(0, n).Fill(1.0);
+        for (int j = 0; j < regressors.Length; j++) Pick(regressors[j], keep, x.AsSpan((j + offset) * n, n));
+        var terms = new string[regressors.Length + offset];
+        if (offset == 1) terms[0] = InterceptTerm;
+        for (int j = 0; j < regressors.Length; j++) terms[j + offset] = model.Regressors[j];
+        var yKept = new double[n];
+        Pick(y, keep, yKept);
 
         return new DesignMatrix
         {
-            Y = Pick(y, keep),
-            X = x,
+            Y = yKept,
+            Values = x,
+            HasIntercept = offset == 1,
             Terms = terms,
             RowIds = keep.Select(i => ids[i]).ToArray(),
             DroppedRowIds = dropped.ToArray(),
@@ -172,10 +186,13 @@ public sealed class DesignMatrix
                     $"Column '{name}' has an infinite value in row '{ids[i]}'; use a finite number, or leave the cell empty (NaN) to drop the row.");
     }
 
-    private static double[] Pick(double[] values, List<int> rows)
+    private static void Pick(double[] values, List<int> rows, Span<double> into)
     {
-        var r = new double[rows.Count];
-        for (int i = 0; i < r.Length; i++) r[i] = values[rows[i]];
-        return r;
+        if (rows.Count == values.Length)
+        {
+            values.AsSpan().CopyTo(into);
+            return;
+        }
+        for (int i = 0; i < into.Length; i++) into[i] = values[rows[i]];
     }
 }

@@ -1,4 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
 using ResilienceGrpc.Domain;
 
 namespace ResilienceGrpc.Regression.Domain;
@@ -21,7 +20,8 @@ public enum CovarianceType
 /// <summary>
 /// Sandwich covariance estimators. Every estimator here is
 /// V = (X'X)⁻¹ X' Ω X (X'X)⁻¹ with a diagonal Ω; with X = QR this is
-/// R⁻¹ (Q' Ω Q) R⁻ᵀ, which is how it is computed (no X'X is formed).
+/// R⁻¹ (Q' Ω Q) R⁻ᵀ, which is how it is computed (no X'X is formed; docs/method.md,
+/// "Covariance").
 /// </summary>
 public static class SandwichCovariance
 {
@@ -65,36 +65,73 @@ public static class SandwichCovariance
         return w;
     }
 
-    /// <summary>Q' diag(ω) Q for a thin Q given by columns.</summary>
-    public static double[,] Middle(double[][] q, ReadOnlySpan<double> omega)
+    /// <summary>
+    /// Q' diag(ω) Q for the fit's thin Q: one partial sum per row block (in parallel),
+    /// added in block order, so the result does not depend on the thread count.
+    /// </summary>
+    public static double[,] Middle(OlsFit fit, double[] omega, CancellationToken cancellationToken = default)
     {
-        int k = q.Length, n = omega.Length;
-        var m = new double[k, k];
-        for (int a = 0; a < k; a++)
-            for (int b = a; b < k; b++)
+        int k = fit.K;
+        var blocks = fit.BlockStarts;
+        int m = blocks.Length - 1;
+        var parts = new double[m][];
+        TallQr.ForEachBlock(m, fit.Options.Parallel(cancellationToken), b =>
+        {
+            int s = blocks[b], nb = blocks[b + 1] - s;
+            var part = new double[k * k];
+            var w = omega.AsSpan(s, nb);
+            for (int a = 0; a < k; a++)
             {
-                double s = 0;
-                var qa = q[a];
-                var qb = q[b];
-                for (int i = 0; i < n; i++) s += qa[i] * omega[i] * qb[i];
-                m[a, b] = s;
-                m[b, a] = s;
+                var qa = fit.Q(a).Slice(s, nb);
+                for (int c = a; c < k; c++) part[a * k + c] = VectorKernels.WeightedDot(qa, w, fit.Q(c).Slice(s, nb));
             }
-        return m;
+            parts[b] = part;
+        });
+        var mid = new double[k, k];
+        foreach (var part in parts)
+            for (int a = 0; a < k; a++)
+                for (int c = a; c < k; c++) mid[a, c] += part[a * k + c];
+        for (int a = 0; a < k; a++)
+            for (int c = 0; c < a; c++) mid[a, c] = mid[c, a];
+        return mid;
     }
 
     /// <summary>The k × k covariance of β̂ for the fit (terms in design order).</summary>
-    public static double[,] Compute(OlsFit fit, CovarianceType type)
+    public static double[,] Compute(OlsFit fit, CovarianceType type, CancellationToken cancellationToken = default)
     {
+        if (type == CovarianceType.Classical)
+        {
+            // σ̂² (X'X)⁻¹ = σ̂² R⁻¹R⁻ᵀ.
+            int k = fit.K;
+            var ident = new double[k, k];
+            for (int i = 0; i < k; i++) ident[i, i] = fit.Sigma2;
+            return Sandwich(fit.RInverse, ident);
+        }
         var omega = OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
-        var middle = Middle(fit.Q, omega);
-        return Sandwich(fit.RInverse, middle);
+        return Sandwich(fit.RInverse, Middle(fit, omega, cancellationToken));
     }
 
     /// <summary>A M Aᵀ for square A and symmetric M.</summary>
     internal static double[,] Sandwich(double[,] a, double[,] m)
     {
-        var am = Matrix<double>.Build.DenseOfArray(a);
-        return (am * Matrix<double>.Build.DenseOfArray(m) * am.Transpose()).ToArray();
+        int k = a.GetLength(0);
+        var am = new double[k, k];
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+            {
+                double s = 0;
+                for (int l = 0; l < k; l++) s += a[i, l] * m[l, j];
+                am[i, j] = s;
+            }
+        var v = new double[k, k];
+        for (int i = 0; i < k; i++)
+            for (int j = i; j < k; j++)
+            {
+                double s = 0;
+                for (int l = 0; l < k; l++) s += am[i, l] * a[j, l];
+                v[i, j] = s;
+                v[j, i] = s;
+            }
+        return v;
     }
 }

@@ -1,0 +1,231 @@
+namespace ResilienceGrpc.Regression.Domain;
+
+/// <summary>
+/// Tall-skinny Householder QR (TSQR) of the augmented matrix [X | y], n × c with
+/// c = k + 1, in row blocks that are factored in parallel and merged
+/// (docs/method.md, "The engine").
+/// </summary>
+/// <remarks>
+/// <list type="number">
+/// <item>Each block of rows is copied into the workspace (column-major, n × c) and
+/// factored in place by unpivoted Householder reflections, leaving its reflectors there
+/// and its c × c triangle R_b aside.</item>
+/// <item>The triangles are stacked and factored once more, giving R of [X | y]: its
+/// first k columns are R of X and its last column is Q'y, with ±‖residual‖ last.</item>
+/// <item>R's dqrdc2 rule is applied to that small triangle (<see cref="HouseholderQr"/>);
+/// the column norms it compares are those of X, since Q is orthogonal.</item>
+/// <item>Each block then turns its reflectors into its rows of the thin Q (n × c) of
+/// [X | y] rotated by the small factor, in place: the first k columns are the thin Q of
+/// X, and the last gives the residuals without cancellation.</item>
+/// </list>
+/// Block boundaries depend only on n and k, every block's work is the same whichever
+/// thread does it, and partial results are merged in block order, so the result is the
+/// same to the last bit for any number of threads.
+/// </remarks>
+internal sealed class TallQr
+{
+    /// <summary>The workspace: n × c column-major; after <see cref="FormQ"/>, Q of [X | y] (rotated).</summary>
+    public double[] W { get; }
+
+    /// <summary>Rows.</summary>
+    public int N { get; }
+
+    /// <summary>Columns of [X | y].</summary>
+    public int C { get; }
+
+    /// <summary>Block row starts; block b is rows [Starts[b], Starts[b+1]).</summary>
+    public int[] Starts { get; }
+
+    /// <summary>R of [X | y], c × c upper triangular, column-major.</summary>
+    public double[] R { get; }
+
+    private readonly double[] _tau;      // c per block
+    private readonly double[]? _stack;   // stacked triangles' reflectors ((m·c) × c), when m > 1
+    private readonly double[]? _stackTau;
+
+    private TallQr(double[] w, int n, int c, int[] starts, double[] r, double[] tau, double[]? stack, double[]? stackTau)
+    {
+        W = w;
+        N = n;
+        C = c;
+        Starts = starts;
+        R = r;
+        _tau = tau;
+        _stack = stack;
+        _stackTau = stackTau;
+    }
+
+    /// <summary>Number of row blocks.</summary>
+    public int Blocks => Starts.Length - 1;
+
+    /// <summary>
+    /// Rows per block for c columns: about 256 KiB of doubles (so a block stays in the
+    /// second-level cache), at least 512 rows and 2c. Depends on c alone.
+    /// </summary>
+    public static int BlockRows(int c) => Math.Max(2 * c, Math.Max(512, 32768 / c));
+
+    /// <summary>Block boundaries for n rows: equal blocks, the last one taking the remainder.</summary>
+    public static int[] BlockStarts(int n, int c)
+    {
+        int size = BlockRows(c);
+        int m = Math.Max(1, n / size);
+        var starts = new int[m + 1];
+        for (int b = 0; b < m; b++) starts[b] = b * size;
+        starts[m] = n;
+        return starts;
+    }
+
+    /// <summary>Factors [X | y] (X column-major n × k in <paramref name="x"/>).</summary>
+    public static TallQr Factor(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int n, int k, ParallelOptions parallel)
+    {
+        int c = k + 1;
+        var w = GC.AllocateUninitializedArray<double>(checked(n * c));
+        x.CopyTo(w);
+        y.CopyTo(w.AsSpan(k * n, n));
+        var starts = BlockStarts(n, c);
+        int m = starts.Length - 1;
+        var tri = new double[m * c * c];
+        var tau = new double[m * c];
+        ForEachBlock(m, parallel, b =>
+        {
+            int s = starts[b], nb = starts[b + 1] - s;
+            FactorInPlace(w, n, s, nb, c, tau.AsSpan(b * c, c), tri.AsSpan(b * c * c, c * c));
+        });
+
+        if (m == 1) return new TallQr(w, n, c, starts, tri, tau, null, null);
+
+        // Merge: factor the stacked triangles (m·c × c), sequentially and in block order.
+        int rows = m * c;
+        var stack = new double[rows * c];
+        for (int b = 0; b < m; b++)
+            for (int j = 0; j < c; j++)
+                for (int i = 0; i <= j; i++)
+                    stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
+        var stackTau = new double[c];
+        var r = new double[c * c];
+        parallel.CancellationToken.ThrowIfCancellationRequested();
+        FactorInPlace(stack, rows, 0, rows, c, stackTau, r);
+        return new TallQr(w, n, c, starts, r, tau, stack, stackTau);
+    }
+
+    /// <summary>
+    /// Overwrites the workspace with Q·[G; 0]: the thin Q of [X | y] (n × c) times the
+    /// c × c matrix <paramref name="g"/> (column-major), block by block.
+    /// </summary>
+    public void FormQ(double[] g, ParallelOptions parallel)
+    {
+        int c = C, m = Blocks;
+        // Each block's c × c slice of (stacked Q)·G.
+        double[] slices;
+        if (_stack is null)
+        {
+            slices = g;
+        }
+        else
+        {
+            int rows = m * c;
+            var t = new double[rows * c];
+            for (int j = 0; j < c; j++)
+                for (int i = 0; i < c; i++) t[j * rows + i] = g[j * c + i];
+            ApplyReflectors(_stack, rows, 0, rows, c, _stackTau!, t, rows, 0, c);
+            slices = new double[m * c * c];
+            for (int b = 0; b < m; b++)
+                for (int j = 0; j < c; j++)
+                    for (int i = 0; i < c; i++)
+                        slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
+        }
+
+        ForEachBlock(m, parallel, b =>
+        {
+            int s = Starts[b], nb = Starts[b + 1] - s;
+            var t = System.Buffers.ArrayPool<double>.Shared.Rent(nb * c);
+            try
+            {
+                var tb = t.AsSpan(0, nb * c);
+                tb.Clear();
+                for (int j = 0; j < c; j++)
+                    for (int i = 0; i < c; i++) tb[j * nb + i] = slices[b * c * c + j * c + i];
+                ApplyReflectors(W, N, s, nb, c, _tau.AsSpan(b * c, c), t, nb, 0, c);
+                for (int j = 0; j < c; j++) tb.Slice(j * nb, nb).CopyTo(W.AsSpan(j * N + s, nb));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<double>.Shared.Return(t);
+            }
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/> for every block, in parallel when there are several.</summary>
+    public static void ForEachBlock(int m, ParallelOptions parallel, Action<int> body)
+    {
+        if (m == 1 || parallel.MaxDegreeOfParallelism == 1)
+        {
+            for (int b = 0; b < m; b++)
+            {
+                parallel.CancellationToken.ThrowIfCancellationRequested();
+                body(b);
+            }
+            return;
+        }
+        Parallel.For(0, m, parallel, body);
+    }
+
+    /// <summary>
+    /// Householder QR without pivoting of rows [s, s + nb) of the c columns of
+    /// <paramref name="a"/> (column j at a[j·lda ..]): reflector j is left in rows
+    /// s + j.. of column j with τ_j in <paramref name="tau"/>, and the c × c triangle is
+    /// written to <paramref name="r"/> (column-major).
+    /// </summary>
+    private static void FactorInPlace(double[] a, int lda, int s, int nb, int c, Span<double> tau, Span<double> r)
+    {
+        for (int j = 0; j < c; j++)
+        {
+            var col = a.AsSpan(j * lda + s, nb);
+            for (int i = 0; i < j; i++) r[j * c + i] = col[i];
+            if (j >= nb)
+            {
+                tau[j] = 0;
+                continue;
+            }
+            var v = col[j..];
+            double norm = VectorKernels.Norm(v);
+            double alpha = v[0] >= 0 ? -norm : norm;
+            r[j * c + j] = alpha;
+            if (norm == 0)
+            {
+                tau[j] = 0;
+                continue;
+            }
+            // v = x − alpha e_1; v'v = 2 norm (norm + |x_1|), so τ = 2/v'v needs no second pass.
+            double vv = 2.0 * norm * (norm + Math.Abs(v[0]));
+            v[0] -= alpha;
+            tau[j] = 2.0 / vv;
+            for (int d = j + 1; d < c; d++)
+            {
+                var target = a.AsSpan(d * lda + s + j, nb - j);
+                double f = tau[j] * VectorKernels.Dot(v, target);
+                if (f != 0) VectorKernels.Axpy(-f, v, target);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies H_0 ⋯ H_{c−1} (reflectors stored as by <see cref="FactorInPlace"/>) to
+    /// the <paramref name="cols"/> columns of <paramref name="t"/> (nb rows, column j at
+    /// t[j·ldt + t0 ..]), last reflector first: t ← Q t.
+    /// </summary>
+    private static void ApplyReflectors(double[] a, int lda, int s, int nb, int c, ReadOnlySpan<double> tau, double[] t, int ldt, int t0, int cols)
+    {
+        for (int j = Math.Min(c, nb) - 1; j >= 0; j--)
+        {
+            if (tau[j] == 0) continue;
+            var v = a.AsSpan(j * lda + s + j, nb - j);
+            for (int d = 0; d < cols; d++)
+            {
+                var target = t.AsSpan(d * ldt + t0 + j, nb - j);
+                double f = tau[j] * VectorKernels.Dot(v, target);
+                if (f != 0) VectorKernels.Axpy(-f, v, target);
+            }
+        }
+    }
+}
