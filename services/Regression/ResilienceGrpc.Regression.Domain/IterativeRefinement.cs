@@ -15,21 +15,13 @@ internal static class IterativeRefinement
     /// <summary>Most refinement steps.</summary>
     public const int MaxSteps = 3;
 
-    /// <summary>Whether the design is ill-conditioned enough to refine.</summary>
-    public static bool Needed(DesignMatrix design, double[,] r)
-    {
-        for (int j = 0; j < design.K; j++)
-            if (Math.Abs(r[j, j]) < Threshold * VectorKernels.Norm(design.Column(j))) return true;
-        return false;
-    }
-
     /// <summary>
     /// Improves β (and the residuals r) in place. Each step: f = y − r − Xβ and
     /// g = −X'r in compensated arithmetic; δβ = R⁻¹(Q'f − R⁻ᵀg); δr = f − Xδβ.
     /// Block partial sums are added in block order, so the result does not depend on
     /// the thread count.
     /// </summary>
-    public static void Refine(DesignMatrix design, double[] q, int[] blocks, HouseholderQr small, double[] beta, double[] r, ParallelOptions parallel)
+    public static void Refine(DesignMatrix design, double[] q, int[] blocks, double[,] rx, double[] beta, double[] r, ParallelOptions parallel)
     {
         int n = design.N, k = design.K, m = blocks.Length - 1;
         var x = design.Values;
@@ -64,9 +56,9 @@ internal static class IterativeRefinement
                     g[j] += gParts[b * k + j];
                     d[j] += qfParts[b * k + j];
                 }
-            var h = SolveRTransposed(small.R, g);
+            var h = SolveRTransposed(rx, g);
             for (int j = 0; j < k; j++) d[j] -= h[j];
-            var delta = small.SolveR(d);
+            var delta = SolveR(rx, d);
             bool negligible = true;
             for (int j = 0; j < k; j++)
             {
@@ -84,6 +76,19 @@ internal static class IterativeRefinement
             });
             if (negligible) break;
         }
+    }
+
+    private static double[] SolveR(double[,] r, double[] b)
+    {
+        int k = b.Length;
+        var x = new double[k];
+        for (int i = k - 1; i >= 0; i--)
+        {
+            double s = b[i];
+            for (int j = i + 1; j < k; j++) s -= r[i, j] * x[j];
+            x[i] = s / r[i, i];
+        }
+        return x;
     }
 
     private static double[] SolveRTransposed(double[,] r, double[] b)

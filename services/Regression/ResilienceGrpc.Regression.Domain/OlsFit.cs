@@ -9,7 +9,11 @@ namespace ResilienceGrpc.Regression.Domain;
 /// </param>
 /// <param name="Threads">Most threads to use; 0 means one per core. The result does not depend on it.</param>
 /// <param name="AllowExactFit">Return a fit with zero residuals instead of refusing it (its inference is undefined).</param>
-public sealed record FitOptions(double Tolerance = HouseholderQr.Tolerance, int Threads = 0, bool AllowExactFit = false)
+/// <param name="Covariance">
+/// A covariance type to prepare while the rows of Q are at hand (its middle matrix
+/// Q'ΩQ is made in the same pass as the leverage); null prepares none.
+/// </param>
+public sealed record FitOptions(double Tolerance = HouseholderQr.Tolerance, int Threads = 0, bool AllowExactFit = false, CovarianceType? Covariance = null)
 {
     /// <summary>The defaults.</summary>
     public static FitOptions Default { get; } = new();
@@ -29,7 +33,8 @@ public sealed record FitOptions(double Tolerance = HouseholderQr.Tolerance, int 
 /// </summary>
 public sealed class OlsFit
 {
-    private readonly double[] _q; // n × (k+1) column-major: the thin Q of X, then the residual direction
+    private readonly double[] _r;          // R of [X | y], c × c column-major
+    private double[]? _q;                  // explicit thin Q of [X | y] (n × c), made on demand
 
     /// <summary>The estimation sample.</summary>
     public DesignMatrix Design { get; }
@@ -46,10 +51,7 @@ public sealed class OlsFit
     /// <summary>Leverage h_ii, the diagonal of the hat matrix.</summary>
     public double[] Leverage { get; }
 
-    /// <summary>Column j of the thin Q of X (length n).</summary>
-    internal ReadOnlySpan<double> Q(int j) => _q.AsSpan(j * N, N);
-
-    /// <summary>Q'y: the first k entries are the projection coordinates.</summary>
+    /// <summary>Q'y: the first k entries are the projection coordinates, the last ±√RSS.</summary>
     internal double[] QtY { get; }
 
     /// <summary>R⁻¹ of X = QR (k × k, upper triangular).</summary>
@@ -57,6 +59,12 @@ public sealed class OlsFit
 
     /// <summary>Row block boundaries of the factorisation (depend on n and k only).</summary>
     internal int[] BlockStarts { get; }
+
+    /// <summary>Q'ΩQ for <see cref="FitOptions.Covariance"/>, made during the fit; null when none was asked for.</summary>
+    internal double[,]? PreparedMiddle { get; private set; }
+
+    /// <summary>Whether the design is ill-conditioned, so that Q is kept from Householder reflections.</summary>
+    internal bool IllConditioned { get; }
 
     /// <summary>Residual sum of squares.</summary>
     public double Rss { get; }
@@ -82,13 +90,16 @@ public sealed class OlsFit
     /// <summary>Adjusted R² = 1 − (1 − R²)(n − i)/(n − k), i = 1 with an intercept and 0 without.</summary>
     public double AdjRSquared => 1.0 - (1.0 - RSquared) * (N - (Design.HasIntercept ? 1 : 0)) / DfResid;
 
-    private OlsFit(DesignMatrix design, FitOptions options, double[] q, double[] qty, int[] blocks, double[] beta, double[] residuals, double[] leverage, double[,] rInverse, double rss, double tss)
+    private OlsFit(DesignMatrix design, FitOptions options, double[] r, double[]? q, double[] qty, int[] blocks, bool ill,
+        double[] beta, double[] residuals, double[] leverage, double[,] rInverse, double rss, double tss)
     {
         Design = design;
         Options = options;
+        _r = r;
         _q = q;
         QtY = qty;
         BlockStarts = blocks;
+        IllConditioned = ill;
         Beta = beta;
         Residuals = residuals;
         Leverage = leverage;
@@ -118,52 +129,80 @@ public sealed class OlsFit
                 "; OLS needs more rows than parameters.");
         var parallel = options.Parallel(cancellationToken);
 
-        // 1. Blocked Householder QR of [X | y].
+        // 1. Blocked Householder QR of [X | y]: R of X, Q'y and √RSS in one triangle.
         var tsqr = TallQr.Factor(design.Values, design.Y, n, k, parallel);
+        var r = tsqr.R;
 
-        // 2. R's dqrdc2 rule on the small triangle: which columns are aliased.
-        var cols = new double[k][];
+        // 2. R's dqrdc2 rule: column j is aliased when |R_jj| < tol·‖x_j‖ (Q is orthogonal,
+        //    so R's columns have X's norms). Only a refusal needs the pivoting QR itself.
+        var norms = new double[k];
+        bool aliased = false, ill = false;
         for (int j = 0; j < k; j++)
         {
-            cols[j] = new double[c];
-            for (int i = 0; i <= j; i++) cols[j][i] = tsqr.R[j * c + i];
+            norms[j] = VectorKernels.Norm(design.Column(j));
+            double diag = Math.Abs(r[j * c + j]);
+            if (norms[j] == 0 || diag < options.Tolerance * norms[j]) aliased = true;
+            if (diag < IterativeRefinement.Threshold * norms[j]) ill = true;
         }
-        var small = HouseholderQr.Factor(cols, options.Tolerance);
-        if (small.Aliased.Count > 0) throw Collinearity(design, small);
-
-        // 3. Coordinates u = Q2'(Q'y), β = R2⁻¹ u, RSS = u_k².
-        var z = new double[c];
-        for (int i = 0; i < c; i++) z[i] = tsqr.R[k * c + i];
-        var u = small.ApplyQTranspose(z);
-        var beta = small.SolveR(u.AsSpan(0, k));
-        double rss = u[k] * u[k];
-
-        // 4. The thin Q of X (rotated by Q2) and the residual direction, in place.
-        var g = new double[c * c];
-        for (int j = 0; j < c; j++)
+        if (aliased)
         {
-            var e = new double[c];
-            e[j] = 1.0;
-            small.ApplyQ(e).CopyTo(g, j * c);
+            var cols = new double[k][];
+            for (int j = 0; j < k; j++)
+            {
+                cols[j] = new double[c];
+                for (int i = 0; i <= j; i++) cols[j][i] = r[j * c + i];
+            }
+            throw Collinearity(design, HouseholderQr.Factor(cols, options.Tolerance));
         }
-        tsqr.FormQ(g, parallel);
-        var q = tsqr.W;
 
-        // 5. Leverage h_i = Σ_j Q_ij², residuals e_i = Q_ik u_k, and the total sum of squares.
+        // 3. β = R⁻¹ (Q'y)_{0..k}, RSS = (Q'y)_k².
+        var z = new double[c];
+        for (int i = 0; i < c; i++) z[i] = r[k * c + i];
+        var rInverse = InvertUpper(r, c, k);
+        var beta = new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            double s = 0;
+            for (int j = i; j < k; j++) s += rInverse[i, j] * z[j];
+            beta[i] = s;
+        }
+        double rss = z[k] * z[k];
+
+        // 4. Leverage h_i = ‖Q_i‖² and residuals e_i, from the rows of Q: Q = [X | y]·R⁻¹
+        //    when well conditioned (error ≈ κ·ε), explicit Householder Q otherwise.
         var leverage = new double[n];
         var residuals = new double[n];
         var blocks = tsqr.Starts;
         int m = blocks.Length - 1;
+        double[]? q = ill ? tsqr.ExplicitQ(design.Values, design.Y, parallel) : null;
+        var fit = new OlsFit(design, options, r, q, z, blocks, ill, beta, residuals, leverage, rInverse, rss, 0);
         var ySums = new double[m];
+        var prepare = options.Covariance is { } t && t != CovarianceType.Classical && !ill ? t : (CovarianceType?)null;
+        var middleParts = prepare is null ? null : new double[m * k * k];
         TallQr.ForEachBlock(m, parallel, b =>
         {
             int s = blocks[b], nb = blocks[b + 1] - s;
-            var h = leverage.AsSpan(s, nb);
-            for (int j = 0; j < k; j++) VectorKernels.AddSquares(q.AsSpan(j * n + s, nb), h);
-            var e = residuals.AsSpan(s, nb);
-            q.AsSpan(k * n + s, nb).CopyTo(e);
-            for (int i = 0; i < nb; i++) e[i] *= u[k];
-            ySums[b] = VectorKernels.Sum(design.Y.AsSpan(s, nb));
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            var buffer = pool.Rent(nb * c);
+            try
+            {
+                fit.FillQBlock(b, buffer, withResidualColumn: true);
+                var h = leverage.AsSpan(s, nb);
+                for (int j = 0; j < k; j++) VectorKernels.AddSquares(buffer.AsSpan(j * nb, nb), h);
+                var e = residuals.AsSpan(s, nb);
+                buffer.AsSpan(k * nb, nb).CopyTo(e);
+                for (int i = 0; i < nb; i++) e[i] *= z[k];
+                ySums[b] = VectorKernels.Sum(design.Y.AsSpan(s, nb));
+                if (prepare is { } type)
+                {
+                    var w = SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n);
+                    SandwichCovariance.AddMiddle(buffer, nb, k, w, middleParts.AsSpan(b * k * k, k * k));
+                }
+            }
+            finally
+            {
+                pool.Return(buffer);
+            }
         });
         double mean = 0;
         if (design.HasIntercept)
@@ -176,9 +215,6 @@ public sealed class OlsFit
             tssParts[b] = VectorKernels.CentredSumOfSquares(design.Y.AsSpan(blocks[b], blocks[b + 1] - blocks[b]), mean));
         double tss = 0;
         foreach (var part in tssParts) tss += part;
-        // 6. Ill-conditioned designs: refine β on the augmented system (docs/method.md, "Refinement").
-        if (IterativeRefinement.Needed(design, small.R))
-            IterativeRefinement.Refine(design, q, blocks, small, beta, residuals, parallel);
 
         if (!double.IsFinite(tss) || !double.IsFinite(rss) || beta.Any(v => !double.IsFinite(v)))
             throw new InfeasibleInputException("columns", OverflowMessage);
@@ -189,7 +225,85 @@ public sealed class OlsFit
             throw new InfeasibleInputException("dependent",
                 $"The regressors explain '{design.Dependent}' exactly (zero residuals), so standard errors are zero and inference is undefined.");
 
-        return new OlsFit(design, options, q, u, blocks, beta, residuals, leverage, small.InverseR(), rss, tss);
+        // 5. Ill-conditioned designs: refine β on the augmented system (docs/method.md, "Refinement").
+        if (ill) IterativeRefinement.Refine(design, q!, blocks, fit.RFactor(), beta, residuals, parallel);
+
+        var result = new OlsFit(design, options, r, q, z, blocks, ill, beta, residuals, leverage, rInverse, rss, tss);
+        if (middleParts is not null) result.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
+        return result;
+    }
+
+    /// <summary>R of X (k × k).</summary>
+    internal double[,] RFactor()
+    {
+        int k = K, c = k + 1;
+        var rx = new double[k, k];
+        for (int j = 0; j < k; j++)
+            for (int i = 0; i <= j; i++) rx[i, j] = _r[j * c + i];
+        return rx;
+    }
+
+    /// <summary>
+    /// Writes block b's rows of the thin Q of X (k columns of nb rows, column-major) into
+    /// <paramref name="buffer"/>, and with <paramref name="withResidualColumn"/> the
+    /// residual direction as column k.
+    /// </summary>
+    internal void FillQBlock(int b, double[] buffer, bool withResidualColumn = false)
+    {
+        int n = N, k = K, c = k + 1, s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
+        int cols = withResidualColumn ? c : k;
+        if (_q is not null)
+        {
+            for (int j = 0; j < cols; j++) _q.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+            return;
+        }
+        // Forward substitution by columns: Q_j = (A_j − Σ_{l<j} R_lj Q_l) / R_jj, A = [X | y].
+        for (int j = 0; j < cols; j++)
+        {
+            var qj = buffer.AsSpan(j * nb, nb);
+            (j < k ? Design.Values.AsSpan(j * n + s, nb) : Design.Y.AsSpan(s, nb)).CopyTo(qj);
+            for (int l = 0; l < j; l++) VectorKernels.Axpy(-_r[j * c + l], buffer.AsSpan(l * nb, nb), qj);
+            double inv = 1.0 / _r[j * c + j];
+            for (int i = 0; i < nb; i++) qj[i] *= inv;
+        }
+    }
+
+    /// <summary>Column j of the thin Q of X (length n), made whole on first use.</summary>
+    internal ReadOnlySpan<double> Q(int j)
+    {
+        var q = _q;
+        if (q is null)
+        {
+            int n = N, k = K;
+            q = new double[n * k];
+            for (int b = 0; b < BlockStarts.Length - 1; b++)
+            {
+                int s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
+                var buffer = new double[nb * k];
+                FillQBlock(b, buffer);
+                for (int l = 0; l < k; l++) buffer.AsSpan(l * nb, nb).CopyTo(q.AsSpan(l * n + s, nb));
+            }
+            Interlocked.CompareExchange(ref _q, q, null);
+            q = _q!;
+        }
+        return q.AsSpan(j * N, N);
+    }
+
+    /// <summary>The inverse of the leading k × k block of an upper-triangular c × c (column-major).</summary>
+    private static double[,] InvertUpper(double[] r, int c, int k)
+    {
+        var inv = new double[k, k];
+        for (int col = 0; col < k; col++)
+        {
+            inv[col, col] = 1.0 / r[col * c + col];
+            for (int i = col - 1; i >= 0; i--)
+            {
+                double s = 0;
+                for (int j = i + 1; j <= col; j++) s += r[j * c + i] * inv[j, col];
+                inv[i, col] = -s / r[i * c + i];
+            }
+        }
+        return inv;
     }
 
     private static InfeasibleInputException Collinearity(DesignMatrix design, HouseholderQr qr)

@@ -36,8 +36,9 @@ public static class OlsInference
         }
         else
         {
-            var omega = SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
-            middle = SandwichCovariance.Middle(fit, omega, cancellationToken);
+            middle = fit.Options.Covariance == type && fit.PreparedMiddle is { } prepared
+                ? prepared
+                : SandwichCovariance.Middle(fit, SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds), cancellationToken);
             cov = SandwichCovariance.Sandwich(fit.RInverse, middle);
         }
         int df = fit.DfResid;

@@ -41,7 +41,7 @@ public static class RegressionAnalysis
     public static RegressionReport Run(RegressionData data, ModelSpec model, RegressionOptions options, CancellationToken cancellationToken = default)
     {
         var design = DesignMatrix.Build(data, model);
-        var fit = OlsFit.Fit(design, new FitOptions(options.Tolerance, options.Threads), cancellationToken);
+        var fit = OlsFit.Fit(design, new FitOptions(options.Tolerance, options.Threads, Covariance: options.Covariance), cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         var inference = OlsInference.Infer(fit, options.Covariance, cancellationToken);
         if (inference.Coefficients.Any(c => !double.IsFinite(c.Estimate) || !double.IsFinite(c.StdError) || !double.IsFinite(c.PValue))

@@ -40,7 +40,7 @@ public sealed class DesignMatrix
     public required string[] Terms { get; init; }
 
     /// <summary>Ids of the kept rows.</summary>
-    public required string[] RowIds { get; init; }
+    public required IReadOnlyList<string> RowIds { get; init; }
 
     /// <summary>Ids of the rows dropped for a missing value.</summary>
     public required string[] DroppedRowIds { get; init; }
@@ -82,7 +82,7 @@ public sealed class DesignMatrix
         if (rows == 0)
             throw new InvalidInputException("columns[0].values", "The data has no rows.");
 
-        string[] ids = RowIdsOf(data, rows);
+        var ids = RowIdsOf(data, rows);
 
         if (string.IsNullOrWhiteSpace(model.Dependent))
             throw new InvalidInputException("dependent", "No dependent variable was given; name one of the columns.");
@@ -129,16 +129,15 @@ public sealed class DesignMatrix
             Values = x,
             HasIntercept = offset == 1,
             Terms = terms,
-            RowIds = keep.Select(i => ids[i]).ToArray(),
+            RowIds = new RowNames(ids, dropped.Count == 0 ? null : keep.ToArray()),
             DroppedRowIds = dropped.ToArray(),
             Dependent = model.Dependent,
         };
     }
 
-    private static string[] RowIdsOf(RegressionData data, int rows)
+    private static IReadOnlyList<string> RowIdsOf(RegressionData data, int rows)
     {
-        if (data.RowIds is null || data.RowIds.Count == 0)
-            return Enumerable.Range(1, rows).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (data.RowIds is null || data.RowIds.Count == 0) return new RowNames(null, null, rows);
         if (data.RowIds.Count != rows)
             throw new InvalidInputException("row_ids", $"There are {data.RowIds.Count} row ids for {rows} rows; send one id per row or none.");
         var unique = new HashSet<string>(StringComparer.Ordinal);
@@ -149,10 +148,10 @@ public sealed class DesignMatrix
             if (!unique.Add(data.RowIds[i]))
                 throw new InvalidInputException($"row_ids[{i}]", $"Row id '{data.RowIds[i]}' appears twice; row ids must be unique.");
         }
-        return data.RowIds.ToArray();
+        return data.RowIds;
     }
 
-    private static double[] Resolve(string name, string field, Dictionary<string, (int Index, double[] Values)> byName, string[] ids)
+    private static double[] Resolve(string name, string field, Dictionary<string, (int Index, double[] Values)> byName, IReadOnlyList<string> ids)
     {
         double[] values;
         if (byName.TryGetValue(name, out var col))
@@ -164,7 +163,7 @@ public sealed class DesignMatrix
         var parts = name.Split('*');
         if (parts.Length >= 2 && parts.All(byName.ContainsKey))
         {
-            values = Enumerable.Repeat(1.0, ids.Length).ToArray();
+            values = Enumerable.Repeat(1.0, ids.Count).ToArray();
             foreach (var part in parts)
             {
                 var (index, v) = byName[part];
@@ -178,7 +177,7 @@ public sealed class DesignMatrix
         throw new InvalidInputException(field, $"Column '{missing}' is not in the data (known columns: {known}).");
     }
 
-    private static void CheckFinite(double[] values, string name, string field, string[] ids)
+    private static void CheckFinite(double[] values, string name, string field, IReadOnlyList<string> ids)
     {
         for (int i = 0; i < values.Length; i++)
             if (double.IsInfinity(values[i]))
@@ -195,4 +194,31 @@ public sealed class DesignMatrix
         }
         for (int i = 0; i < into.Length; i++) into[i] = values[rows[i]];
     }
+}
+
+/// <summary>
+/// Row names without a string per row: the given ids, or 1-based row numbers, seen
+/// through the kept rows' indices when listwise deletion dropped some.
+/// </summary>
+internal sealed class RowNames(IReadOnlyList<string>? ids, int[]? kept, int count = -1) : IReadOnlyList<string>
+{
+    public int Count { get; } = kept?.Length ?? ids?.Count ?? count;
+
+    public string this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            int row = kept is null ? index : kept[index];
+            return ids is null ? (row + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : ids[row];
+        }
+    }
+
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

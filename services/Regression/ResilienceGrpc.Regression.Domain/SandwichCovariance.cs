@@ -31,6 +31,10 @@ public static class SandwichCovariance
     /// HC2: e²/(1 − h); HC3: e²/(1 − h)².
     /// </summary>
     public static double[] OmegaWeights(CovarianceType type, ReadOnlySpan<double> e, ReadOnlySpan<double> h, int k, IReadOnlyList<string>? rowIds = null)
+        => OmegaWeights(type, e, h, k, rowIds, 0, e.Length);
+
+    /// <summary>As above for the rows from <paramref name="offset"/>; <paramref name="nTotal"/> is n of the whole fit (HC1's n/(n − k)).</summary>
+    internal static double[] OmegaWeights(CovarianceType type, ReadOnlySpan<double> e, ReadOnlySpan<double> h, int k, IReadOnlyList<string>? rowIds, int offset, int nTotal)
     {
         int n = e.Length;
         var w = new double[n];
@@ -39,13 +43,13 @@ public static class SandwichCovariance
             case CovarianceType.Classical:
                 double rss = 0;
                 foreach (var v in e) rss += v * v;
-                Array.Fill(w, rss / (n - k));
+                Array.Fill(w, rss / (nTotal - k));
                 break;
             case CovarianceType.HC0:
                 for (int i = 0; i < n; i++) w[i] = e[i] * e[i];
                 break;
             case CovarianceType.HC1:
-                double scale = (double)n / (n - k);
+                double scale = (double)nTotal / (nTotal - k);
                 for (int i = 0; i < n; i++) w[i] = e[i] * e[i] * scale;
                 break;
             case CovarianceType.HC2:
@@ -55,7 +59,7 @@ public static class SandwichCovariance
                     double m = 1.0 - h[i];
                     if (m < 1e-10)
                         throw new InfeasibleInputException("covariance_type",
-                            $"Row '{rowIds?[i] ?? (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}' has leverage 1 (it alone determines a coefficient), so {type} is undefined; use HC1 or drop the row.");
+                            $"Row '{rowIds?[offset + i] ?? (offset + i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}' has leverage 1 (it alone determines a coefficient), so {type} is undefined; use HC1 or drop the row.");
                     w[i] = type == CovarianceType.HC2 ? e[i] * e[i] / m : e[i] * e[i] / (m * m);
                 }
                 break;
@@ -74,23 +78,41 @@ public static class SandwichCovariance
         int k = fit.K;
         var blocks = fit.BlockStarts;
         int m = blocks.Length - 1;
-        var parts = new double[m][];
+        var parts = new double[m * k * k];
         TallQr.ForEachBlock(m, fit.Options.Parallel(cancellationToken), b =>
         {
             int s = blocks[b], nb = blocks[b + 1] - s;
-            var part = new double[k * k];
-            var w = omega.AsSpan(s, nb);
-            for (int a = 0; a < k; a++)
+            var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * (k + 1));
+            try
             {
-                var qa = fit.Q(a).Slice(s, nb);
-                for (int c = a; c < k; c++) part[a * k + c] = VectorKernels.WeightedDot(qa, w, fit.Q(c).Slice(s, nb));
+                fit.FillQBlock(b, buffer);
+                AddMiddle(buffer, nb, k, omega.AsSpan(s, nb), parts.AsSpan(b * k * k, k * k));
             }
-            parts[b] = part;
+            finally
+            {
+                System.Buffers.ArrayPool<double>.Shared.Return(buffer);
+            }
         });
+        return SumParts(parts, m, k);
+    }
+
+    /// <summary>Adds Q_b' diag(ω) Q_b (upper triangle, row-major k × k) for one block's rows of Q.</summary>
+    internal static void AddMiddle(double[] qBlock, int nb, int k, ReadOnlySpan<double> w, Span<double> part)
+    {
+        for (int a = 0; a < k; a++)
+        {
+            var qa = qBlock.AsSpan(a * nb, nb);
+            for (int c = a; c < k; c++) part[a * k + c] += VectorKernels.WeightedDot(qa, w, qBlock.AsSpan(c * nb, nb));
+        }
+    }
+
+    /// <summary>Adds the blocks' partial middles in block order and fills the lower triangle.</summary>
+    internal static double[,] SumParts(double[] parts, int m, int k)
+    {
         var mid = new double[k, k];
-        foreach (var part in parts)
+        for (int b = 0; b < m; b++)
             for (int a = 0; a < k; a++)
-                for (int c = a; c < k; c++) mid[a, c] += part[a * k + c];
+                for (int c = a; c < k; c++) mid[a, c] += parts[b * k * k + a * k + c];
         for (int a = 0; a < k; a++)
             for (int c = 0; c < a; c++) mid[a, c] = mid[c, a];
         return mid;

@@ -24,9 +24,6 @@ namespace ResilienceGrpc.Regression.Domain;
 /// </remarks>
 internal sealed class TallQr
 {
-    /// <summary>The workspace: n × c column-major; after <see cref="FormQ"/>, Q of [X | y] (rotated).</summary>
-    public double[] W { get; }
-
     /// <summary>Rows.</summary>
     public int N { get; }
 
@@ -39,18 +36,15 @@ internal sealed class TallQr
     /// <summary>R of [X | y], c × c upper triangular, column-major.</summary>
     public double[] R { get; }
 
-    private readonly double[] _tau;      // c per block
     private readonly double[]? _stack;   // stacked triangles' reflectors ((m·c) × c), when m > 1
     private readonly double[]? _stackTau;
 
-    private TallQr(double[] w, int n, int c, int[] starts, double[] r, double[] tau, double[]? stack, double[]? stackTau)
+    private TallQr(int n, int c, int[] starts, double[] r, double[]? stack, double[]? stackTau)
     {
-        W = w;
         N = n;
         C = c;
         Starts = starts;
         R = r;
-        _tau = tau;
         _stack = stack;
         _stackTau = stackTau;
     }
@@ -75,24 +69,30 @@ internal sealed class TallQr
         return starts;
     }
 
-    /// <summary>Factors [X | y] (X column-major n × k in <paramref name="x"/>).</summary>
-    public static TallQr Factor(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int n, int k, ParallelOptions parallel)
+    /// <summary>Factors [X | y] (X column-major n × k in <paramref name="x"/>); X is not modified.</summary>
+    public static TallQr Factor(double[] x, double[] y, int n, int k, ParallelOptions parallel)
     {
         int c = k + 1;
-        var w = GC.AllocateUninitializedArray<double>(checked(n * c));
-        x.CopyTo(w);
-        y.CopyTo(w.AsSpan(k * n, n));
         var starts = BlockStarts(n, c);
         int m = starts.Length - 1;
         var tri = new double[m * c * c];
-        var tau = new double[m * c];
         ForEachBlock(m, parallel, b =>
         {
             int s = starts[b], nb = starts[b + 1] - s;
-            FactorInPlace(w, n, s, nb, c, tau.AsSpan(b * c, c), tri.AsSpan(b * c * c, c * c));
+            var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * c);
+            try
+            {
+                LoadBlock(x, y, n, k, s, nb, buffer);
+                Span<double> tau = stackalloc double[c];
+                FactorInPlace(buffer, nb, 0, nb, c, tau, tri.AsSpan(b * c * c, c * c));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<double>.Shared.Return(buffer);
+            }
         });
 
-        if (m == 1) return new TallQr(w, n, c, starts, tri, tau, null, null);
+        if (m == 1) return new TallQr(n, c, starts, tri, null, null);
 
         // Merge: factor the stacked triangles (m·c × c), sequentially and in block order.
         int rows = m * c;
@@ -105,54 +105,68 @@ internal sealed class TallQr
         var r = new double[c * c];
         parallel.CancellationToken.ThrowIfCancellationRequested();
         FactorInPlace(stack, rows, 0, rows, c, stackTau, r);
-        return new TallQr(w, n, c, starts, r, tau, stack, stackTau);
+        return new TallQr(n, c, starts, r, stack, stackTau);
     }
 
     /// <summary>
-    /// Overwrites the workspace with Q·[G; 0]: the thin Q of [X | y] (n × c) times the
-    /// c × c matrix <paramref name="g"/> (column-major), block by block.
+    /// The thin Q of [X | y] (n × c, column-major), made explicitly from Householder
+    /// reflections: each block is factored again (the same bits as in <see cref="Factor"/>)
+    /// and its reflectors applied to its slice of the merge's Q. Used for ill-conditioned
+    /// designs, where Q = [X | y]·R⁻¹ would lose orthogonality.
     /// </summary>
-    public void FormQ(double[] g, ParallelOptions parallel)
+    public double[] ExplicitQ(double[] x, double[] y, ParallelOptions parallel)
     {
-        int c = C, m = Blocks;
-        // Each block's c × c slice of (stacked Q)·G.
-        double[] slices;
+        int c = C, m = Blocks, n = N, k = c - 1;
+        double[] slices = new double[m * c * c];
         if (_stack is null)
         {
-            slices = g;
+            for (int j = 0; j < c; j++) slices[j * c + j] = 1.0;
         }
         else
         {
             int rows = m * c;
             var t = new double[rows * c];
-            for (int j = 0; j < c; j++)
-                for (int i = 0; i < c; i++) t[j * rows + i] = g[j * c + i];
+            for (int j = 0; j < c; j++) t[j * rows + j] = 1.0;
             ApplyReflectors(_stack, rows, 0, rows, c, _stackTau!, t, rows, 0, c);
-            slices = new double[m * c * c];
             for (int b = 0; b < m; b++)
                 for (int j = 0; j < c; j++)
                     for (int i = 0; i < c; i++)
                         slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
         }
 
+        var q = GC.AllocateUninitializedArray<double>(checked(n * c));
         ForEachBlock(m, parallel, b =>
         {
             int s = Starts[b], nb = Starts[b + 1] - s;
-            var t = System.Buffers.ArrayPool<double>.Shared.Rent(nb * c);
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            var buffer = pool.Rent(nb * c);
+            var t = pool.Rent(nb * c);
             try
             {
+                LoadBlock(x, y, n, k, s, nb, buffer);
+                Span<double> tau = stackalloc double[c];
+                Span<double> r = stackalloc double[c * c];
+                FactorInPlace(buffer, nb, 0, nb, c, tau, r);
                 var tb = t.AsSpan(0, nb * c);
                 tb.Clear();
                 for (int j = 0; j < c; j++)
                     for (int i = 0; i < c; i++) tb[j * nb + i] = slices[b * c * c + j * c + i];
-                ApplyReflectors(W, N, s, nb, c, _tau.AsSpan(b * c, c), t, nb, 0, c);
-                for (int j = 0; j < c; j++) tb.Slice(j * nb, nb).CopyTo(W.AsSpan(j * N + s, nb));
+                ApplyReflectors(buffer, nb, 0, nb, c, tau, t, nb, 0, c);
+                for (int j = 0; j < c; j++) tb.Slice(j * nb, nb).CopyTo(q.AsSpan(j * n + s, nb));
             }
             finally
             {
-                System.Buffers.ArrayPool<double>.Shared.Return(t);
+                pool.Return(buffer);
+                pool.Return(t);
             }
         });
+        return q;
+    }
+
+    private static void LoadBlock(double[] x, double[] y, int n, int k, int s, int nb, double[] buffer)
+    {
+        for (int j = 0; j < k; j++) x.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+        y.AsSpan(s, nb).CopyTo(buffer.AsSpan(k * nb, nb));
     }
 
     /// <summary>Runs <paramref name="body"/> for every block, in parallel when there are several.</summary>
