@@ -83,6 +83,7 @@ public static class CommandLineApp
             return await body();
         }
         catch (DataFileException e) { return Fail(stderr, e, verbose, e.Message, ExitInput); }
+        catch (ResilienceGrpc.Domain.DomainInputException e) { return Fail(stderr, e, verbose, e.Message, ExitInput); }
         catch (CommandLineException e) { return Fail(stderr, e, verbose, e.Message, ExitUsage); }
         catch (FormatException e) { return Fail(stderr, e, verbose, e.Message, ExitUsage); }
         catch (RpcException e) { return Fail(stderr, e, verbose, RpcErrors.Describe(e), RpcErrors.ExitCode(e)); }

@@ -133,8 +133,10 @@ public static partial class Verbs
         var seed = new Option<ulong>("--seed") { Description = "Seed of the bootstrap (default 20200123).", DefaultValueFactory = _ => 20200123UL };
         var influence = new Option<bool>("--influence") { Description = "Also report each row's leave-one-out coefficients (in json)." };
         var id = new Option<string>("--id") { Description = "Column of row ids (default: a 'city' or 'id' column if present)." };
+        var tolerance = new Option<double?>("--tolerance") { Description = "Pivot tolerance of the rank decision (default 1e-7, R's); smaller values, down to 1e-15, accept ill-conditioned designs such as high-degree polynomials." };
+        var noIntercept = new Option<bool>("--no-intercept") { Description = "Fit without an intercept (R's y ~ 0 + x)." };
         var url = RegressionUrl;
-        var cmd = new Command("regress", "OLS with an intercept and robust standard errors on any CSV.") { data, y, x, vce, bootstrap, seed, influence, id, url };
+        var cmd = new Command("regress", "OLS with robust standard errors on any CSV.") { data, y, x, vce, bootstrap, seed, influence, id, tolerance, noIntercept, url };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
             var regressors = parse.GetValue(x)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -142,8 +144,7 @@ public static partial class Verbs
             string dependent = parse.GetValue(y)!;
             using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
             progress.Report($"Reading {Path.GetFileName(parse.GetValue(data))}");
-            var table = CsvTable.Read(parse.GetValue(data)!);
-            var (columns, ids) = Loaders.RegressionColumns(table, regressors.Prepend(dependent), parse.GetValue(id));
+            var read = NumericColumns.Read(parse.GetValue(data)!, regressors.Prepend(dependent), parse.GetValue(id), ct);
             var request = new FitRequest
             {
                 Dependent = dependent,
@@ -157,26 +158,41 @@ public static partial class Verbs
                     _ => CovarianceType.Hc1,
                 },
                 Influence = parse.GetValue(influence),
-                RowIds = { ids },
-                Columns = { columns },
+                NoIntercept = parse.GetValue(noIntercept),
             };
+            if (parse.GetValue(tolerance) is { } tol) request.Tolerance = tol;
             if (parse.GetValue(bootstrap) is { } b)
             {
                 if (b < 1) throw new CommandLineException("--bootstrap needs a positive number of replications, for example 9999.");
                 request.Bootstrap = new BootstrapOptions { Replications = b, Seed = parse.GetValue(seed) };
             }
-            await using var conn = await Connect(RegressionGrpcService.Module, parse.GetValue(url), progress, ct);
-            var client = new RegressionService.RegressionServiceClient(conn.Channel);
-            var deadline = Deadline(parse);
+            string what = $"Fitting {dependent} on {regressors.Length} regressors, {read.Rows:N0} rows" + (request.Bootstrap is null ? "" : $", {request.Bootstrap.Replications:N0} bootstrap replications");
             FitResponse response;
-            if (request.CalculateSize() <= StreamAboveBytes)
+            if (RemoteAddress(RegressionGrpcService.Module, parse.GetValue(url)) is null)
             {
-                progress.Report($"Fitting {dependent} on {regressors.Length} regressors, {table.Rows.Count:N0} rows" + (request.Bootstrap is null ? "" : $", {request.Bootstrap.Replications:N0} bootstrap replications"));
-                response = await Call(conn, () => client.FitAsync(request, deadline: deadline, cancellationToken: ct).ResponseAsync);
+                // No service named: run the regression service's own code in this process
+                // (no server to start, no second copy of the data on the wire).
+                progress.Report(what);
+                var columns = read.Columns.Select(c => new Regression.Domain.NamedColumn(c.Name, c.Values)).ToList();
+                var dataSet = new Regression.Domain.RegressionData(columns, read.RowIds.Count == 0 ? null : read.RowIds);
+                response = RegressionGrpcService.FitInProcess(request, dataSet, ct);
             }
             else
             {
-                response = await Call(conn, () => Stream(client, request, progress, deadline, ct));
+                request.RowIds.AddRange(read.RowIds);
+                foreach (var (name, values) in read.Columns) request.Columns.Add(new Column { Name = name, Values = { values } });
+                await using var conn = await Connect(RegressionGrpcService.Module, parse.GetValue(url), progress, ct);
+                var client = new RegressionService.RegressionServiceClient(conn.Channel);
+                var deadline = Deadline(parse);
+                if (request.CalculateSize() <= StreamAboveBytes)
+                {
+                    progress.Report(what);
+                    response = await Call(conn, () => client.FitAsync(request, deadline: deadline, cancellationToken: ct).ResponseAsync);
+                }
+                else
+                {
+                    response = await Call(conn, () => Stream(client, request, progress, deadline, ct));
+                }
             }
             progress.Dispose();
             Write(io.Out, parse, response, ResultTables.Regression(response));
@@ -202,6 +218,8 @@ public static partial class Verbs
                 chunk.CovarianceType = request.CovarianceType;
                 chunk.Bootstrap = request.Bootstrap;
                 chunk.Influence = request.Influence;
+                chunk.NoIntercept = request.NoIntercept;
+                if (request.HasTolerance) chunk.Tolerance = request.Tolerance;
             }
             if (request.RowIds.Count > 0) chunk.RowIds.AddRange(request.RowIds.Skip(start).Take(count));
             foreach (var c in request.Columns)
@@ -244,6 +262,13 @@ public static partial class Verbs
             return ExitOk;
         }));
         return cmd;
+    }
+
+    /// <summary>The address of a running service, from the option or the environment; null when none is named.</summary>
+    internal static string? RemoteAddress(ServiceModule module, string? url)
+    {
+        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
+        return string.IsNullOrWhiteSpace(url) ? null : url;
     }
 
     internal static async Task<ServiceConnection> Connect(ServiceModule module, string? url, TerminalProgress progress, CancellationToken ct)

@@ -37,6 +37,17 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
         return Task.FromResult(RegressionMapping.ToResponse(report, options));
     }
 
+    /// <summary>
+    /// The same fit without a server: the request's model fields with data already in
+    /// domain form (the CLI's in-process path). Domain exceptions propagate as they are.
+    /// </summary>
+    public static V1.FitResponse FitInProcess(V1.FitRequest model, RegressionData data, CancellationToken cancellationToken)
+    {
+        var (_, spec, options) = RegressionMapping.ToDomain(model, withData: false);
+        var report = RegressionAnalysis.Run(data, spec, options, cancellationToken);
+        return RegressionMapping.ToResponse(report, options);
+    }
+
     public override async Task<V1.FitStreamResponse> FitStream(IAsyncStreamReader<V1.FitStreamRequest> requestStream, ServerCallContext context)
     {
         V1.FitRequest? head = null;
@@ -55,7 +66,9 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
                     CovarianceType = part.CovarianceType,
                     Bootstrap = part.Bootstrap,
                     Influence = part.Influence,
+                    NoIntercept = part.NoIntercept,
                 };
+                if (part.HasTolerance) head.Tolerance = part.Tolerance;
                 foreach (var c in part.Columns) columns.Add((c.Name, new List<double>(c.Values)));
             }
             else
@@ -95,18 +108,27 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
 /// <summary>Maps between the wire and the domain.</summary>
 public static class RegressionMapping
 {
-    public static (RegressionData Data, ModelSpec Model, RegressionOptions Options) ToDomain(V1.FitRequest request)
+    /// <summary>The smallest pivot tolerance accepted: below it, rounding noise would pass as a real column.</summary>
+    public const double MinTolerance = 1e-15;
+
+    public static (RegressionData Data, ModelSpec Model, RegressionOptions Options) ToDomain(V1.FitRequest request, bool withData = true)
     {
         var covariance = ToDomain(request.CovarianceType, "covariance_type");
         int replications = request.Bootstrap?.Replications ?? 0;
         if (replications < 0 || replications > RegressionGrpcService.MaxReplications)
             throw new InvalidInputException("bootstrap.replications",
                 $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given.");
-        var data = new RegressionData(
-            request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
-            request.RowIds.Count == 0 ? null : request.RowIds.ToArray());
-        var model = new ModelSpec(request.Dependent, request.Regressors.ToArray());
-        return (data, model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence));
+        var data = withData
+            ? new RegressionData(
+                request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
+                request.RowIds.Count == 0 ? null : request.RowIds.ToArray())
+            : new RegressionData([]);
+        double tolerance = request.HasTolerance ? request.Tolerance : HouseholderQr.Tolerance;
+        if (!(tolerance >= MinTolerance && tolerance < 1))
+            throw new InvalidInputException("tolerance",
+                $"The pivot tolerance must be at least {MinTolerance:0e0} and below 1 (R's default is 1e-7); {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)} was given.");
+        var model = new ModelSpec(request.Dependent, request.Regressors.ToArray(), request.NoIntercept);
+        return (data, model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence, tolerance));
     }
 
     public static CovarianceType ToDomain(V1.CovarianceType type, string field) => type switch
