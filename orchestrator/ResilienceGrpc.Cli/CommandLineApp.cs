@@ -57,7 +57,7 @@ public static class CommandLineApp
 
         if (args.Length == 0)
         {
-            stderr.WriteLine("error: no verb given; use one of study, index, project, regress, serve, sample, health (see 'resilience --help').");
+            stderr.WriteLine("error: no verb given; use one of study, index, project, regress, serve, sample, health, bench (see 'resilience --help').");
             return ExitUsage;
         }
         var parsed = root.Parse(args);

@@ -18,7 +18,7 @@ namespace ResilienceGrpc.Cli;
 public static partial class Verbs
 {
     public static IEnumerable<Command> All(VerbContext io) =>
-        [.. StudyVerbs(io), Index(io), Project(io), Regress(io), Serve(io), Health(io)];
+        [.. StudyVerbs(io), Index(io), Project(io), Regress(io), Serve(io), Health(io), BenchVerbs.Bench(io)];
 
     // ---- health ----
     private static Command Health(VerbContext io)
@@ -225,7 +225,9 @@ public static partial class Verbs
             foreach (var c in request.Columns)
             {
                 var part = new Column { Name = c.Name };
-                for (int i = start; i < start + count; i++) part.Values.Add(c.Values[i]);
+                var slice = new double[count];
+                for (int i = 0; i < count; i++) slice[i] = c.Values[start + i];
+                part.Values.AddRange(slice);
                 chunk.Columns.Add(part);
             }
             await call.RequestStream.WriteAsync(chunk, ct);

@@ -74,7 +74,8 @@ public static class NumericColumns
             for (int c = 0; c < indices.Length; c++)
             {
                 if (slot == 0) chunks[c].Add(GC.AllocateUninitializedArray<double>(ChunkRows));
-                chunks[c][^1][slot] = Number(path, line, indices[c], header, row[indices[c]].Span);
+                var col = row[indices[c]];
+                chunks[c][^1][slot] = col.TryParse<double>(out double v) && double.IsFinite(v) ? v : Number(path, line, indices[c], header, col.Span);
             }
             if (seen is not null)
             {

@@ -5,7 +5,7 @@ using ResilienceGrpc.Contracts.Study.V1;
 namespace ResilienceGrpc.Orchestrator.Data;
 
 /// <summary>
-/// A study's data folder (METHOD.md §1), the same for the bundled sample and for real data:
+/// A study's data folder (docs/method.md §1), the same for the bundled sample and for real data:
 /// <list type="bullet">
 /// <item><c>indicators.csv</c>: <c>city</c>, then one column per indicator (index year);</item>
 /// <item><c>catalogue.csv</c>: <c>indicator,dimension,direction[,label]</c>;</item>

@@ -25,7 +25,7 @@ public sealed record StructuralModel(
 }
 
 /// <summary>
-/// Makes the synthetic sample: 38 customs cities in the shape of METHOD.md §1, from a
+/// Makes the synthetic sample: 38 customs cities in the shape of docs/method.md §1, from a
 /// stated structural model (see the sample's README.md) and a seed. The index and the
 /// counterfactual are computed by the indexing and projection services, so the
 /// generator holds no study mathematics of its own.

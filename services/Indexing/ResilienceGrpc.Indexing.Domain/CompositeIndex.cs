@@ -32,7 +32,7 @@ public sealed record IndexResult(
     IndexOptions Options);
 
 /// <summary>
-/// The urban resilience index of METHOD.md §2: min-max standardisation by direction,
+/// The urban resilience index of docs/method.md §2: min-max standardisation by direction,
 /// the shift s, weights by the chosen method, composite and dimension scores.
 /// </summary>
 public static class CompositeIndex

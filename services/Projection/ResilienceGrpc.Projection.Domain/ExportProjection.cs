@@ -50,7 +50,7 @@ public sealed record CityProjection(
     IReadOnlyList<MonthlyPoint> Monthly);
 
 /// <summary>
-/// Counterfactual exports of METHOD.md §3: base growth g over the base window,
+/// Counterfactual exports of docs/method.md §3: base growth g over the base window,
 /// projected shock-year exports P = E_end (1 + g), export resilience E_shock / P, the
 /// growth rate E_shock / E_end − 1, and, with monthly data, expected months
 /// P_{y,m} = E_{end,m} (1 + g)^(y − end) and the recovery time.

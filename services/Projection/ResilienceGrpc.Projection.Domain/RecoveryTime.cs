@@ -22,7 +22,7 @@ public enum RecoveryStatus
 public sealed record RecoveryTime(RecoveryStatus Status, int? Months, int? DipIndex, int? RecoveryIndex, string? Reason)
 {
     /// <summary>
-    /// The rule of METHOD.md §3 on a ratio path r (r[0] is the shock year's January):
+    /// The rule of docs/method.md §3 on a ratio path r (r[0] is the shock year's January):
     /// M is the first month with r &lt; 1 (exactly 1 is not a dip); N is the smallest
     /// N ≥ 1 with r &gt; 1 in months M+N, M+N+1 and M+N+2, all inside the data. No dip
     /// gives N = 0; a dip without such a run is censored.

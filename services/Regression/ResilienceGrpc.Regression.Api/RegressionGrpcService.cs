@@ -50,8 +50,11 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
 
     public override async Task<V1.FitStreamResponse> FitStream(IAsyncStreamReader<V1.FitStreamRequest> requestStream, ServerCallContext context)
     {
+        // Chunks are copied straight out of each message into per-column pieces and put
+        // together once at the end; no per-value list, no intermediate FitRequest.
         V1.FitRequest? head = null;
-        var columns = new List<(string Name, List<double> Values)>();
+        var names = new List<string>();
+        var pieces = new List<List<double[]>>();
         var rowIds = new List<string>();
         long values = 0;
         int chunk = 0;
@@ -69,37 +72,49 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
                     NoIntercept = part.NoIntercept,
                 };
                 if (part.HasTolerance) head.Tolerance = part.Tolerance;
-                foreach (var c in part.Columns) columns.Add((c.Name, new List<double>(c.Values)));
-            }
-            else
-            {
-                if (part.Columns.Count != columns.Count)
-                    throw new InvalidInputException($"columns", $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {columns.Count}; every chunk must send the same columns.");
-                for (int c = 0; c < part.Columns.Count; c++)
+                foreach (var c in part.Columns)
                 {
-                    if (part.Columns[c].Name != columns[c].Name)
-                        throw new InvalidInputException($"columns[{c}].name", $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{columns[c].Name}'; keep the columns in the same order.");
-                    columns[c].Values.AddRange(part.Columns[c].Values);
+                    names.Add(c.Name);
+                    pieces.Add([]);
                 }
             }
+            else if (part.Columns.Count != names.Count)
+            {
+                throw new InvalidInputException("columns", $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {names.Count}; every chunk must send the same columns.");
+            }
+            for (int c = 0; c < part.Columns.Count; c++)
+            {
+                if (part.Columns[c].Name != names[c])
+                    throw new InvalidInputException($"columns[{c}].name", $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{names[c]}'; keep the columns in the same order.");
+                values += part.Columns[c].Values.Count;
+                if (values > MaxStreamedValues)
+                    throw new InvalidInputException("columns", $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first.");
+                var piece = new double[part.Columns[c].Values.Count];
+                part.Columns[c].Values.CopyTo(piece, 0);
+                pieces[c].Add(piece);
+            }
             rowIds.AddRange(part.RowIds);
-            values += part.Columns.Sum(c => (long)c.Values.Count);
-            if (values > MaxStreamedValues)
-                throw new InvalidInputException("columns", $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first.");
             chunk++;
         }
         if (head is null)
             throw new InvalidInputException("columns", "The stream ended before any data arrived; send at least one chunk.");
 
-        var request = head;
-        request.RowIds.AddRange(rowIds);
-        foreach (var (name, vals) in columns)
+        var columns = new List<NamedColumn>(names.Count);
+        for (int c = 0; c < names.Count; c++)
         {
-            var col = new V1.Column { Name = name };
-            col.Values.AddRange(vals);
-            request.Columns.Add(col);
+            var whole = GC.AllocateUninitializedArray<double>(pieces[c].Sum(p => p.Length));
+            int at = 0;
+            for (int p = 0; p < pieces[c].Count; p++)
+            {
+                pieces[c][p].CopyTo(whole, at);
+                at += pieces[c][p].Length;
+                pieces[c][p] = null!;
+            }
+            columns.Add(new NamedColumn(names[c], whole));
         }
-        var response = await Fit(request, context);
+        using var span = Telemetry.Source.StartActivity("regression.fit_stream");
+        span?.SetTag("regression.chunks", chunk);
+        var response = FitInProcess(head, new RegressionData(columns, rowIds.Count == 0 ? null : rowIds), context.CancellationToken);
         // FitStreamResponse has FitResponse's fields and field numbers: the bytes are the same message.
         return V1.FitStreamResponse.Parser.ParseFrom(response.ToByteString());
     }

@@ -50,6 +50,10 @@ public static class ServiceHosting
             k.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http2);
             k.Limits.MaxRequestBodySize = null; // streamed fits are bounded per message instead
             k.Limits.Http2.MaxStreamsPerConnection = 256;
+            // Larger flow-control windows let a streamed fit arrive at loopback speed
+            // instead of waiting on window updates every 768 KiB.
+            k.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            k.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
         builder.AddServiceDefaults(modules, options.MaxMessageBytes);
         if (options.Quiet) builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
