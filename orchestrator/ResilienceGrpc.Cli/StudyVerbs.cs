@@ -85,7 +85,7 @@ public static partial class Verbs
             try
             {
                 using var root = Telemetry.Source.StartActivity("resilience.study");
-            using var call = client.RunStudy(request, deadline: Deadline(parse), cancellationToken: ct);
+                using var call = client.RunStudy(request, deadline: Deadline(parse), cancellationToken: ct);
                 await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
                 {
                     if (e.EventCase == RunStudyResponse.EventOneofCase.Progress)

@@ -96,7 +96,10 @@ public static class SampleGenerator
     /// <summary>The structural parameters (the intercept α is set from the data so that mean ln R ≈ −0.03).</summary>
     private static readonly Dictionary<string, double> DimensionEffects = new()
     {
-        ["economy"] = 0.12, ["ecology"] = 0.06, ["infrastructure"] = -0.02, ["society"] = -0.03,
+        ["economy"] = 0.12,
+        ["ecology"] = 0.06,
+        ["infrastructure"] = -0.02,
+        ["society"] = -0.03,
     };
     private const double DensityEffect = 0.02, FirstTierIndexEffect = -0.06, NoiseSd = 0.05;
     private const double RecoveryIntercept = 5.0, RecoveryIndexEffect = -5.0, RecoveryNoiseSd = 2.5;

@@ -130,29 +130,34 @@ public static partial class StudySpecs
         {
             ["baseline"] = new()
             {
-                Id = "baseline", Title = "Table 2. Baseline: urban resilience and export resilience",
+                Id = "baseline",
+                Title = "Table 2. Baseline: urban resilience and export resilience",
                 Regressions = { Model("(1)", y, ["ln_rescity"]), Model("(2)", y, ["ln_rescity", .. controls]) },
             },
             ["robustness_growth"] = new()
             {
-                Id = "robustness_growth", Title = "Robustness 1: export growth rate of the shock year",
+                Id = "robustness_growth",
+                Title = "Robustness 1: export growth rate of the shock year",
                 Regressions = { Model("(1)", "growth_rate", ["ln_rescity", .. controls]) },
             },
             ["robustness_recovery"] = new()
             {
-                Id = "robustness_recovery", Title = "Robustness 2: months to recover (censored cities dropped)",
+                Id = "robustness_recovery",
+                Title = "Robustness 2: months to recover (censored cities dropped)",
                 Regressions = { Model("(1)", "recovery_months", ["ln_rescity", .. controls]) },
             },
             ["heterogeneity"] = new()
             {
-                Id = "heterogeneity", Title = "Heterogeneity by city tier",
+                Id = "heterogeneity",
+                Title = "Heterogeneity by city tier",
                 Regressions = { Model("(1)", y, ["ln_rescity", .. controls, .. spec.InteractionTiers.Select(t => $"ln_rescity*d_{t}")]) },
             },
         };
         foreach (var d in dimensions)
             result["mechanism_" + d] = new()
             {
-                Id = "mechanism_" + d, Title = $"Mechanism: {d} resilience",
+                Id = "mechanism_" + d,
+                Title = $"Mechanism: {d} resilience",
                 Regressions = { Model("(1)", y, [$"ln_res_{d}", .. controls]) },
             };
         if (spec.AlternativeWeightings.Count > 0)

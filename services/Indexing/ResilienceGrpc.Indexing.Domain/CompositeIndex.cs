@@ -106,31 +106,31 @@ public static class CompositeIndex
         switch (method)
         {
             case WeightingMethod.Entropy:
-            {
-                var e = subset.Select(j => Entropy(z[j])).ToArray();
-                var d = e.Select(v => 1.0 - v).ToArray();
-                double sum = d.Sum();
-                // Every indicator of the subset equally uninformative: weigh them equally.
-                var w = sum > 0 ? d.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
-                return (w, e);
-            }
+                {
+                    var e = subset.Select(j => Entropy(z[j])).ToArray();
+                    var d = e.Select(v => 1.0 - v).ToArray();
+                    double sum = d.Sum();
+                    // Every indicator of the subset equally uninformative: weigh them equally.
+                    var w = sum > 0 ? d.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
+                    return (w, e);
+                }
             case WeightingMethod.Equal:
                 return (Enumerable.Repeat(1.0 / m, m).ToArray(), null);
             case WeightingMethod.Critic:
-            {
-                if (m == 1) return ([1.0], null);
-                var c = new double[m];
-                for (int a = 0; a < m; a++)
                 {
-                    double conflict = 0;
-                    for (int b = 0; b < m; b++)
-                        if (a != b) conflict += 1.0 - Correlation.Pearson(z[subset[a]], z[subset[b]]);
-                    c[a] = z[subset[a]].StandardDeviation() * conflict;
+                    if (m == 1) return ([1.0], null);
+                    var c = new double[m];
+                    for (int a = 0; a < m; a++)
+                    {
+                        double conflict = 0;
+                        for (int b = 0; b < m; b++)
+                            if (a != b) conflict += 1.0 - Correlation.Pearson(z[subset[a]], z[subset[b]]);
+                        c[a] = z[subset[a]].StandardDeviation() * conflict;
+                    }
+                    double sum = c.Sum();
+                    var w = sum > 0 ? c.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
+                    return (w, null);
                 }
-                double sum = c.Sum();
-                var w = sum > 0 ? c.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
-                return (w, null);
-            }
             default:
                 throw new InvalidInputException("method", $"Unknown weighting method {(int)method}; use entropy, equal or critic.");
         }
