@@ -29,11 +29,20 @@ public sealed class ServiceConnection : IAsyncDisposable
     /// <summary>Connects to <paramref name="url"/>, or to <c>Services__{name}</c>, or starts the service embedded.</summary>
     public static async Task<ServiceConnection> OpenAsync(ServiceModule module, string? url, CancellationToken cancellationToken)
     {
-        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
-        if (!string.IsNullOrWhiteSpace(url))
-            return new ServiceConnection(module.Name, url, GrpcChannels.Create(CheckAddresses(url, module.Name)), null);
+        if (AddressOf(module.Name, url) is { } address)
+            return new ServiceConnection(module.Name, address, GrpcChannels.Create(CheckAddresses(address, module.Name)), null);
         var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: cancellationToken);
         return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);
+    }
+
+    /// <summary>
+    /// The address of a running service: <paramref name="url"/> when given, else
+    /// <c>Services__{name}</c> from the environment; null when neither names one (embedded).
+    /// </summary>
+    public static string? AddressOf(string name, string? url)
+    {
+        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(name));
+        return string.IsNullOrWhiteSpace(url) ? null : url;
     }
 
     /// <summary>Checks every address of a comma-separated list; returns the list.</summary>

@@ -197,8 +197,7 @@ public sealed class StudyServices : IAsyncDisposable
         var s = new StudyServices();
         async Task<string> One(ServiceModule module, string? url)
         {
-            url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
-            if (!string.IsNullOrWhiteSpace(url)) return ServiceConnection.CheckAddresses(url, module.Name);
+            if (ServiceConnection.AddressOf(module.Name, url) is { } address) return ServiceConnection.CheckAddresses(address, module.Name);
             progress?.Report($"Starting the {module.Name} service (embedded)");
             var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
             s._hosts.Add(host);
@@ -214,9 +213,9 @@ public sealed class StudyServices : IAsyncDisposable
     /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
     public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, CacheSettings cache, TerminalProgress progress, CancellationToken ct)
     {
-        study ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress("study"));
+        study = ServiceConnection.AddressOf("study", study);
         StudyServices s;
-        if (!string.IsNullOrWhiteSpace(study))
+        if (study is not null)
         {
             s = new StudyServices { StudyAddress = ServiceConnection.ParseUrl(study, "study"), StudyIsRemote = true };
         }

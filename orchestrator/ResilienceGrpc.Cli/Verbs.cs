@@ -168,14 +168,25 @@ public static partial class Verbs
             }
             string what = $"Fitting {dependent} on {regressors.Length} regressors, {read.Rows:N0} rows" + (request.Bootstrap is null ? "" : $", {request.Bootstrap.Replications:N0} bootstrap replications");
             FitResponse response;
-            if (RemoteAddress(RegressionGrpcService.Module, parse.GetValue(url)) is null)
+            if (ServiceConnection.AddressOf(RegressionGrpcService.Module.Name, parse.GetValue(url)) is null)
             {
                 // No service named: run the regression service's own code in this process
-                // (no server to start, no second copy of the data on the wire).
+                // (no server to start, no second copy of the data on the wire), under the
+                // same --timeout a call would have.
                 progress.Report(what);
                 var columns = read.Columns.Select(c => new Regression.Domain.NamedColumn(c.Name, c.Values)).ToList();
                 var dataSet = new Regression.Domain.RegressionData(columns, read.RowIds.Count == 0 ? null : read.RowIds);
-                response = RegressionGrpcService.FitInProcess(request, dataSet, ct);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(TimeSpan.FromMilliseconds(Math.Min(int.MaxValue - 1, (Deadline(parse) - DateTime.UtcNow).TotalMilliseconds)));
+                try
+                {
+                    response = RegressionGrpcService.FitInProcess(request, dataSet, deadline.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // The same outcome, sentence and exit code as a served call past its deadline.
+                    throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline exceeded in process."));
+                }
             }
             else
             {
@@ -266,16 +277,9 @@ public static partial class Verbs
         return cmd;
     }
 
-    /// <summary>The address of a running service, from the option or the environment; null when none is named.</summary>
-    internal static string? RemoteAddress(ServiceModule module, string? url)
-    {
-        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name));
-        return string.IsNullOrWhiteSpace(url) ? null : url;
-    }
-
     internal static async Task<ServiceConnection> Connect(ServiceModule module, string? url, TerminalProgress progress, CancellationToken ct)
     {
-        if (url is null && Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(module.Name)) is null)
+        if (ServiceConnection.AddressOf(module.Name, url) is null)
             progress.Report($"Starting the {module.Name} service (embedded)");
         return await ServiceConnection.OpenAsync(module, url, ct);
     }

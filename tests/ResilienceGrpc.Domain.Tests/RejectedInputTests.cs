@@ -19,6 +19,16 @@ public class RejectedInputTests
     private static readonly double[] B = [2, 1, 4, 3, 6, 5, 8, 7];
 
     [Fact]
+    public void WithoutAnInterceptAZeroRegressorAndACustomInterceptTermAreNamedWithoutMentioningAnIntercept()
+    {
+        var zero = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A), ("z", new double[8])), new ModelSpec("y", ["a", "z"], NoIntercept: true), new()));
+        Assert.Equal("regressors[1]", zero.Field);
+        Assert.DoesNotContain("intercept", zero.Message);
+        var cons = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("_cons", A)), new ModelSpec("y", ["_cons"], NoIntercept: true), new()));
+        Assert.Contains("has none", cons.Message);
+    }
+
+    [Fact]
     public void AnUnknownColumnIsNamed()
     {
         var e = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A)), new ModelSpec("y", ["a", "gdp"]), new()));

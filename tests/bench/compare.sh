@@ -37,12 +37,12 @@ dotnet build orchestrator/ResilienceGrpc.Cli -c Release -o "$DIR/cli" -v quiet -
 CLI="$DIR/cli/resilience"
 
 echo "== data"
-"$CLI" bench ols --n 200 --k 10 --runs 1 --warmup 0 >/dev/null
 $PY - "$N" "$NCSV" "$DIR" <<'PYEOF'
 import sys, numpy as np
 n, ncsv, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-# The same generator as `resilience bench ols` (see BenchVerbs.Generate) is not needed:
-# each side is timed on its own data of the same shape; the CSV run shares one file.
+# In-process, each side times its own generated data of one shape and distribution
+# (`bench ols` uses BenchVerbs.Generate, the same model as below); OLS work does not depend
+# on the values. The whole-process runs share one CSV file.
 rng = np.random.default_rng(20200123)
 def make(rows):
     X = rng.uniform(0, 10, size=(rows, 9))

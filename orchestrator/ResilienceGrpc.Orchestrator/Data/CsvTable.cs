@@ -52,11 +52,61 @@ public sealed class CsvTable
     /// <summary>Reads a file. Missing files, empty files, blank or duplicate headers and ragged rows are errors.</summary>
     public static CsvTable Read(string path)
     {
+        RequireFile(path);
+        return Parse(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>Refuses a folder or a missing file.</summary>
+    internal static void RequireFile(string path)
+    {
         if (Directory.Exists(path))
             throw new DataFileException(path, 0, 0, null, "this is a folder; give a CSV file.");
         if (!System.IO.File.Exists(path))
             throw new DataFileException(path, 0, 0, null, $"the file does not exist (looked for {Path.GetFullPath(path)}).");
-        return Parse(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>Refuses an empty or repeated column name in a header on line <paramref name="line"/>.</summary>
+    internal static void CheckHeader(string file, string[] header, int line)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int c = 0; c < header.Length; c++)
+        {
+            if (header[c].Length == 0)
+                throw new DataFileException(file, line, c + 1, null, "the header has an empty column name; name every column.");
+            if (!seen.Add(header[c]))
+                throw new DataFileException(file, line, c + 1, Quote(header[c]), "this column name appears twice in the header.");
+        }
+    }
+
+    /// <summary>
+    /// The error for a column the header lacks. The header's names are listed only when it
+    /// looks like a header, so a file that is no CSV (a key, a password file) is never echoed.
+    /// </summary>
+    internal static DataFileException NoColumn(string file, string[] header, string name, string? purpose, int line)
+    {
+        bool plausible = header.Length <= 200 && header.All(h => h.Length <= 64 && h.All(ch => char.IsLetterOrDigit(ch) || "_.-*() %/".Contains(ch)));
+        string known = plausible
+            ? $"the columns are {string.Join(", ", header.Select(h => $"'{h}'"))}"
+            : $"the header row has {header.Length} column{(header.Length == 1 ? "" : "s")}";
+        return new DataFileException(file, line, 0, null, $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; {known}.");
+    }
+
+    /// <summary>The error for a cell that is not a finite number; the cell is quoted shortened.</summary>
+    internal static DataFileException NotANumber(string file, int line, int column, string name, ReadOnlySpan<char> cell)
+    {
+        string hint = cell.Contains(',') ? " (use '.' as the decimal mark)" : "";
+        return new DataFileException(file, line, column + 1, name, $"'{Quote(cell)}' is not a finite number{hint}; this column must be numeric.");
+    }
+
+    /// <summary>A cell as an error quotes it: at most 32 characters, control characters replaced.</summary>
+    internal static string Quote(ReadOnlySpan<char> cell)
+    {
+        var head = cell.Length > 32 ? cell[..32] : cell;
+        var s = string.Create(head.Length, head.ToString(), (dst, src) =>
+        {
+            for (int i = 0; i < src.Length; i++) dst[i] = char.IsControl(src[i]) ? '?' : src[i];
+        });
+        return cell.Length > 32 ? s + "…" : s;
     }
 
     /// <summary>Parses CSV text; <paramref name="name"/> names it in errors.</summary>
@@ -78,14 +128,7 @@ public sealed class CsvTable
         if (!csv.Read())
             throw new DataFileException(name, 1, 0, null, "the file is empty; it needs a header row and data rows.");
         var header = csv.Record!.Select(h => h.Trim().TrimStart('\uFEFF')).ToArray();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int c = 0; c < header.Length; c++)
-        {
-            if (header[c].Length == 0)
-                throw new DataFileException(name, 1, c + 1, null, "the header has an empty column name; name every column.");
-            if (!seen.Add(header[c]))
-                throw new DataFileException(name, 1, c + 1, header[c], "this column name appears twice in the header.");
-        }
+        CheckHeader(name, header, 1);
         var rows = new List<CsvRow>();
         while (csv.Read())
         {
@@ -106,9 +149,7 @@ public sealed class CsvTable
     public int Column(string name, string? purpose = null)
     {
         int c = Array.IndexOf(Header, name);
-        if (c < 0)
-            throw new DataFileException(File, 1, 0, null,
-                $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; the columns are {string.Join(", ", Header.Select(h => $"'{h}'"))}.");
+        if (c < 0) throw NoColumn(File, Header, name, purpose, 1);
         return c;
     }
 
@@ -126,8 +167,7 @@ public sealed class CsvTable
         }
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v))
             return v;
-        string hint = cell.Contains(',') ? " (use '.' as the decimal mark)" : "";
-        throw new DataFileException(File, row.Line, column + 1, Header[column], $"'{cell}' is not a finite number{hint}; this column must be numeric.");
+        throw NotANumber(File, row.Line, column, Header[column], cell);
     }
 
     /// <summary>A whole numeric column.</summary>

@@ -124,45 +124,6 @@ public static class Loaders
 
     private static bool IsYear(string p) => p.Length == 4 && p.All(char.IsAsciiDigit);
 
-    /// <summary>
-    /// Any CSV as named numeric columns for a regression: the named columns must be
-    /// numeric (empty cells are missing); row ids come from <paramref name="idColumn"/>,
-    /// or from a <c>city</c>/<c>id</c> column when there is one.
-    /// </summary>
-    public static (List<Column> Columns, List<string> RowIds) RegressionColumns(CsvTable table, IEnumerable<string> names, string? idColumn)
-    {
-        var columns = new List<Column>();
-        foreach (var name in names.Distinct())
-        {
-            int c = Array.IndexOf(table.Header, name);
-            if (c < 0)
-            {
-                // "a*b" may be a product of two columns, formed by the service.
-                var parts = name.Split('*');
-                if (parts.Length > 1) { foreach (var p in parts) columns.AddRange(RegressionColumns(table, [p], null).Columns); continue; }
-                table.Column(name, "named in --y or --x");
-            }
-            var col = new Column { Name = name };
-            col.Values.AddRange(table.Numbers(c));
-            columns.Add(col);
-        }
-        var ids = new List<string>();
-        int idc = idColumn is not null ? table.Column(idColumn, "the row id") :
-            Array.FindIndex(table.Header, h => h is "city" or "id" or "unit" or "city_id");
-        if (idc >= 0)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var row in table.Rows)
-            {
-                var id = table.Text(row, idc);
-                if (!seen.Add(id))
-                    throw new DataFileException(table.File, row.Line, idc + 1, table.Header[idc], $"row id '{id}' appears twice; ids must be unique.");
-                ids.Add(id);
-            }
-        }
-        return (columns.DistinctBy(c => c.Name).ToList(), ids);
-    }
-
     /// <summary>Parses <c>2015-2019</c>.</summary>
     public static BaseWindow BaseWindow(string text)
     {

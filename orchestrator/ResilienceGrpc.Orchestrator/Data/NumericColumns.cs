@@ -26,10 +26,7 @@ public static class NumericColumns
     /// </summary>
     public static Result Read(string path, IEnumerable<string> names, string? idColumn, CancellationToken cancellationToken = default)
     {
-        if (Directory.Exists(path))
-            throw new DataFileException(path, 0, 0, null, "this is a folder; give a CSV file.");
-        if (!File.Exists(path))
-            throw new DataFileException(path, 0, 0, null, $"the file does not exist (looked for {Path.GetFullPath(path)}).");
+        CsvTable.RequireFile(path);
 
         using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
         int skipped = 0;
@@ -42,7 +39,7 @@ public static class NumericColumns
         if (!reader.HasHeader || reader.Header.IsEmpty)
             throw new DataFileException(path, skipped + 1, 0, null, "the file is empty; it needs a header row and data rows.");
         var header = reader.Header.ColNames.Select(h => h.Trim().TrimStart('\uFEFF')).ToArray();
-        CheckHeader(path, header, skipped + 1);
+        CsvTable.CheckHeader(path, header, skipped + 1);
 
         var wanted = new List<string>();
         foreach (var name in names)
@@ -75,7 +72,9 @@ public static class NumericColumns
             {
                 if (slot == 0) chunks[c].Add(GC.AllocateUninitializedArray<double>(ChunkRows));
                 var col = row[indices[c]];
-                chunks[c][^1][slot] = col.TryParse<double>(out double v) && double.IsFinite(v) ? v : Number(path, line, indices[c], header, col.Span);
+                chunks[c][^1][slot] = col.TryParse<double>(out double v) && double.IsFinite(v) ? v
+                    : col.Span.IsEmpty ? double.NaN
+                    : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], col.Span);
             }
             if (seen is not null)
             {
@@ -84,7 +83,7 @@ public static class NumericColumns
                     throw new DataFileException(path, line, idIndex + 1, header[idIndex], "the row id is empty but every row needs one.");
                 string id = cell.ToString();
                 if (!seen.Add(id))
-                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], $"row id '{Shorten(cell)}' appears twice; ids must be unique.");
+                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique.");
                 ids.Add(id);
             }
             rows++;
@@ -108,43 +107,9 @@ public static class NumericColumns
         return new Result(columns, ids, rows);
     }
 
-    private static double Number(string path, int line, int column, string[] header, ReadOnlySpan<char> cell)
-    {
-        if (cell.IsEmpty) return double.NaN;
-        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)) return v;
-        string hint = cell.Contains(',') ? " (use '.' as the decimal mark)" : "";
-        throw new DataFileException(path, line, column + 1, header[column], $"'{Shorten(cell)}' is not a finite number{hint}; this column must be numeric.");
-    }
-
-    private static void CheckHeader(string path, string[] header, int line)
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        for (int c = 0; c < header.Length; c++)
-        {
-            if (header[c].Length == 0)
-                throw new DataFileException(path, line, c + 1, null, "the header has an empty column name; name every column.");
-            if (!names.Add(header[c]))
-                throw new DataFileException(path, line, c + 1, Shorten(header[c]), "this column name appears twice in the header.");
-        }
-    }
-
     private static int IndexOf(string path, string[] header, string name, int line, string purpose)
     {
         int c = Array.IndexOf(header, name);
-        if (c >= 0) return c;
-        // List the columns only when the header looks like one (a file that is no CSV is not echoed).
-        bool plausible = header.Length <= 200 && header.All(h => h.Length <= 64 && h.All(ch => char.IsLetterOrDigit(ch) || "_.-*() %/".Contains(ch)));
-        string known = plausible ? $"; the columns are {string.Join(", ", header.Select(h => $"'{h}'"))}" : $"; the header row has {header.Length} column{(header.Length == 1 ? "" : "s")}";
-        throw new DataFileException(path, line, 0, null, $"there is no column '{name}' ({purpose}){known}.");
+        return c >= 0 ? c : throw CsvTable.NoColumn(path, header, name, purpose, line);
     }
-
-    /// <summary>A cell as quoted in an error: at most 32 characters, control characters replaced.</summary>
-    private static string Shorten(ReadOnlySpan<char> cell)
-    {
-        var s = new string(cell.Length > 32 ? cell[..32] : cell);
-        s = new string(s.Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
-        return cell.Length > 32 ? s + "…" : s;
-    }
-
-    private static string Shorten(string cell) => Shorten(cell.AsSpan());
 }

@@ -43,7 +43,7 @@ public sealed class RegressionGrpcService : V1.RegressionService.RegressionServi
     /// </summary>
     public static V1.FitResponse FitInProcess(V1.FitRequest model, RegressionData data, CancellationToken cancellationToken)
     {
-        var (_, spec, options) = RegressionMapping.ToDomain(model, withData: false);
+        var (spec, options) = RegressionMapping.ToModel(model);
         var report = RegressionAnalysis.Run(data, spec, options, cancellationToken);
         return RegressionMapping.ToResponse(report, options);
     }
@@ -126,24 +126,29 @@ public static class RegressionMapping
     /// <summary>The smallest pivot tolerance accepted: below it, rounding noise would pass as a real column.</summary>
     public const double MinTolerance = 1e-15;
 
-    public static (RegressionData Data, ModelSpec Model, RegressionOptions Options) ToDomain(V1.FitRequest request, bool withData = true)
+    public static (RegressionData Data, ModelSpec Model, RegressionOptions Options) ToDomain(V1.FitRequest request)
+    {
+        var (model, options) = ToModel(request);
+        var data = new RegressionData(
+            request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
+            request.RowIds.Count == 0 ? null : request.RowIds.ToArray());
+        return (data, model, options);
+    }
+
+    /// <summary>The model and options of a request, without its data.</summary>
+    public static (ModelSpec Model, RegressionOptions Options) ToModel(V1.FitRequest request)
     {
         var covariance = ToDomain(request.CovarianceType, "covariance_type");
         int replications = request.Bootstrap?.Replications ?? 0;
         if (replications < 0 || replications > RegressionGrpcService.MaxReplications)
             throw new InvalidInputException("bootstrap.replications",
                 $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given.");
-        var data = withData
-            ? new RegressionData(
-                request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
-                request.RowIds.Count == 0 ? null : request.RowIds.ToArray())
-            : new RegressionData([]);
         double tolerance = request.HasTolerance ? request.Tolerance : HouseholderQr.Tolerance;
         if (!(tolerance >= MinTolerance && tolerance < 1))
             throw new InvalidInputException("tolerance",
                 $"The pivot tolerance must be at least {MinTolerance:0e0} and below 1 (R's default is 1e-7); {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)} was given.");
         var model = new ModelSpec(request.Dependent, request.Regressors.ToArray(), request.NoIntercept);
-        return (data, model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence, tolerance));
+        return (model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence, tolerance));
     }
 
     public static CovarianceType ToDomain(V1.CovarianceType type, string field) => type switch

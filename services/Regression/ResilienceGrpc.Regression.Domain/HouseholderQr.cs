@@ -137,34 +137,10 @@ public sealed class HouseholderQr
     }
 
     /// <summary>Solves R x = b for x (b of length r).</summary>
-    public double[] SolveR(ReadOnlySpan<double> b)
-    {
-        int r = Rank;
-        var x = new double[r];
-        for (int i = r - 1; i >= 0; i--)
-        {
-            double s = b[i];
-            for (int j = i + 1; j < r; j++) s -= R[i, j] * x[j];
-            x[i] = s / R[i, i];
-        }
-        return x;
-    }
+    public double[] SolveR(ReadOnlySpan<double> b) => Triangular.SolveUpper(R, b);
 
     /// <summary>R⁻¹ (r × r upper triangular), by back substitution on the unit vectors.</summary>
-    public double[,] InverseR()
-    {
-        int r = Rank;
-        var inv = new double[r, r];
-        var e = new double[r];
-        for (int c = 0; c < r; c++)
-        {
-            Array.Clear(e);
-            e[c] = 1.0;
-            var x = SolveR(e);
-            for (int i = 0; i < r; i++) inv[i, c] = x[i];
-        }
-        return inv;
-    }
+    public double[,] InverseR() => Triangular.InvertUpper(R);
 
     private static double[] BackSolve(List<double[]> rColumns, double[] b)
     {

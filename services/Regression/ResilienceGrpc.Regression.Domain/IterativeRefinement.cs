@@ -56,9 +56,9 @@ internal static class IterativeRefinement
                     g[j] += gParts[b * k + j];
                     d[j] += qfParts[b * k + j];
                 }
-            var h = SolveRTransposed(rx, g);
+            var h = Triangular.SolveUpperTransposed(rx, g);
             for (int j = 0; j < k; j++) d[j] -= h[j];
-            var delta = SolveR(rx, d);
+            var delta = Triangular.SolveUpper(rx, d);
             bool negligible = true;
             for (int j = 0; j < k; j++)
             {
@@ -76,32 +76,6 @@ internal static class IterativeRefinement
             });
             if (negligible) break;
         }
-    }
-
-    private static double[] SolveR(double[,] r, double[] b)
-    {
-        int k = b.Length;
-        var x = new double[k];
-        for (int i = k - 1; i >= 0; i--)
-        {
-            double s = b[i];
-            for (int j = i + 1; j < k; j++) s -= r[i, j] * x[j];
-            x[i] = s / r[i, i];
-        }
-        return x;
-    }
-
-    private static double[] SolveRTransposed(double[,] r, double[] b)
-    {
-        int k = b.Length;
-        var x = new double[k];
-        for (int i = 0; i < k; i++)
-        {
-            double s = b[i];
-            for (int j = 0; j < i; j++) s -= r[j, i] * x[j];
-            x[i] = s / r[i, i];
-        }
-        return x;
     }
 
     /// <summary>A running sum with its rounding error carried alongside (TwoSum and FMA TwoProduct).</summary>

@@ -33,8 +33,7 @@ public sealed record FitOptions(double Tolerance = HouseholderQr.Tolerance, int 
 /// </summary>
 public sealed class OlsFit
 {
-    private readonly double[] _r;          // R of [X | y], c × c column-major
-    private double[]? _q;                  // explicit thin Q of [X | y] (n × c), made on demand
+    private double[]? _q; // explicit thin Q (n × k, or n × (k+1) when ill-conditioned), made on demand
 
     /// <summary>The estimation sample.</summary>
     public DesignMatrix Design { get; }
@@ -53,6 +52,9 @@ public sealed class OlsFit
 
     /// <summary>Q'y: the first k entries are the projection coordinates, the last ±√RSS.</summary>
     internal double[] QtY { get; }
+
+    /// <summary>R of X = QR (k × k, upper triangular).</summary>
+    internal double[,] R { get; }
 
     /// <summary>R⁻¹ of X = QR (k × k, upper triangular).</summary>
     internal double[,] RInverse { get; }
@@ -90,12 +92,12 @@ public sealed class OlsFit
     /// <summary>Adjusted R² = 1 − (1 − R²)(n − i)/(n − k), i = 1 with an intercept and 0 without.</summary>
     public double AdjRSquared => 1.0 - (1.0 - RSquared) * (N - (Design.HasIntercept ? 1 : 0)) / DfResid;
 
-    private OlsFit(DesignMatrix design, FitOptions options, double[] r, double[]? q, double[] qty, int[] blocks, bool ill,
-        double[] beta, double[] residuals, double[] leverage, double[,] rInverse, double rss, double tss)
+    private OlsFit(DesignMatrix design, FitOptions options, double[,] r, double[]? q, double[] qty, int[] blocks, bool ill,
+        double[] beta, double[] residuals, double[] leverage, double rss, double tss)
     {
         Design = design;
         Options = options;
-        _r = r;
+        R = r;
         _q = q;
         QtY = qty;
         BlockStarts = blocks;
@@ -103,7 +105,7 @@ public sealed class OlsFit
         Beta = beta;
         Residuals = residuals;
         Leverage = leverage;
-        RInverse = rInverse;
+        RInverse = Triangular.InvertUpper(r);
         Rss = rss;
         Tss = tss;
     }
@@ -131,18 +133,26 @@ public sealed class OlsFit
 
         // 1. Blocked Householder QR of [X | y]: R of X, Q'y and √RSS in one triangle.
         var tsqr = TallQr.Factor(design.Values, design.Y, n, k, parallel);
-        var r = tsqr.R;
+        var rx = new double[k, k];
+        var z = new double[c];
+        for (int j = 0; j < c; j++)
+        {
+            z[j] = tsqr.R[k * c + j];
+            if (j < k)
+                for (int i = 0; i <= j; i++) rx[i, j] = tsqr.R[j * c + i];
+        }
 
-        // 2. R's dqrdc2 rule: column j is aliased when |R_jj| < tol·‖x_j‖ (Q is orthogonal,
-        //    so R's columns have X's norms). Only a refusal needs the pivoting QR itself.
-        var norms = new double[k];
+        // 2. R's dqrdc2 rule: column j is aliased when |R_jj| < tol·‖x_j‖. Q is orthogonal,
+        //    so ‖x_j‖ is the norm of R's column j. Only a refusal needs the pivoting QR itself.
         bool aliased = false, ill = false;
         for (int j = 0; j < k; j++)
         {
-            norms[j] = VectorKernels.Norm(design.Column(j));
-            double diag = Math.Abs(r[j * c + j]);
-            if (norms[j] == 0 || diag < options.Tolerance * norms[j]) aliased = true;
-            if (diag < IterativeRefinement.Threshold * norms[j]) ill = true;
+            double norm = 0;
+            for (int i = 0; i <= j; i++) norm += rx[i, j] * rx[i, j];
+            norm = Math.Sqrt(norm);
+            double diag = Math.Abs(rx[j, j]);
+            if (norm == 0 || diag < options.Tolerance * norm) aliased = true;
+            if (diag < IterativeRefinement.Threshold * norm) ill = true;
         }
         if (aliased)
         {
@@ -150,49 +160,48 @@ public sealed class OlsFit
             for (int j = 0; j < k; j++)
             {
                 cols[j] = new double[c];
-                for (int i = 0; i <= j; i++) cols[j][i] = r[j * c + i];
+                for (int i = 0; i <= j; i++) cols[j][i] = rx[i, j];
             }
             throw Collinearity(design, HouseholderQr.Factor(cols, options.Tolerance));
         }
 
-        // 3. β = R⁻¹ (Q'y)_{0..k}, RSS = (Q'y)_k².
-        var z = new double[c];
-        for (int i = 0; i < c; i++) z[i] = r[k * c + i];
-        var rInverse = InvertUpper(r, c, k);
-        var beta = new double[k];
-        for (int i = 0; i < k; i++)
-        {
-            double s = 0;
-            for (int j = i; j < k; j++) s += rInverse[i, j] * z[j];
-            beta[i] = s;
-        }
+        // 3. β from R β = (Q'y)_{0..k}; RSS = (Q'y)_k²; TSS is what the intercept's coordinate
+        //    leaves: Σ_{j≥1} (Q'y)_j² with an intercept (column 0), ‖Q'y‖² = ‖y‖² without.
+        var beta = Triangular.SolveUpper(rx, z.AsSpan(0, k));
         double rss = z[k] * z[k];
+        double tss = 0;
+        for (int j = design.HasIntercept ? 1 : 0; j < c; j++) tss += z[j] * z[j];
+        if (!double.IsFinite(tss) || !double.IsFinite(rss) || beta.Any(v => !double.IsFinite(v)))
+            throw new InfeasibleInputException("columns", OverflowMessage);
+        double first = design.HasIntercept ? design.Y[0] : 0.0;
+        if (design.Y.AsSpan().IndexOfAnyExcept(first) < 0)
+            throw new InfeasibleInputException("dependent",
+                $"The dependent variable '{design.Dependent}' is {(design.HasIntercept ? "constant" : "zero")} in the estimation sample; there is no variation to explain.");
+        if (!options.AllowExactFit && rss <= tss * 1e-28)
+            throw new InfeasibleInputException("dependent",
+                $"The regressors explain '{design.Dependent}' exactly (zero residuals), so standard errors are zero and inference is undefined.");
 
-        // 4. Leverage h_i = ‖Q_i‖² and residuals e_i, from the rows of Q: Q = [X | y]·R⁻¹
-        //    when well conditioned (error ≈ κ·ε), explicit Householder Q otherwise.
-        var leverage = new double[n];
-        var residuals = new double[n];
+        // 4. Leverage h_i = ‖Q_i‖² and residuals e_i from the rows of Q: Q = X·R⁻¹ when well
+        //    conditioned (error ≈ κ·ε), explicit Householder Q otherwise. The covariance the
+        //    options name gets its middle matrix in the same pass, while the rows are at hand
+        //    (not for ill-conditioned designs, whose residuals the refinement still changes).
         var blocks = tsqr.Starts;
         int m = blocks.Length - 1;
         double[]? q = ill ? tsqr.ExplicitQ(design.Values, design.Y, parallel) : null;
-        var fit = new OlsFit(design, options, r, q, z, blocks, ill, beta, residuals, leverage, rInverse, rss, 0);
-        var ySums = new double[m];
+        var fit = new OlsFit(design, options, rx, q, z, blocks, ill, beta, new double[n], new double[n], rss, tss);
         var prepare = options.Covariance is { } t && t != CovarianceType.Classical && !ill ? t : (CovarianceType?)null;
         var middleParts = prepare is null ? null : new double[m * k * k];
         TallQr.ForEachBlock(m, parallel, b =>
         {
             int s = blocks[b], nb = blocks[b + 1] - s;
             var pool = System.Buffers.ArrayPool<double>.Shared;
-            var buffer = pool.Rent(nb * c);
+            var buffer = pool.Rent(nb * k);
             try
             {
-                fit.FillQBlock(b, buffer, withResidualColumn: true);
-                var h = leverage.AsSpan(s, nb);
+                var e = fit.Residuals.AsSpan(s, nb);
+                fit.FillQBlock(b, buffer, e);
+                var h = fit.Leverage.AsSpan(s, nb);
                 for (int j = 0; j < k; j++) VectorKernels.AddSquares(buffer.AsSpan(j * nb, nb), h);
-                var e = residuals.AsSpan(s, nb);
-                buffer.AsSpan(k * nb, nb).CopyTo(e);
-                for (int i = 0; i < nb; i++) e[i] *= z[k];
-                ySums[b] = VectorKernels.Sum(design.Y.AsSpan(s, nb));
                 if (prepare is { } type)
                 {
                     var w = SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n);
@@ -204,68 +213,45 @@ public sealed class OlsFit
                 pool.Return(buffer);
             }
         });
-        double mean = 0;
-        if (design.HasIntercept)
-        {
-            foreach (var part in ySums) mean += part;
-            mean /= n;
-        }
-        var tssParts = new double[m];
-        TallQr.ForEachBlock(m, parallel, b =>
-            tssParts[b] = VectorKernels.CentredSumOfSquares(design.Y.AsSpan(blocks[b], blocks[b + 1] - blocks[b]), mean));
-        double tss = 0;
-        foreach (var part in tssParts) tss += part;
+        if (middleParts is not null) fit.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
 
-        if (!double.IsFinite(tss) || !double.IsFinite(rss) || beta.Any(v => !double.IsFinite(v)))
-            throw new InfeasibleInputException("columns", OverflowMessage);
-        if (tss == 0)
-            throw new InfeasibleInputException("dependent",
-                $"The dependent variable '{design.Dependent}' is {(design.HasIntercept ? "constant" : "zero")} in the estimation sample; there is no variation to explain.");
-        if (!options.AllowExactFit && rss <= tss * 1e-28)
-            throw new InfeasibleInputException("dependent",
-                $"The regressors explain '{design.Dependent}' exactly (zero residuals), so standard errors are zero and inference is undefined.");
-
-        // 5. Ill-conditioned designs: refine β on the augmented system (docs/method.md, "Refinement").
-        if (ill) IterativeRefinement.Refine(design, q!, blocks, fit.RFactor(), beta, residuals, parallel);
-
-        var result = new OlsFit(design, options, r, q, z, blocks, ill, beta, residuals, leverage, rInverse, rss, tss);
-        if (middleParts is not null) result.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
-        return result;
-    }
-
-    /// <summary>R of X (k × k).</summary>
-    internal double[,] RFactor()
-    {
-        int k = K, c = k + 1;
-        var rx = new double[k, k];
-        for (int j = 0; j < k; j++)
-            for (int i = 0; i <= j; i++) rx[i, j] = _r[j * c + i];
-        return rx;
+        // 5. Ill-conditioned designs: refine β (and the residuals) on the augmented system (docs/method.md, "Refinement").
+        if (ill) IterativeRefinement.Refine(design, q!, blocks, rx, beta, fit.Residuals, parallel);
+        return fit;
     }
 
     /// <summary>
     /// Writes block b's rows of the thin Q of X (k columns of nb rows, column-major) into
-    /// <paramref name="buffer"/>, and with <paramref name="withResidualColumn"/> the
-    /// residual direction as column k.
+    /// <paramref name="buffer"/>, and, when <paramref name="residuals"/> is not empty, the
+    /// block's residuals there.
     /// </summary>
-    internal void FillQBlock(int b, double[] buffer, bool withResidualColumn = false)
+    internal void FillQBlock(int b, double[] buffer, Span<double> residuals = default)
     {
-        int n = N, k = K, c = k + 1, s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
-        int cols = withResidualColumn ? c : k;
+        int n = N, k = K, s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
         if (_q is not null)
         {
-            for (int j = 0; j < cols; j++) _q.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+            for (int j = 0; j < k; j++) _q.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+            if (!residuals.IsEmpty)
+            {
+                // Ill-conditioned fits keep Q of [X | y]: its last column times √RSS is e, free of cancellation.
+                _q.AsSpan(k * n + s, nb).CopyTo(residuals);
+                for (int i = 0; i < nb; i++) residuals[i] *= QtY[k];
+            }
             return;
         }
-        // Forward substitution by columns: Q_j = (A_j − Σ_{l<j} R_lj Q_l) / R_jj, A = [X | y].
-        for (int j = 0; j < cols; j++)
+        // Forward substitution by columns: Q_j = (X_j − Σ_{l<j} R_lj Q_l) / R_jj.
+        for (int j = 0; j < k; j++)
         {
             var qj = buffer.AsSpan(j * nb, nb);
-            (j < k ? Design.Values.AsSpan(j * n + s, nb) : Design.Y.AsSpan(s, nb)).CopyTo(qj);
-            for (int l = 0; l < j; l++) VectorKernels.Axpy(-_r[j * c + l], buffer.AsSpan(l * nb, nb), qj);
-            double inv = 1.0 / _r[j * c + j];
+            Design.Values.AsSpan(j * n + s, nb).CopyTo(qj);
+            for (int l = 0; l < j; l++) VectorKernels.Axpy(-R[l, j], buffer.AsSpan(l * nb, nb), qj);
+            double inv = 1.0 / R[j, j];
             for (int i = 0; i < nb; i++) qj[i] *= inv;
         }
+        if (residuals.IsEmpty) return;
+        // e = y − Q (Q'y)_{0..k}.
+        Design.Y.AsSpan(s, nb).CopyTo(residuals);
+        for (int l = 0; l < k; l++) VectorKernels.Axpy(-QtY[l], buffer.AsSpan(l * nb, nb), residuals);
     }
 
     /// <summary>Column j of the thin Q of X (length n), made whole on first use.</summary>
@@ -289,23 +275,6 @@ public sealed class OlsFit
         return q.AsSpan(j * N, N);
     }
 
-    /// <summary>The inverse of the leading k × k block of an upper-triangular c × c (column-major).</summary>
-    private static double[,] InvertUpper(double[] r, int c, int k)
-    {
-        var inv = new double[k, k];
-        for (int col = 0; col < k; col++)
-        {
-            inv[col, col] = 1.0 / r[col * c + col];
-            for (int i = col - 1; i >= 0; i--)
-            {
-                double s = 0;
-                for (int j = i + 1; j <= col; j++) s += r[j * c + i] * inv[j, col];
-                inv[i, col] = -s / r[i * c + i];
-            }
-        }
-        return inv;
-    }
-
     private static InfeasibleInputException Collinearity(DesignMatrix design, HouseholderQr qr)
     {
         var alias = qr.Aliased[0];
@@ -313,7 +282,7 @@ public sealed class OlsFit
         int field = alias.Column - (design.HasIntercept ? 1 : 0); // regressors[] index (intercept is column 0)
         if (alias.OriginalNorm == 0 || alias.KeptBefore.Length == 0)
             return new InfeasibleInputException($"regressors[{field}]",
-                $"Regressor '{name}' is zero in every row of the estimation sample, so it is collinear with the intercept; drop it.");
+                $"Regressor '{name}' is zero in every row of the estimation sample{(design.HasIntercept ? ", so it is collinear with the intercept" : "")}; drop it.");
 
         // Kept columns that carry the combination, weighted by their size.
         var involved = new List<string>();

@@ -75,17 +75,6 @@ public static class OlsInference
     /// never inverts an ill-conditioned matrix (M_s is Q's, well conditioned). With
     /// classical Ω (σ̂² I) this is the textbook F from sums of squares.
     /// </summary>
-    public static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type, CancellationToken cancellationToken = default)
-    {
-        double[,]? middle = null;
-        if (type != CovarianceType.Classical)
-        {
-            var omega = SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
-            middle = SandwichCovariance.Middle(fit, omega, cancellationToken);
-        }
-        return SlopesFTest(fit, type, middle);
-    }
-
     private static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type, double[,]? full)
     {
         int first = fit.Design.HasIntercept ? 1 : 0;

@@ -98,7 +98,9 @@ public sealed class DesignMatrix
             if (name == model.Dependent)
                 throw new InvalidInputException($"regressors[{j}]", $"'{name}' is the dependent variable and cannot also be a regressor.");
             if (name == InterceptTerm)
-                throw new InvalidInputException($"regressors[{j}]", $"'{InterceptTerm}' is the intercept, which is always included; remove it from the regressors.");
+                throw new InvalidInputException($"regressors[{j}]", model.NoIntercept
+                    ? $"'{InterceptTerm}' names the intercept, and this model has none (no_intercept is set); remove it from the regressors."
+                    : $"'{InterceptTerm}' is the intercept, which is always included; remove it from the regressors.");
             if (!seen.Add(name))
                 throw new InvalidInputException($"regressors[{j}]", $"Regressor '{name}' is listed twice.");
             regressors[j] = Resolve(name, $"regressors[{j}]", byName, ids);

@@ -68,49 +68,6 @@ internal static class VectorKernels
         for (; i < n; i++) Unsafe.Add(ref py, i) = Math.FusedMultiplyAdd(alpha, Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
     }
 
-    /// <summary>Σ x_i (the same fixed eight-lane order as <see cref="Dot"/>).</summary>
-    public static double Sum(ReadOnlySpan<double> x)
-    {
-        int n = x.Length;
-        ref double px = ref MemoryMarshal.GetReference(x);
-        var s0 = Vector256<double>.Zero;
-        var s1 = Vector256<double>.Zero;
-        int i = 0;
-        for (; i <= n - 8; i += 8)
-        {
-            s0 += Vector256.LoadUnsafe(ref px, (nuint)i);
-            s1 += Vector256.LoadUnsafe(ref px, (nuint)(i + 4));
-        }
-        double s = Reduce(s0, s1);
-        for (; i < n; i++) s += Unsafe.Add(ref px, i);
-        return s;
-    }
-
-    /// <summary>Σ (x_i − c)².</summary>
-    public static double CentredSumOfSquares(ReadOnlySpan<double> x, double c)
-    {
-        int n = x.Length;
-        ref double px = ref MemoryMarshal.GetReference(x);
-        var vc = Vector256.Create(c);
-        var s0 = Vector256<double>.Zero;
-        var s1 = Vector256<double>.Zero;
-        int i = 0;
-        for (; i <= n - 8; i += 8)
-        {
-            var d0 = Vector256.LoadUnsafe(ref px, (nuint)i) - vc;
-            var d1 = Vector256.LoadUnsafe(ref px, (nuint)(i + 4)) - vc;
-            s0 = Vector256.FusedMultiplyAdd(d0, d0, s0);
-            s1 = Vector256.FusedMultiplyAdd(d1, d1, s1);
-        }
-        double s = Reduce(s0, s1);
-        for (; i < n; i++)
-        {
-            double d = Unsafe.Add(ref px, i) - c;
-            s = Math.FusedMultiplyAdd(d, d, s);
-        }
-        return s;
-    }
-
     /// <summary>max |x_i|.</summary>
     public static double MaxAbs(ReadOnlySpan<double> x)
     {
