@@ -109,7 +109,7 @@ public static partial class Verbs
             var format = FormatOf(parse);
             if (format == OutputFormat.Json) io.Out.WriteLine(ReportWriter.ResultsJson(report));
             else io.Out.Write(TableRenderer.Render(PublishedTables.For(report), format));
-            io.Err.WriteLine($"Report written to {Path.GetFullPath(outPath)}: {string.Join(", ", ReportWriter.Files)}." + (report.Synthetic ? " The data are SYNTHETIC." : ""));
+            io.Err.WriteLine($"Report written to {Path.GetFullPath(outPath)}: {string.Join(", ", ReportWriter.FilesFor(report))}." + (report.Synthetic ? " The data are SYNTHETIC." : ""));
             return ExitOk;
         }));
         return cmd;

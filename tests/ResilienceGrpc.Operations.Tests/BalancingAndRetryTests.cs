@@ -30,7 +30,7 @@ public class BalancingAndRetryTests(Backends backends) : IClassFixture<Backends>
         var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
         {
             Dataset = "sample",
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 } },
+            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Multiverse = new MultiverseSpec { Disabled = true } },
         });
 
         int fits = report.Tables.Sum(t => t.Models.Count);

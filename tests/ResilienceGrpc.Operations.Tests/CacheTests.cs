@@ -18,7 +18,12 @@ namespace ResilienceGrpc.Operations.Tests;
 /// </summary>
 public class CacheTests(Backends backends) : IClassFixture<Backends>
 {
-    private static readonly string[] Intermediates = ["index-critic", "index-entropy", "index-equal", "projection"];
+    /// <summary>The tables' indices and projection, and the specification curve's within-dimension indices and arithmetic projection.</summary>
+    private static readonly string[] Intermediates =
+    [
+        "index-critic", "index-critic-within", "index-entropy", "index-entropy-within", "index-equal", "index-equal-within",
+        "projection", "projection-arithmetic-2015-2019",
+    ];
 
     /// <summary>Fast studies for the cache tests (the bootstrap is beside the point here).</summary>
     private static RunStudyRequest Request(double shift = 0.0001) => new()

@@ -129,8 +129,13 @@ public sealed class RedisFactAttribute : FactAttribute
 /// <summary>Counts the calls a server handles.</summary>
 public sealed class CallCounter
 {
-    private int _count, _retries;
+    private int _count, _retries, _models;
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Models received in FitBatch calls (the specification curve's fits).</summary>
+    public int Models => Volatile.Read(ref _models);
+
+    public void AddModels(int n) => Interlocked.Add(ref _models, n);
 
     /// <summary>Calls that were retries of an earlier attempt (the client sent grpc-previous-rpc-attempts).</summary>
     public int Retries => Volatile.Read(ref _retries);
@@ -148,6 +153,7 @@ public sealed class CountingInterceptor(CallCounter counter) : Interceptor
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         counter.Add(context.RequestHeaders.Get("grpc-previous-rpc-attempts") is not null);
+        if (request is Contracts.Regression.V1.FitBatchRequest batch) counter.AddModels(batch.Models.Count);
         return continuation(request, context);
     }
 }

@@ -46,9 +46,21 @@ public class ReportBrowserTests : IDisposable
             Assert.True(box is { Width: > 300, Height: > 200 }, $"{id} is not visibly drawn ({box?.Width}×{box?.Height})");
             int marks = await page.EvaluateAsync<int>($"Array.from(document.querySelectorAll('#{id} .trace path')).filter(p => (p.getAttribute('d') || '').length > 10).length");
             Assert.True(marks > 0, $"{id} has no marks");
+            // Each figure as its own image beside the test binaries, for a person to look at.
+            await page.Locator($"#{id}").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, $"{id}.png") });
         }
         Assert.True(await page.Locator("#synthetic-banner").IsVisibleAsync());
-        Assert.Equal(10, await page.Locator("table.pub[id^=table-]").CountAsync() - 1); // 9 paper tables + weighting robustness, and the city table
+        // 9 paper tables + weighting robustness, the specification-curve summary, and the city table.
+        Assert.Equal(11, await page.Locator("table.pub[id^=table-]").CountAsync() - 1);
+
+        // The specification curve draws one bar (first trace) and one point (second) per fitted specification, the baseline among them.
+        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json"))).RootElement;
+        var specifications = results.GetProperty("multiverse").GetProperty("specifications").EnumerateArray().ToList();
+        int points = await page.EvaluateAsync<int>("document.querySelectorAll('#fig-curve .trace.scatter')[1].querySelectorAll('.points path').length");
+        Assert.Equal(specifications.Count(s => s.GetProperty("error").GetString() == ""), points);
+        int bars = await page.EvaluateAsync<int>("document.querySelectorAll('#fig-curve .trace.scatter')[0].querySelectorAll('.errorbar').length");
+        Assert.Equal(points, bars);
+        Assert.Single(specifications, s => s.GetProperty("baseline").GetBoolean());
 
         // Choosing another city redraws the monthly figure.
         var second = await page.Locator("#city-select option").Nth(1).GetAttributeAsync("value");

@@ -15,7 +15,7 @@ namespace ResilienceGrpc.Orchestrator.Reporting;
 public static class HtmlReport
 {
     /// <summary>The element ids of the figures, in page order (the browser test looks for them).</summary>
-    public static readonly string[] FigureIds = ["fig-weights", "fig-scatter", "fig-coefficients", "fig-monthly", "fig-ratios"];
+    public static readonly string[] FigureIds = ["fig-weights", "fig-scatter", "fig-coefficients", "fig-curve", "fig-monthly", "fig-ratios"];
 
     public static string Render(StudyReport report)
     {
@@ -44,7 +44,7 @@ public static class HtmlReport
             .figure { width: 100%; height: 460px; margin: 1rem 0; }
             .warnings li { font-family: sans-serif; font-size: .9rem; }
             nav { display: flex; flex-wrap: wrap; gap: .3rem .9rem; } nav a { font-family: sans-serif; font-size: .9rem; }
-            #fig-coefficients { height: auto; min-height: 420px; }
+            #fig-coefficients, #fig-curve { height: auto; min-height: 420px; }
             .scroll { overflow-x: auto; }
             select { font-size: 1rem; }
             </style>
@@ -60,7 +60,7 @@ public static class HtmlReport
         if (m is not null)
             sb.Append($"<p class=\"meta\">Data: {WebUtility.HtmlEncode(m.DataLabel)} (SHA-256 {m.DataSha256[..16]}…) · ResilienceGrpc {WebUtility.HtmlEncode(m.SoftwareVersion)} · run {WebUtility.HtmlEncode(m.StartedAt)} in {m.ElapsedSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s · {PublishedTables.SeWords(m.Spec.CovarianceType)} standard errors</p>\n");
         sb.Append("<nav>").Append(string.Join(" ", tables.Select(t => $"<a href=\"#{t.Id}\">{WebUtility.HtmlEncode(t.Id)}</a>")))
-          .Append(" <a href=\"#coefficients\">coefficients</a> <a href=\"#monthly\">monthly</a> <a href=\"#cities\">cities</a> <a href=\"#manifest\">manifest</a></nav>\n");
+          .Append(" <a href=\"#coefficients\">coefficients</a>").Append(report.Multiverse is null ? "" : " <a href=\"#multiverse\">specification curve</a>").Append(" <a href=\"#monthly\">monthly</a> <a href=\"#cities\">cities</a> <a href=\"#manifest\">manifest</a></nav>\n");
         if (report.Warnings.Count > 0)
             sb.Append("<ul class=\"warnings\">").Append(string.Join("", report.Warnings.Select(w => $"<li>{WebUtility.HtmlEncode(w)}</li>"))).Append("</ul>\n");
 
@@ -73,6 +73,12 @@ public static class HtmlReport
         }
         sb.Append("<section id=\"coefficients\"><h2>The main coefficient across specifications</h2><div class=\"figure\" id=\"fig-coefficients\"></div>")
           .Append("<p class=\"note\">Each point is a model's first regressor with its 95% confidence interval.</p></section>\n");
+        if (report.Multiverse is { } curve)
+            sb.Append("<section id=\"multiverse\"><h2>Specification curve</h2><div class=\"figure\" id=\"fig-curve\"></div>")
+              .Append($"<p class=\"note\">Top: the estimate of {WebUtility.HtmlEncode(curve.Term)} in every specification, sorted, with its 95% confidence interval; ")
+              .Append("blue where p &lt; 0.05, grey otherwise, the baseline (the paper's choices) in orange. Bottom: the choices each specification made, one row per choice; ")
+              .Append("a mark in a column means the specification above it used that choice.</p>")
+              .Append(Table(MultiverseReport.Summary(curve))).Append("</section>\n");
         sb.Append("<section id=\"monthly\"><h2>Monthly exports: actual against expected</h2>")
           .Append("<p><label for=\"city-select\">City: </label><select id=\"city-select\"></select></p><div class=\"figure\" id=\"fig-monthly\"></div>")
           .Append("<p class=\"note\">Expected: the same month of the last base year grown at the city's base rate. Dashed red: the first month below expectation; green: recovery (the first of three months above).</p>")
@@ -172,6 +178,7 @@ public static class HtmlReport
             }),
             fit = line is null ? null : new { intercept = line.Fit.Coefficients[1].Estimate, slope = line.Fit.Coefficients[0].Estimate, label = $"OLS fit, baseline {line.Spec.Label}" },
             coefficients,
+            curve = report.Multiverse is null ? null : MultiverseReport.FigureData(report.Multiverse),
         };
         return JsonSerializer.Serialize(payload).Replace("</", "<\\/");
     }
@@ -213,7 +220,28 @@ public static class HtmlReport
           yTop = bottom - gap;
         });
         Plotly.newPlot('fig-coefficients', coTraces, coLayout, config);
-        // 4. Monthly actual and expected for the chosen city, dip and recovery marked.
+        // 4. The specification curve: sorted estimates with 95% bars above, the choice panel below.
+        if (DATA.curve) {
+          const C = DATA.curve, n = C.estimate.length, ranks = [...Array(n).keys()];
+          const colour = ranks.map(i => i === C.baseline ? '#D55E00' : C.significant[i] ? '#0072B2' : '#999999');
+          const curveTraces = [
+            { type: 'scatter', mode: 'markers', name: '95% CI', x: ranks, y: C.estimate, hoverinfo: 'skip', marker: { size: 1, color: 'rgba(0,0,0,0)' },
+              error_y: { type: 'data', symmetric: false, array: C.high.map((h, i) => h - C.estimate[i]), arrayminus: C.low.map((l, i) => C.estimate[i] - l), thickness: 1, width: 0, color: 'rgba(86,180,233,0.35)' } },
+            { type: 'scatter', mode: 'markers', name: 'estimate', x: ranks, y: C.estimate, text: C.id,
+              hovertemplate: 'spec %{text}<br>estimate %{y:.4f}<extra></extra>',
+              marker: { size: ranks.map(i => i === C.baseline ? 13 : 4), color: colour, symbol: ranks.map(i => i === C.baseline ? 'diamond' : 'circle'),
+                        line: { width: ranks.map(i => i === C.baseline ? 1.5 : 0), color: '#000' } } }];
+          C.rows.forEach((r, k) => curveTraces.push({ type: 'scatter', mode: 'markers', name: r, xaxis: 'x', yaxis: 'y2', x: C.used[k], y: C.used[k].map(() => r),
+            marker: { symbol: 'line-ns-open', size: 7, color: C.used[k].map(i => i === C.baseline ? '#D55E00' : '#444444') }, hoverinfo: 'skip' }));
+          const panel = Math.min(0.5, 0.045 * C.rows.length + 0.05);
+          Plotly.newPlot('fig-curve', curveTraces, { font, showlegend: false, height: 460 + 18 * C.rows.length, margin: { l: 230 },
+            title: { text: 'Specification curve: ' + C.term + ' across ' + n + ' specifications (dependent: ' + C.dependent + ')' },
+            xaxis: { title: { text: 'specifications, sorted by estimate' }, anchor: 'y2', range: [-0.01 * n, 1.01 * n] },
+            yaxis: { domain: [panel + 0.06, 1], title: { text: 'estimate of ' + C.term + ' (95% CI)' }, zeroline: true },
+            yaxis2: { domain: [0, panel], type: 'category', automargin: true, categoryorder: 'array', categoryarray: C.rows.slice().reverse() },
+            shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: 0, y1: 0, line: { dash: 'dot', color: '#888' } }] }, config);
+        }
+        // 5. Monthly actual and expected for the chosen city, dip and recovery marked.
         const select = document.getElementById('city-select');
         DATA.cities.filter(c => c.periods.length > 0).forEach(c => { const o = document.createElement('option'); o.value = c.id; o.textContent = c.name; select.appendChild(o); });
         function drawCity(id) {
@@ -232,7 +260,7 @@ public static class HtmlReport
         }
         select.addEventListener('change', e => drawCity(e.target.value));
         if (select.options.length > 0) drawCity(select.options[0].value);
-        // 5. Every city's ratio path against 1.
+        // 6. Every city's ratio path against 1.
         Plotly.newPlot('fig-ratios', DATA.cities.filter(c => c.periods.length > 0).map(c => ({ type: 'scatter', mode: 'lines', name: c.name, x: c.periods, y: c.ratio,
           line: { width: 1, color: c.status === 'censored' ? '#c0392b' : 'rgba(36,113,163,0.45)' } })),
           { title: { text: 'Actual / expected exports, every city (red: never recovers)' }, font, showlegend: false,

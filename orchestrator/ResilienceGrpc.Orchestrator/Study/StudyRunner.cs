@@ -86,71 +86,119 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         run?.SetTag("study.covariance_type", spec.CovarianceType.ToString());
         LogStarting(data.CityIds.Count, spec.Tables.Count);
 
-        var weightings = spec.Tables.SelectMany(t => t.Regressions).Select(r => Weighting(r, spec))
-            .Prepend(spec.Weighting).Distinct().ToList();
+        var plan = MultiversePlan.Specifications(spec, data);
+        var mainIndex = new IndexVariant(spec.Weighting, false);
+        var mainProjection = new ProjectionVariant(spec.GrowthMethod, spec.BaseWindow.StartYear, spec.BaseWindow.EndYear);
+        var indexVariants = spec.Tables.SelectMany(t => t.Regressions).Select(r => new IndexVariant(Weighting(r, spec), false))
+            .Prepend(mainIndex).Concat(plan.Select(p => p.Index)).Distinct().ToList();
+        var projectionVariants = plan.Select(p => p.Projection).Prepend(mainProjection).Distinct().ToList();
         int fits = spec.Tables.Sum(t => t.Regressions.Count);
-        int total = weightings.Count + 1 + fits;
+        int total = indexVariants.Count + projectionVariants.Count + fits + plan.Count;
         int done = 0;
         var gate = new SemaphoreSlim(1, 1);
-        async Task Report(string stage, string message)
+        async Task Report(string stage, string message, double? eta = null)
         {
             await gate.WaitAsync(ct);
-            try { await progress(new StudyProgress { Stage = stage, Message = message, Completed = done, Total = total }); }
+            try
+            {
+                var p = new StudyProgress { Stage = stage, Message = message, Completed = Volatile.Read(ref done), Total = total };
+                if (eta is { } e) p.EtaSeconds = e;
+                await progress(p);
+            }
             finally { gate.Release(); }
         }
 
-        await Report("load", $"Loaded {data.Label}: {data.CityIds.Count} cities, {data.Indicators.Count} indicators; {fits} regressions in {spec.Tables.Count} tables.");
+        await Report("load", $"Loaded {data.Label}: {data.CityIds.Count} cities, {data.Indicators.Count} indicators; {fits} regressions in {spec.Tables.Count} tables"
+            + (plan.Count > 0 ? $", and a specification curve of {plan.Count:N0} specifications." : "."));
 
-        // Index per weighting, and the projection: independent, so concurrent; each through the cache.
+        // The first failure (a service down, a deadline) cancels every call still queued or in flight.
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = failFast.Token;
+
+        // Index per variant, and the projections: independent, so concurrent; each through the cache.
         var cacheEvents = new List<CacheEvent>();
-        var indexTasks = weightings.ToDictionary(w => w, async w =>
+        var indexTasks = indexVariants.ToDictionary(v => v, v => FailFast(failFast, async () =>
         {
             using var stage = Telemetry.Source.StartActivity("study.index");
-            stage?.SetTag("index.method", w.ToString());
-            var request = IndexRequest(data, spec, w);
-            var (r, e) = await cache.GetOrComputeAsync($"index-{StudySpecs.Short(w).ToLowerInvariant()}", request,
-                token => Call("indexing", clients.Endpoints.Indexing, o => clients.Indexing.ComputeIndexAsync(request, o).ResponseAsync, deadline, token), ct);
+            stage?.SetTag("index.method", v.Weighting.ToString());
+            stage?.SetTag("index.within_dimension", v.WithinDimension);
+            var request = IndexRequest(data, spec, v);
+            var (r, e) = await cache.GetOrComputeAsync($"index-{v.Name}", request,
+                t => Call("indexing", clients.Endpoints.Indexing, o => clients.Indexing.ComputeIndexAsync(request, o).ResponseAsync, deadline, t), token);
             lock (cacheEvents) cacheEvents.Add(e);
             Interlocked.Increment(ref done);
-            await Report("index", $"Index ({StudySpecs.Short(w)} weights) {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "computed")}.");
+            await Report("index", $"Index ({StudySpecs.Short(v.Weighting)} weights{(v.WithinDimension ? ", within-dimension scoring" : "")}) {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "computed")}.");
             return r;
-        });
-        var projectionTask = Task.Run(async () =>
+        }));
+        var projectionTasks = projectionVariants.ToDictionary(v => v, v => FailFast(failFast, async () =>
         {
             using var stage = Telemetry.Source.StartActivity("study.projection");
-            var request = ProjectionRequest(data, spec);
-            var (r, e) = await cache.GetOrComputeAsync("projection", request,
-                token => Call("projection", clients.Endpoints.Projection, o => clients.Projection.ProjectExportsAsync(request, o).ResponseAsync, deadline, token), ct);
+            var request = ProjectionRequest(data, spec, v);
+            var (r, e) = await cache.GetOrComputeAsync(v == mainProjection ? "projection" : $"projection-{v.Name}", request,
+                t => Call("projection", clients.Endpoints.Projection, o => clients.Projection.ProjectExportsAsync(request, o).ResponseAsync, deadline, t), token);
             lock (cacheEvents) cacheEvents.Add(e);
             stage?.SetTag("projection.cities", r.Cities.Count);
             Interlocked.Increment(ref done);
-            await Report("projection", $"Exports of {r.Cities.Count} cities {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "projected")}.");
+            await Report("projection", $"Exports of {r.Cities.Count} cities {(e.Status == CacheStatus.Hit ? $"read from the cache ({e.Source})" : "projected")} ({v.Name}).");
             return r;
-        }, ct);
-        await Task.WhenAll(indexTasks.Values.Cast<Task>().Append(projectionTask));
+        }));
+        await WhenAll(indexTasks.Values.Cast<Task>().Concat(projectionTasks.Values));
         var indices = indexTasks.ToDictionary(kv => kv.Key, kv => kv.Value.Result);
-        var projection = projectionTask.Result;
-        var variables = indices.ToDictionary(kv => kv.Key, kv => StudyVariables.Build(data, spec, kv.Value, projection));
+        var projections = projectionTasks.ToDictionary(kv => kv.Key, kv => kv.Value.Result);
+        var projection = projections[mainProjection];
+        var variableSets = new Dictionary<(IndexVariant, ProjectionVariant), Dictionary<string, double[]>>();
+        Dictionary<string, double[]> VariablesOf(IndexVariant i, ProjectionVariant p)
+        {
+            if (!variableSets.TryGetValue((i, p), out var v))
+                variableSets[(i, p)] = v = StudyVariables.Build(data, spec, indices[i], projections[p]);
+            return v;
+        }
 
-        // Every regression, a few at a time.
+        // Every regression of the tables, and the specification curve in batches, a few calls at a time.
         using var fitting = Telemetry.Source.StartActivity("study.regressions");
         fitting?.SetTag("regression.models", fits);
+        fitting?.SetTag("regression.specifications", plan.Count);
         fitting?.SetTag("regression.covariance_type", spec.CovarianceType.ToString());
         fitting?.SetTag("regression.bootstrap_replications", spec.Bootstrap.Replications);
         var limiter = new SemaphoreSlim(options.Parallelism);
-        var modelTasks = spec.Tables.Select(t => t.Regressions.Select(async r =>
+        var modelTasks = spec.Tables.Select(t => t.Regressions.Select(r =>
         {
-            await limiter.WaitAsync(ct);
-            try
+            var variables = VariablesOf(new IndexVariant(Weighting(r, spec), false), mainProjection);
+            return FailFast(failFast, async () =>
             {
-                var model = await Fit(t, r, variables[Weighting(r, spec)], data, spec, deadline, ct);
-                Interlocked.Increment(ref done);
-                await Report("regressions", $"{t.Id} {r.Label}: {(model.Error.Length > 0 ? "not fitted" : "fitted")}.");
-                return model;
-            }
-            finally { limiter.Release(); }
+                await limiter.WaitAsync(token);
+                try
+                {
+                    var model = await Fit(t, r, variables, data, spec, deadline, token);
+                    Interlocked.Increment(ref done);
+                    await Report("regressions", $"{t.Id} {r.Label}: {(model.Error.Length > 0 ? "not fitted" : "fitted")}.");
+                    return model;
+                }
+                finally { limiter.Release(); }
+            });
         }).ToArray()).ToArray();
-        await Task.WhenAll(modelTasks.SelectMany(m => m));
+        var specifications = new Specification[plan.Count];
+        var curveClock = Stopwatch.StartNew();
+        int fitted = 0;
+        var batchTasks = MultiverseBatches.Plan(plan, spec).Select(batch =>
+        {
+            var request = MultiverseBatches.Request(batch, plan, spec, data, VariablesOf(batch.Index, batch.Projection));
+            return FailFast(failFast, async () =>
+            {
+                await limiter.WaitAsync(token);
+                try
+                {
+                    var response = await Call("regression", clients.Endpoints.Regression, o => clients.Regression.FitBatchAsync(request, o).ResponseAsync, deadline, token);
+                    MultiverseBatches.Read(batch, plan, response, specifications);
+                    Interlocked.Add(ref done, batch.Members.Length);
+                    int now = Interlocked.Add(ref fitted, batch.Members.Length);
+                    double eta = curveClock.Elapsed.TotalSeconds / now * (plan.Count - now);
+                    await Report("multiverse", $"Specification curve: {now:N0} of {plan.Count:N0} specifications fitted.", eta);
+                }
+                finally { limiter.Release(); }
+            });
+        }).ToList();
+        await WhenAll(modelTasks.SelectMany(m => m).Cast<Task>().Concat(batchTasks));
         fitting?.Dispose();
 
         using var assembling = Telemetry.Source.StartActivity("study.report");
@@ -162,7 +210,7 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         {
             Id = "weights",
             Title = $"Table 1. {Capitalised(Words(spec.Weighting))} of the urban resilience index",
-            Weights = indices[spec.Weighting],
+            Weights = indices[mainIndex],
             Note = "Global weights sum to 1; a dimension's weight is the sum of its indicators' weights.",
         });
         for (int t = 0; t < spec.Tables.Count; t++)
@@ -172,7 +220,7 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
             report.Tables.Add(table);
         }
         var tiers = StudyVariables.TierOf(data, spec);
-        var main = indices[spec.Weighting];
+        var main = indices[mainIndex];
         for (int i = 0; i < data.CityIds.Count; i++)
         {
             var unit = main.Units[i];
@@ -186,6 +234,11 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
                 Projection = projection.Cities[i],
             });
         }
+        if (plan.Count > 0)
+        {
+            report.Multiverse = new Multiverse { Term = MultiversePlan.Term, Dependent = spec.Outcome, Specifications = { specifications } };
+            report.Multiverse.Summary = MultiversePlan.Summarise(specifications);
+        }
         if (data.Synthetic)
             report.Warnings.Add($"SYNTHETIC DATA ({data.Label}): these results come from generated numbers and say nothing about the cities named.");
         var censored = projection.Cities.Where(c => c.Recovery.Status == RecoveryStatus.Censored).Select(c => c.CityId).ToList();
@@ -193,6 +246,8 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
             report.Warnings.Add($"{censored.Count} {(censored.Count == 1 ? "city never recovers" : "cities never recover")} inside the data ({string.Join(", ", censored)}); the recovery-time regression drops them.");
         foreach (var m in report.Tables.SelectMany(t => t.Models.Select(m => (t, m))).Where(x => x.m.Error.Length > 0))
             report.Warnings.Add($"{m.t.Id} {m.m.Spec.Label} was not fitted: {m.m.Error}");
+        if (specifications.FirstOrDefault(x => x.Error.Length > 0) is { } failed)
+            report.Warnings.Add($"{specifications.Count(x => x.Error.Length > 0):N0} of {plan.Count:N0} specifications of the curve were not fitted; the first ({failed.Id}): {failed.Error}");
 
         report.Manifest = new Manifest
         {
@@ -223,17 +278,68 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
     };
 
     public static ComputeIndexRequest IndexRequest(StudyData data, StudySpec spec, WeightingMethod method)
+        => IndexRequest(data, spec, new IndexVariant(method, false));
+
+    /// <summary>
+    /// The index request of a variant. The global variant is the tables' request (the spec's own
+    /// within-dimension setting shapes only the dimension scores); within-dimension scoring also
+    /// makes the composite the mean of the dimension scores (docs/method.md §6).
+    /// </summary>
+    public static ComputeIndexRequest IndexRequest(StudyData data, StudySpec spec, IndexVariant variant)
     {
-        var r = new ComputeIndexRequest { UnitIds = { data.CityIds }, Indicators = { data.Indicators }, Method = method, WithinDimension = spec.WithinDimension };
+        var r = new ComputeIndexRequest { UnitIds = { data.CityIds }, Indicators = { data.Indicators }, Method = variant.Weighting, WithinDimension = spec.WithinDimension };
+        if (variant.WithinDimension)
+        {
+            r.WithinDimension = true;
+            r.CompositeRule = CompositeRule.DimensionMean;
+        }
         if (spec.HasShift) r.Shift = spec.Shift;
         return r;
     }
 
     public static ProjectExportsRequest ProjectionRequest(StudyData data, StudySpec spec)
+        => ProjectionRequest(data, spec, new ProjectionVariant(spec.GrowthMethod, spec.BaseWindow.StartYear, spec.BaseWindow.EndYear));
+
+    public static ProjectExportsRequest ProjectionRequest(StudyData data, StudySpec spec, ProjectionVariant variant)
     {
-        var r = new ProjectExportsRequest { Series = { data.Exports }, Kind = data.ExportKind, GrowthMethod = spec.GrowthMethod, BaseWindow = spec.BaseWindow };
+        var r = new ProjectExportsRequest
+        {
+            Series = { data.Exports },
+            Kind = data.ExportKind,
+            GrowthMethod = variant.Growth,
+            BaseWindow = new BaseWindow { StartYear = variant.StartYear, EndYear = variant.EndYear },
+        };
         if (spec.HasJanuaryShare) r.JanuaryShare = spec.JanuaryShare;
         return r;
+    }
+
+    /// <summary>Runs a step of the study; its failure cancels every other step still running.</summary>
+    private static Task<T> FailFast<T>(CancellationTokenSource study, Func<Task<T>> step) => Guard(study, step);
+
+    private static Task FailFast(CancellationTokenSource study, Func<Task> step) => Guard(study, async () => { await step(); return true; });
+
+    private static async Task<T> Guard<T>(CancellationTokenSource study, Func<Task<T>> step)
+    {
+        try { return await step(); }
+        catch (Exception e) when (e is not OperationCanceledException || !study.IsCancellationRequested)
+        {
+            await study.CancelAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits for every step; throws the failure that stopped the study, not a cancellation it caused.</summary>
+    private static async Task WhenAll(IEnumerable<Task> tasks)
+    {
+        var all = tasks.ToList();
+        try { await Task.WhenAll(all); }
+        catch
+        {
+            var cause = all.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!)
+                .FirstOrDefault(e => e is not OperationCanceledException && !(e is RpcException { StatusCode: StatusCode.Cancelled }));
+            if (cause is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
     }
 
     private async Task<RegressionModel> Fit(TableSpec table, RegressionSpec r, Dictionary<string, double[]> variables, StudyData data, StudySpec spec, DateTime? deadline, CancellationToken ct)

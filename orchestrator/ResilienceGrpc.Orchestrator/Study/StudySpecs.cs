@@ -116,6 +116,7 @@ public static partial class StudySpecs
         }
         spec.Tables.Clear();
         spec.Tables.AddRange(tables);
+        MultiversePlan.Complete(spec, data, variables);
         return spec;
     }
 

@@ -56,7 +56,14 @@ public static class IndexingMapping
             };
             indicators[j] = new Indicator(i.Id, i.Dimension, direction, i.Values.ToArray(), string.IsNullOrEmpty(i.Label) ? null : i.Label);
         }
-        var options = new IndexOptions(method, request.HasShift ? request.Shift : IndexOptions.DefaultShift, request.WithinDimension);
+        bool dimensionMean = request.CompositeRule switch
+        {
+            V1.CompositeRule.Unspecified or V1.CompositeRule.Global => false,
+            V1.CompositeRule.DimensionMean => true,
+            _ => throw new InvalidInputException("composite_rule",
+                $"Composite rule {(int)request.CompositeRule} is not known; use COMPOSITE_RULE_GLOBAL or COMPOSITE_RULE_DIMENSION_MEAN."),
+        };
+        var options = new IndexOptions(method, request.HasShift ? request.Shift : IndexOptions.DefaultShift, request.WithinDimension, dimensionMean);
         return (request.UnitIds.ToArray(), indicators, options);
     }
 
@@ -72,6 +79,7 @@ public static class IndexingMapping
             },
             Shift = result.Options.Shift,
             WithinDimension = result.Options.WithinDimension,
+            CompositeRule = result.Options.DimensionMean ? V1.CompositeRule.DimensionMean : V1.CompositeRule.Global,
         };
         foreach (var w in result.Indicators)
         {

@@ -63,11 +63,6 @@ public static class CompositeIndex
         }
 
         int n = unitIds.Count;
-        var composite = new double[n];
-        for (int j = 0; j < m; j++)
-            for (int i = 0; i < n; i++)
-                composite[i] += weights[j] * z[j][i];
-
         var dimScores = new double[dimensions.Length][];
         for (int d = 0; d < dimensions.Length; d++)
         {
@@ -77,6 +72,21 @@ public static class CompositeIndex
                 double w = options.WithinDimension ? within[j] : weights[j];
                 for (int i = 0; i < n; i++) dimScores[d][i] += w * z[j][i];
             }
+        }
+
+        var composite = new double[n];
+        if (options.DimensionMean)
+        {
+            for (int d = 0; d < dimensions.Length; d++)
+                for (int i = 0; i < n; i++)
+                    composite[i] += dimScores[d][i];
+            for (int i = 0; i < n; i++) composite[i] /= dimensions.Length;
+        }
+        else
+        {
+            for (int j = 0; j < m; j++)
+                for (int i = 0; i < n; i++)
+                    composite[i] += weights[j] * z[j][i];
         }
 
         var iw = new IndicatorWeight[m];

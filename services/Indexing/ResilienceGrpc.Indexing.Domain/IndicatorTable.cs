@@ -29,7 +29,9 @@ public sealed record Indicator(string Id, string Dimension, IndicatorDirection D
 /// <param name="Method">Weighting method.</param>
 /// <param name="Shift">s added to every standardised value; must be positive.</param>
 /// <param name="WithinDimension">Dimension scores from weights re-derived inside each dimension.</param>
-public sealed record IndexOptions(WeightingMethod Method = WeightingMethod.Entropy, double Shift = IndexOptions.DefaultShift, bool WithinDimension = false)
+/// <param name="DimensionMean">The composite is the equal-weight mean of the dimension scores
+/// (hierarchical scoring, docs/method.md §2) instead of the global weighted sum.</param>
+public sealed record IndexOptions(WeightingMethod Method = WeightingMethod.Entropy, double Shift = IndexOptions.DefaultShift, bool WithinDimension = false, bool DimensionMean = false)
 {
     /// <summary>The paper's shift.</summary>
     public const double DefaultShift = 0.0001;

@@ -9,7 +9,7 @@ using V1 = ResilienceGrpc.Contracts.Regression.V1;
 namespace ResilienceGrpc.Regression.Api;
 
 /// <summary><c>resilience.regression.v1.RegressionService</c>: validate, map, call <see cref="RegressionAnalysis"/>, map back.</summary>
-public sealed class RegressionGrpcService : V1.RegressionService.RegressionServiceBase
+public sealed partial class RegressionGrpcService : V1.RegressionService.RegressionServiceBase
 {
     /// <summary>Most values (rows × columns) one streamed fit may send in all: 64 Mi doubles, 512 MiB.</summary>
     public const long MaxStreamedValues = 64L * 1024 * 1024;

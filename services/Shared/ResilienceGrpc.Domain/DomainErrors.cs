@@ -24,3 +24,11 @@ public sealed class InvalidInputException(string field, string message)
 /// </summary>
 public sealed class InfeasibleInputException(string field, string message)
     : DomainInputException(field, message);
+
+/// <summary>
+/// A request over a documented work limit (too many models, rows × parameters, bootstrap
+/// draws), refused before the work starts. Maps to gRPC <c>RESOURCE_EXHAUSTED</c>; the
+/// message names the limit.
+/// </summary>
+public sealed class WorkLimitException(string field, string message)
+    : DomainInputException(field, message);

@@ -54,6 +54,9 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             case InfeasibleInputException infeasible:
                 LogRejected(context.Method, "FAILED_PRECONDITION", infeasible.Field);
                 return Statuses.FailedPrecondition(infeasible.Message, infeasible.Field);
+            case WorkLimitException limit:
+                LogRejected(context.Method, "RESOURCE_EXHAUSTED", limit.Field);
+                return Statuses.ResourceExhausted(limit.Message, limit.Field);
             case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
                 return new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded,
                     "The call's deadline passed before the computation finished; allow more time or send less work."));
@@ -84,6 +87,19 @@ public static class Statuses
         foreach (var (field, description) in violations)
             bad.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
         return new Google.Rpc.Status { Code = (int)Code.InvalidArgument, Message = message, Details = { Any.Pack(bad) } }.ToRpcException();
+    }
+
+    /// <summary><c>RESOURCE_EXHAUSTED</c> with a quota failure and the field whose size is over the limit.</summary>
+    public static RpcException ResourceExhausted(string message, string field)
+    {
+        var quota = new QuotaFailure { Violations = { new QuotaFailure.Types.Violation { Subject = field, Description = message } } };
+        var bad = new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } } };
+        return new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = message,
+            Details = { Any.Pack(quota), Any.Pack(bad) },
+        }.ToRpcException();
     }
 
     /// <summary><c>FAILED_PRECONDITION</c> with a precondition failure and the field at fault.</summary>
