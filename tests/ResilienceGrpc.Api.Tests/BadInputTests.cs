@@ -37,6 +37,15 @@ public class BadInputTests(Services services) : IClassFixture<Services>
     public async Task IndexRejectsEmptyData()
         => await Rejection.Expect(StatusCode.InvalidArgument, "unit_ids", () => Indexing.ComputeIndexAsync(new ComputeIndexRequest { Method = WeightingMethod.Entropy }).ResponseAsync);
 
+    [Fact]
+    public async Task IndexRejectsAnUnknownCompositeRule()
+    {
+        var r = SmallIndex();
+        r.CompositeRule = (CompositeRule)7;
+        var message = await Rejection.Expect(StatusCode.InvalidArgument, "composite_rule", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        Assert.Contains("COMPOSITE_RULE_DIMENSION_MEAN", message);
+    }
+
     [Theory]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]

@@ -57,6 +57,45 @@ public class ServiceTests(Services services) : IClassFixture<Services>
         for (int i = 0; i < composite.Length; i++) Reference.Close(composite[i], r.Units[i].Composite, 1e-10, $"composite {r.Units[i].UnitId}");
     }
 
+    [Theory]
+    [InlineData(WeightingMethod.Entropy)]
+    [InlineData(WeightingMethod.Critic)]
+    public async Task TheDimensionMeanCompositeIsTheMeanOfWithinDimensionScores(WeightingMethod method)
+    {
+        var client = new IndexingService.IndexingServiceClient(services.IndexingChannel);
+        var request = Requests.Index("entropy_38x20", method);
+        request.WithinDimension = true;
+        var global = await client.ComputeIndexAsync(request);
+        request.CompositeRule = CompositeRule.DimensionMean;
+        var mean = await client.ComputeIndexAsync(request);
+        Assert.Equal(CompositeRule.Global, global.CompositeRule);
+        Assert.Equal(CompositeRule.DimensionMean, mean.CompositeRule);
+
+        var dimensions = mean.Dimensions.Select(d => d.Dimension).ToList();
+        for (int i = 0; i < mean.Units.Count; i++)
+        {
+            // Each dimension score from the standardised values and the within-dimension weights, computed here.
+            for (int d = 0; d < dimensions.Count; d++)
+            {
+                double score = 0;
+                for (int j = 0; j < request.Indicators.Count; j++)
+                {
+                    var ind = request.Indicators[j];
+                    if (ind.Dimension != dimensions[d]) continue;
+                    double min = ind.Values.Min(), max = ind.Values.Max();
+                    double z = (ind.Direction == Direction.Positive ? ind.Values[i] - min : max - ind.Values[i]) / (max - min) + 0.0001;
+                    score += mean.Indicators[j].WithinDimensionWeight * z;
+                }
+                Reference.Close(score, mean.Units[i].DimensionScores[d].Score, 1e-12, $"unit {i} dimension {dimensions[d]}");
+                Assert.Equal(global.Units[i].DimensionScores[d].Score, mean.Units[i].DimensionScores[d].Score);
+            }
+            Reference.Close(mean.Units[i].DimensionScores.Average(s => s.Score), mean.Units[i].Composite, 1e-12, $"composite {i}");
+        }
+        // The global composite is untouched by the rule's existence, and differs from the mean.
+        Assert.NotEqual(global.Units[0].Composite, mean.Units[0].Composite);
+        Assert.Equal(global.Indicators.Select(w => w.Weight), mean.Indicators.Select(w => w.Weight));
+    }
+
     [Fact]
     public async Task ProjectionOverGrpcMatchesTheAnnualReference()
     {
