@@ -56,8 +56,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
         return child;
     }
 
+    private int _disposed;
+
+    /// <summary>Kills the process (SIGKILL, as a crash would) and waits for it; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
