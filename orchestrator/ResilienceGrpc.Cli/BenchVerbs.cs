@@ -110,23 +110,37 @@ public static class BenchVerbs
     // ---- bench study ----
     private static Command StudyBench(VerbContext io)
     {
-        var cmd = new Command("study", "The default study on the bundled sample, warm and embedded (services started once, report not written).") { Runs, Warmup };
+        var spec = new Option<string>("--spec") { Description = "Study spec as JSON (for example docs/examples/multiverse.json); default: the default spec." };
+        var regression = new Option<string>("--regression") { Description = "Running regression service(s), comma separated or dns:///; default: embedded." };
+        var cmd = new Command("study", "The study on the bundled sample, warm (services started once, report not written).") { Runs, Warmup, spec, regression };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
+            var request = new RunStudyRequest { Dataset = BundledData.SampleName };
+            if (parse.GetValue(spec) is { } file) request.Spec = Verbs.ReadSpec(file);
             using var progress = new TerminalProgress(io.Err, false);
-            await using var services = await StudyServices.StartAsync(null, null, null, null, CacheSettings.InMemory, progress, ct);
+            await using var services = await StudyServices.StartAsync(null, null, parse.GetValue(regression), null, CacheSettings.InMemory, progress, ct);
             progress.Dispose();
             var client = new StudyService.StudyServiceClient(services.StudyChannel);
-            var request = new RunStudyRequest { Dataset = BundledData.SampleName };
-            int models = 0;
+            int models = 0, specifications = 0;
             var times = await TimeAsync(parse, async () =>
             {
                 using var call = client.RunStudy(request, deadline: DateTime.UtcNow.AddMinutes(10), cancellationToken: ct);
                 await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
-                    if (e.EventCase == RunStudyResponse.EventOneofCase.Report) models = e.Report.Tables.Sum(t => t.Models.Count);
+                    if (e.EventCase == RunStudyResponse.EventOneofCase.Report)
+                    {
+                        models = e.Report.Tables.Sum(t => t.Models.Count);
+                        specifications = e.Report.Multiverse?.Specifications.Count ?? 0;
+                    }
                 return models;
             });
-            Emit(io, new() { ["bench"] = "study", ["mode"] = "embedded-warm", ["models"] = models }, times, 0);
+            Emit(io, new()
+            {
+                ["bench"] = "study",
+                ["mode"] = parse.GetValue(regression) is null ? "embedded-warm" : "served-regression-warm",
+                ["models"] = models,
+                ["specifications"] = specifications,
+                ["replicas"] = parse.GetValue(regression)?.Split(',').Length ?? 0,
+            }, times, 0);
             return ExitOk;
         }));
         return cmd;

@@ -48,7 +48,7 @@ public static partial class Verbs
     {
         var data = new Option<string>("--data") { Description = "Data folder (indicators.csv, catalogue.csv, exports.csv, cities.csv); default: the bundled synthetic sample." };
         var spec = new Option<string>("--spec") { Description = "Study spec as JSON (a StudySpec message); absent fields take the defaults (see --print-spec)." };
-        var outDir = new Option<string>("--out") { Description = "Folder for report.html, report.md, tables.tex, results.json and manifest.json.", DefaultValueFactory = _ => "study-report" };
+        var outDir = new Option<string>("--out") { Description = "Folder for report.html, report.md, tables.tex, results.json, manifest.json and multiverse.csv.", DefaultValueFactory = _ => "study-report" };
         var study = new Option<string>("--study") { Description = "URL of a running study service; without it the orchestrator runs embedded." };
         var printSpec = new Option<bool>("--print-spec") { Description = "Print the default spec for the data as JSON and stop." };
         var cmd = new Command("study", "Run the whole study: every table of the paper and more, written as a report.") { data, spec, outDir, IndexingUrl, ProjectionUrl, RegressionUrl, study, Redis, Otlp, printSpec };
@@ -89,7 +89,8 @@ public static partial class Verbs
                 await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
                 {
                     if (e.EventCase == RunStudyResponse.EventOneofCase.Progress)
-                        progress.Report($"[{e.Progress.Completed}/{e.Progress.Total}] {e.Progress.Message}");
+                        progress.Report($"[{e.Progress.Completed}/{e.Progress.Total}] {e.Progress.Message}"
+                            + (e.Progress.HasEtaSeconds && e.Progress.EtaSeconds >= 1 ? $" About {e.Progress.EtaSeconds:0} s left." : ""));
                     else if (e.EventCase == RunStudyResponse.EventOneofCase.Report)
                         report = e.Report;
                 }
@@ -108,7 +109,11 @@ public static partial class Verbs
 
             var format = FormatOf(parse);
             if (format == OutputFormat.Json) io.Out.WriteLine(ReportWriter.ResultsJson(report));
-            else io.Out.Write(TableRenderer.Render(PublishedTables.For(report), format));
+            else
+            {
+                io.Out.Write(TableRenderer.Render(PublishedTables.For(report), format));
+                if (report.Multiverse is { } curve) io.Out.Write("\n" + TableRenderer.Render(MultiverseReport.Summary(curve), format));
+            }
             io.Err.WriteLine($"Report written to {Path.GetFullPath(outPath)}: {string.Join(", ", ReportWriter.FilesFor(report))}." + (report.Synthetic ? " The data are SYNTHETIC." : ""));
             return ExitOk;
         }));
@@ -124,7 +129,7 @@ public static partial class Verbs
         }
     }
 
-    private static StudySpec ReadSpec(string path)
+    internal static StudySpec ReadSpec(string path)
     {
         if (!File.Exists(path))
             throw new DataFileException(path, 0, 0, null, $"the spec file does not exist (looked for {Path.GetFullPath(path)}).");

@@ -82,6 +82,18 @@ public class EngineCliTests
     }
 
     [Fact]
+    public async Task BenchStudyCountsTheSpecificationsOfTheSpecItRan()
+    {
+        var spec = Path.Combine(Directory.CreateTempSubdirectory("resilience-bench-").FullName, "spec.json");
+        File.WriteAllText(spec, """{"bootstrap": {"replications": 0}, "multiverse": {"covarianceTypes": ["COVARIANCE_TYPE_HC3"], "dropOneCity": false}}""");
+        var (exit, stdout, stderr) = await Run("bench", "study", "--spec", spec, "--runs", "2", "--warmup", "0");
+        Assert.True(exit == 0, stderr);
+        var json = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal(2, json.GetProperty("specifications").GetInt32()); // the study's HC1 is added to HC3
+        Assert.Equal("embedded-warm", json.GetProperty("mode").GetString());
+    }
+
+    [Fact]
     public async Task BenchThroughputReportsFitsPerSecondWithNoFailures()
     {
         var (exit, stdout, stderr) = await Run("bench", "throughput", "--concurrency", "4", "--seconds", "1");

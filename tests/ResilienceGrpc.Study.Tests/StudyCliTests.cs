@@ -43,6 +43,36 @@ public class StudyCliTests : IDisposable
     }
 
     [Fact]
+    public async Task TheDocumentedMultiverseSpecWritesItsCurveAndEverySpecificationAsCsv()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "ResilienceGrpc.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+        var outDir = Path.Combine(_dir, "curve");
+        var (exit, stdout, stderr) = await Run("study", "--spec", Path.Combine(root, "docs", "examples", "multiverse.json"), "--out", outDir);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("multiverse.csv", stderr);
+        Assert.Contains("Specification curve", stdout);
+
+        var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var specs = report.Multiverse.Specifications;
+        // 3 weightings × 2 scorings × 2 growth methods × 2 windows × 2 covariances × 2 control sets × 39 samples.
+        Assert.Equal(3 * 2 * 2 * 2 * 2 * 2 * 39, specs.Count);
+        var lines = File.ReadAllLines(Path.Combine(outDir, "multiverse.csv"));
+        Assert.StartsWith("id,baseline,weighting,", lines[0]);
+        Assert.Equal(specs.Count + 1, lines.Length);
+        for (int i = 0; i < specs.Count; i++)
+        {
+            var cells = lines[i + 1].Split(',');
+            Assert.Equal(specs[i].Id, cells[0]);
+            Assert.Equal(specs[i].Estimate, double.Parse(cells[9], System.Globalization.CultureInfo.InvariantCulture)); // full precision
+        }
+        Assert.Single(lines, l => l.Split(',')[1] == "true");
+        Assert.Contains("id=\"fig-curve\"", File.ReadAllText(Path.Combine(outDir, "report.html")));
+        Assert.Contains("Specification curve", File.ReadAllText(Path.Combine(outDir, "report.md")));
+        Assert.Contains(@"\label{tab:multiverse}", File.ReadAllText(Path.Combine(outDir, "tables.tex")));
+    }
+
+    [Fact]
     public async Task TheGeneratorReproducesTheBundledSampleByteForByte()
     {
         var (exit, _, stderr) = await Run("sample", "--out", _dir, "--seed", "20200123");

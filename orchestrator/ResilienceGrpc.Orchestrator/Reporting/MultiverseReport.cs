@@ -86,9 +86,13 @@ public static class MultiverseReport
         return sb.ToString();
     }
 
-    private static string Quote(string s) =>
-        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 || (s.Length > 0 && "=+-@".Contains(s[0]) && !double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out _))
-            ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    /// <summary>RFC 4180 quoting; text that a spreadsheet would read as a formula is prefixed with an apostrophe.</summary>
+    private static string Quote(string s)
+    {
+        if (s.Length > 0 && "=+-@".Contains(s[0]) && !double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            s = "'" + s;
+        return s.IndexOfAny([',', '"', '\n', '\r', '\'']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    }
 
     /// <summary>The figure's data: fitted specifications sorted by estimate, with their choices and the axes that vary.</summary>
     public static object FigureData(Multiverse m)
