@@ -188,6 +188,36 @@ public class MultiverseTests(StudyStack stack) : IClassFixture<StudyStack>
         Assert.Contains("100,000", e.Status.Detail);
     }
 
+    [Fact]
+    public async Task ABootstrapOverTheWorkLimitIsRefusedBeforeAnythingRuns()
+    {
+        var spec = new StudySpec { Bootstrap = NoBootstrap, Multiverse = MultiversePlan.Default() };
+        spec.Multiverse.Bootstrap = 20_000; // 1,872 specifications × 20,000 × 38 cities × 4 = 5.7e9 units
+        var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec }));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("5,690,880,000", e.Status.Detail);
+        Assert.Contains(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations, v => v.Field == "spec.multiverse.bootstrap");
+    }
+
+    [Fact]
+    public void BatchesKeepTheirWorkUnderTheCallBudgetAndCoverThePlanInOrder()
+    {
+        var index = new IndexVariant(WeightingMethod.Entropy, false);
+        var projection = new ProjectionVariant(GrowthMethod.Geometric, 2015, 2019);
+        var plan = Enumerable.Range(0, 300).Select(i => new PlannedSpecification($"s{i}", i == 0, index, projection, CovarianceType.Hc1,
+            i % 2 == 0 ? ["ln_x"] : [], "", 1)).ToList();
+        foreach (var (replications, expectedMax) in new[] { (0, 128), (1_000_000, 7) })
+        {
+            var spec = new StudySpec { Multiverse = new MultiverseSpec { Bootstrap = replications } };
+            var batches = MultiverseBatches.Plan(plan, spec, 38);
+            Assert.Equal(Enumerable.Range(0, 300), batches.SelectMany(b => b.Members));
+            Assert.All(batches, b => Assert.InRange(b.Members.Length, 1, expectedMax));
+            Assert.All(batches, b => Assert.True(b.Members.Sum(i => Math.Max(
+                MultiversePlan.BootstrapWork(replications, 38, plan[i].Controls.Count),
+                MultiversePlan.FitWork(38, plan[i].Controls.Count))) <= MultiverseBatches.MaxBatchWork));
+        }
+    }
+
     [Theory]
     [InlineData("weightings", "spec.multiverse.weightings[0]")]
     [InlineData("growth", "spec.multiverse.growth_methods[0]")]
@@ -196,6 +226,9 @@ public class MultiverseTests(StudyStack stack) : IClassFixture<StudyStack>
     [InlineData("control", "spec.multiverse.control_sets[0].variables[0]")]
     [InlineData("outcome", "spec.multiverse.control_sets[0].variables[0]")]
     [InlineData("bootstrap", "spec.multiverse.bootstrap")]
+    [InlineData("twice", "spec.multiverse.control_sets[0].variables[1]")]
+    [InlineData("product", "spec.multiverse.control_sets[0].variables[0]")]
+    [InlineData("outside", "spec.multiverse")]
     public async Task ABadChoiceIsRefusedNamingItsField(string what, string field)
     {
         var m = new MultiverseSpec();
@@ -207,6 +240,9 @@ public class MultiverseTests(StudyStack stack) : IClassFixture<StudyStack>
             case "window": m.BaseWindows.Add(new BaseWindow { StartYear = 2019, EndYear = 2015 }); break;
             case "control": m.ControlSets.Add(new ControlSet { Variables = { "nowhere" } }); break;
             case "outcome": m.ControlSets.Add(new ControlSet { Variables = { "ln_resexport" } }); break;
+            case "twice": m.ControlSets.Add(new ControlSet { Variables = { "ln_x", "ln_x" } }); break;
+            case "product": m.ControlSets.Add(new ControlSet { Variables = { "ln_x*d_first" } }); break;
+            case "outside": m.BaseWindows.Add(new BaseWindow { StartYear = 2000, EndYear = 2005 }); break; // the data start in 2015
             default: m.Bootstrap = -1; break;
         }
         var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = new StudySpec { Multiverse = m } }));

@@ -21,16 +21,41 @@ public static class MultiverseBatches
     /// <summary>Most specifications per FitBatch call.</summary>
     public const int MaxBatch = 128;
 
-    public static IReadOnlyList<MultiverseBatch> Plan(IReadOnlyList<PlannedSpecification> plan, StudySpec spec)
+    /// <summary>
+    /// Most work per FitBatch call (fitting or bootstrap, as the service counts them): a quarter
+    /// of the regression service's default per-call budgets, so a batch is never refused there
+    /// and a heavy bootstrap is spread over more calls (and replicas).
+    /// </summary>
+    public const long MaxBatchWork = 1_000_000_000;
+
+    public static IReadOnlyList<MultiverseBatch> Plan(IReadOnlyList<PlannedSpecification> plan, StudySpec spec, int rows)
     {
         var batches = new List<MultiverseBatch>();
         foreach (var group in Enumerable.Range(0, plan.Count).GroupBy(i => (plan[i].Index, plan[i].Projection)))
         {
             var members = group.ToArray();
+            long Work(int i) => Math.Max(MultiversePlan.BootstrapWork(spec.Multiverse.Bootstrap, rows, plan[i].Controls.Count),
+                MultiversePlan.FitWork(rows, plan[i].Controls.Count));
+            // Even batches of at most MaxBatch models, then split further wherever the work would pass MaxBatchWork.
             int parts = (members.Length + MaxBatch - 1) / MaxBatch;
             int size = (members.Length + parts - 1) / parts;
             foreach (var chunk in members.Chunk(size))
-                batches.Add(new MultiverseBatch(group.Key.Index, group.Key.Projection, chunk));
+            {
+                var current = new List<int>();
+                long work = 0;
+                foreach (int i in chunk)
+                {
+                    if (current.Count > 0 && work + Work(i) > MaxBatchWork)
+                    {
+                        batches.Add(new MultiverseBatch(group.Key.Index, group.Key.Projection, [.. current]));
+                        current.Clear();
+                        work = 0;
+                    }
+                    current.Add(i);
+                    work += Work(i);
+                }
+                batches.Add(new MultiverseBatch(group.Key.Index, group.Key.Projection, [.. current]));
+            }
         }
         return batches;
     }

@@ -44,8 +44,12 @@ public static class MultiversePlan
     /// <summary>Most specifications one study may ask for.</summary>
     public const int MaxSpecifications = 100_000;
 
-    /// <summary>Most bootstrap draws (specifications × replications × cities) one study may ask for.</summary>
-    public const long MaxBootstrapDraws = 2_000_000_000;
+    /// <summary>
+    /// Most bootstrap work one curve may ask for, counted as the regression service counts it:
+    /// Σ over specifications of replications × cities × (parameters + 1). It equals the service's
+    /// default per-call budget, so no single specification can be refused there.
+    /// </summary>
+    public const long MaxBootstrapWork = 4_000_000_000;
 
     /// <summary>The term every specification estimates.</summary>
     public const string Term = "ln_rescity";
@@ -92,7 +96,11 @@ public static class MultiversePlan
             for (int j = 0; j < m.ControlSets[i].Variables.Count; j++)
             {
                 string v = m.ControlSets[i].Variables[j], field = $"spec.multiverse.control_sets[{i}].variables[{j}]";
-                if (v.Contains('*') || !variables.Contains(v))
+                if (v.Contains('*'))
+                    throw Bad(field, $"Control '{Shown(v)}' is a product; the curve's controls are plain study variables.");
+                if (m.ControlSets[i].Variables.Take(j).Contains(v))
+                    throw Bad(field, $"Control '{Shown(v)}' is listed twice in control set {i + 1}.");
+                if (!variables.Contains(v))
                     throw Bad(field, $"Unknown control '{Shown(v)}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}.");
                 if (v == Term || v == spec.Outcome)
                     throw Bad(field, $"'{v}' cannot be a control: it is the main regressor or the outcome.");
@@ -115,12 +123,19 @@ public static class MultiversePlan
         if (count > MaxSpecifications)
             throw new WorkLimitException("spec.multiverse",
                 $"The multiverse has {count:N0} specifications ({Product(done, data.CityIds.Count)}); the limit is {MaxSpecifications:N0}. Cross fewer choices.");
-        long draws = count * done.Bootstrap * data.CityIds.Count;
-        if (draws > MaxBootstrapDraws)
+        long perControlSet = count / done.ControlSets.Count;
+        long work = done.ControlSets.Sum(c => perControlSet * BootstrapWork(done.Bootstrap, data.CityIds.Count, c.Variables.Count));
+        if (work > MaxBootstrapWork)
             throw new WorkLimitException("spec.multiverse.bootstrap",
-                $"{count:N0} specifications × {done.Bootstrap:N0} replications × {data.CityIds.Count} cities is {draws:N0} bootstrap draws; the limit is {MaxBootstrapDraws:N0}. Ask for fewer replications or specifications.");
+                $"The curve's bootstrap ({count:N0} specifications × {done.Bootstrap:N0} replications × {data.CityIds.Count} cities × their parameters) is {work:N0} units of work; the limit is {MaxBootstrapWork:N0}. Ask for fewer replications or specifications.");
         spec.Multiverse = done;
     }
+
+    /// <summary>Bootstrap work of one specification: replications × rows × (parameters + 1), with ln_rescity, the controls and the intercept as parameters.</summary>
+    public static long BootstrapWork(int replications, int rows, int controls) => (long)replications * rows * (controls + 3);
+
+    /// <summary>Fitting work of one specification: rows × (parameters + 1)².</summary>
+    public static long FitWork(int rows, int controls) => (long)rows * (controls + 3) * (controls + 3);
 
     /// <summary>How many specifications a completed multiverse has.</summary>
     public static long Count(MultiverseSpec m, int cities) => m.Disabled ? 0 :

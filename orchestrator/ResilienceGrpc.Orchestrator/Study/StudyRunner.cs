@@ -11,6 +11,7 @@ using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Orchestrator.Caching;
 using ResilienceGrpc.Orchestrator.Clients;
+using ResilienceGrpc.Domain;
 using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Orchestrator.Study;
@@ -134,8 +135,18 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         {
             using var stage = Telemetry.Source.StartActivity("study.projection");
             var request = ProjectionRequest(data, spec, v);
-            var (r, e) = await cache.GetOrComputeAsync(v == mainProjection ? "projection" : $"projection-{v.Name}", request,
-                t => Call("projection", clients.Endpoints.Projection, o => clients.Projection.ProjectExportsAsync(request, o).ResponseAsync, deadline, t), token);
+            CacheEvent e;
+            ProjectExportsResponse r;
+            try
+            {
+                (r, e) = await cache.GetOrComputeAsync(v == mainProjection ? "projection" : $"projection-{v.Name}", request,
+                    t => Call("projection", clients.Endpoints.Projection, o => clients.Projection.ProjectExportsAsync(request, o).ResponseAsync, deadline, t), token);
+            }
+            catch (RpcException x) when (v != mainProjection && x.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+            {
+                // Only the curve asked for this projection: say so, and name the curve's field.
+                throw new InvalidInputException("spec.multiverse", $"The specification curve's projection ({MultiversePlan.Word(v.Growth)} growth, base window {v.StartYear}-{v.EndYear}) was refused: {x.Status.Detail}");
+            }
             lock (cacheEvents) cacheEvents.Add(e);
             stage?.SetTag("projection.cities", r.Cities.Count);
             Interlocked.Increment(ref done);
@@ -180,7 +191,7 @@ public sealed partial class StudyRunner(StudyClients clients, StudyRunnerOptions
         var specifications = new Specification[plan.Count];
         var curveClock = Stopwatch.StartNew();
         int fitted = 0;
-        var batchTasks = MultiverseBatches.Plan(plan, spec).Select(batch =>
+        var batchTasks = MultiverseBatches.Plan(plan, spec, data.CityIds.Count).Select(batch =>
         {
             var request = MultiverseBatches.Request(batch, plan, spec, data, VariablesOf(batch.Index, batch.Projection));
             return FailFast(failFast, async () =>
