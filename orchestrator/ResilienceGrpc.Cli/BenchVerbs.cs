@@ -1,12 +1,14 @@
+using ResilienceGrpc.Study.Data;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Grpc.Core;
+using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Caching;
-using ResilienceGrpc.Orchestrator.Data;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;
 using Engine = ResilienceGrpc.Regression.Domain;
@@ -118,7 +120,7 @@ public static class BenchVerbs
             var request = new RunStudyRequest { Dataset = BundledData.SampleName };
             if (parse.GetValue(spec) is { } file) request.Spec = Verbs.ReadSpec(file);
             using var progress = new TerminalProgress(io.Err, false);
-            await using var services = await StudyServices.StartAsync(null, null, parse.GetValue(regression), null, CacheSettings.InMemory, progress, ct);
+            await using var services = await StudyServices.StartAsync(null, null, parse.GetValue(regression), null, CacheSettings.InMemory, progress.Report, ct);
             progress.Dispose();
             var client = new StudyService.StudyServiceClient(services.StudyChannel);
             int models = 0, specifications = 0;

@@ -1,9 +1,11 @@
+using ResilienceGrpc.ServiceDefaults;
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Reporting;
+using ResilienceGrpc.Client.Embedded;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Reporting;
 
 namespace ResilienceGrpc.Cli;
 
@@ -152,7 +154,7 @@ public static class RpcErrors
 
     private static string Unavailable(RpcException e)
     {
-        if (!Orchestrator.Clients.Unreachable.Is(e)) return EndSentence(e.Status.Detail); // named where it happened
+        if (!Unreachable.Is(e)) return EndSentence(e.Status.Detail); // named where it happened
         string detail = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
         return EndSentence($"A service is unavailable ({detail.TrimEnd('.')}); check that it is running and that the address is right");
     }

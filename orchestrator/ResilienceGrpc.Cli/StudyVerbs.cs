@@ -1,20 +1,21 @@
+using ResilienceGrpc.Study.Data;
 using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Orchestrator.Caching;
-using ResilienceGrpc.Orchestrator.Clients;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Reporting;
-using ResilienceGrpc.Orchestrator.Sample;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Reporting;
+using ResilienceGrpc.Client.Sample;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
-using ResilienceGrpc.ServiceDefaults;
 using static ResilienceGrpc.Cli.CommandLineApp;
 
 namespace ResilienceGrpc.Cli;
@@ -79,7 +80,7 @@ public static partial class Verbs
             }
 
             await using var services = await StudyServices.StartAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), parse.GetValue(study),
-                CacheSettings.FromEnvironment(parse.GetValue(Redis)), progress, ct);
+                CacheSettings.FromEnvironment(parse.GetValue(Redis)), progress.Report, ct);
             var client = new StudyService.StudyServiceClient(services.StudyChannel);
             StudyReport? report = null;
             try
@@ -183,62 +184,5 @@ public static partial class Verbs
         var services = await StudyServices.StartBackendsAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), null, ct);
         var module = StudyGrpcService.Module(services.Endpoints, cache: CacheSettings.FromEnvironment(parse.GetValue(Redis)));
         return ([module with { Map = app => { module.Map(app); app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult()); } }], null);
-    }
-}
-
-/// <summary>The services a study needs: remote where URLs are given, embedded on loopback otherwise.</summary>
-public sealed class StudyServices : IAsyncDisposable
-{
-    private readonly List<RunningService> _hosts = [];
-
-    public StudyEndpoints Endpoints { get; private set; } = null!;
-    public Grpc.Net.Client.GrpcChannel StudyChannel { get; private set; } = null!;
-    public Uri StudyAddress { get; private set; } = null!;
-    public bool StudyIsRemote { get; private set; }
-
-    /// <summary>Starts (or points at) the three services only.</summary>
-    public static async Task<StudyServices> StartBackendsAsync(string? indexing, string? projection, string? regression, TerminalProgress? progress, CancellationToken ct)
-    {
-        var s = new StudyServices();
-        async Task<string> One(ServiceModule module, string? url)
-        {
-            if (ServiceConnection.AddressOf(module.Name, url) is { } address) return ServiceConnection.CheckAddresses(address, module.Name);
-            progress?.Report($"Starting the {module.Name} service (embedded)");
-            var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
-            s._hosts.Add(host);
-            return host.Address.ToString();
-        }
-        s.Endpoints = new StudyEndpoints(
-            await One(IndexingGrpcService.Module, indexing),
-            await One(ProjectionGrpcService.Module, projection),
-            await One(RegressionGrpcService.Module, regression));
-        return s;
-    }
-
-    /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
-    public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, CacheSettings cache, TerminalProgress progress, CancellationToken ct)
-    {
-        study = ServiceConnection.AddressOf("study", study);
-        StudyServices s;
-        if (study is not null)
-        {
-            s = new StudyServices { StudyAddress = ServiceConnection.ParseUrl(study, "study"), StudyIsRemote = true };
-        }
-        else
-        {
-            s = await StartBackendsAsync(indexing, projection, regression, progress, ct);
-            progress.Report("Starting the study service (embedded)");
-            var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(s.Endpoints, cache: cache)], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
-            s._hosts.Add(host);
-            s.StudyAddress = host.Address;
-        }
-        s.StudyChannel = Orchestrator.Clients.GrpcChannels.Create(s.StudyAddress);
-        return s;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        StudyChannel?.Dispose();
-        foreach (var h in Enumerable.Reverse(_hosts)) await h.DisposeAsync();
     }
 }

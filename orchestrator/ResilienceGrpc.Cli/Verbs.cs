@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
+using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Reporting;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Reporting;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;
@@ -29,7 +30,7 @@ public static partial class Verbs
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
             var url = ServiceConnection.ParseUrl(parse.GetValue(address)!, "server");
-            using var channel = Orchestrator.Clients.GrpcChannels.Create(url);
+            using var channel = GrpcChannels.Create(url);
             var reply = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(
                 new Grpc.Health.V1.HealthCheckRequest { Service = parse.GetValue(service) }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: ct);
             io.Out.WriteLine(reply.Status.ToString().ToUpperInvariant());
@@ -288,9 +289,9 @@ public static partial class Verbs
     internal static async Task<T> Call<T>(ServiceConnection conn, Func<Task<T>> call)
     {
         try { return await call(); }
-        catch (RpcException e) when (Orchestrator.Clients.Unreachable.Is(e))
+        catch (RpcException e) when (Unreachable.Is(e))
         {
-            throw Orchestrator.Clients.Unreachable.Named(e, conn.Name, conn.Address, $"start it with 'resilience serve {conn.Name}' or check the address");
+            throw Unreachable.Named(e, conn.Name, conn.Address, $"start it with 'resilience serve {conn.Name}' or check the address");
         }
     }
 

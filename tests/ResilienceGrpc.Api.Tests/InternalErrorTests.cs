@@ -2,7 +2,6 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using ResilienceGrpc.Contracts.Indexing.V1;
-using ResilienceGrpc.Orchestrator.Clients;
 using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 

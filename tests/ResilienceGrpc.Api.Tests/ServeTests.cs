@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Grpc.Health.V1;
 using ResilienceGrpc.Cli;
 using ResilienceGrpc.Contracts.Regression.V1;
-using ResilienceGrpc.Orchestrator.Clients;
+using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 
 namespace ResilienceGrpc.Api.Tests;

@@ -6,6 +6,7 @@ using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
+using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Api.Tests;
 
@@ -22,7 +23,7 @@ public class ServiceTests(Services services) : IClassFixture<Services>
     public async Task HealthAnswersServingAtOnceAndReflectionListsTheService(string name, string fullName)
     {
         var host = name switch { "indexing" => services.Indexing, "projection" => services.Projection, _ => services.Regression };
-        using var channel = Orchestrator.Clients.GrpcChannels.Create(host.Address);
+        using var channel = GrpcChannels.Create(host.Address);
         var health = new Health.HealthClient(channel);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = fullName })).Status);

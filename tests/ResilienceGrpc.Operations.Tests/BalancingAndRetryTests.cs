@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using Xunit;
@@ -49,23 +48,22 @@ public class BalancingAndRetryTests(Backends backends) : IClassFixture<Backends>
         await using var study = await Hosts.Study(new StudyEndpoints(backends.Indexing.Address, backends.Projection.Address, regression.Address));
 
         Task? restart = null;
-        var clock = Stopwatch.StartNew();
         var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
         {
             Dataset = "sample",
-            // Enough work that regressions remain when the service goes away, little enough that
-            // the in-flight ones drain quickly (the outage must fit the retry budget, about 3 s).
+            // Enough work that regressions remain when the service goes away.
             Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 5_000, Seed = 1 } },
         }, p =>
         {
             if (p.Stage == "regressions" && restart is null)
                 restart = Task.Run(async () =>
                 {
-                    var old = regression;
-                    var stopping = old.DisposeAsync().AsTask(); // the service goes down: it stops listening at once, then drains
-                    await Task.Delay(300);
-                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port); // ... and a new one comes up on its port
-                    await stopping;
+                    // The service goes down: it stops listening at once and drains its calls in flight;
+                    // the calls the study sends meanwhile are refused and wait to be retried.
+                    await regression.DisposeAsync();
+                    // A new one comes up on the same port, and is awaited by its health, not by a sleep.
+                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port);
+                    await Hosts.WaitUntilServingAsync(regression.Address);
                 });
             return Task.CompletedTask;
         });

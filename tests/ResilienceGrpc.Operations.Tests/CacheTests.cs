@@ -4,10 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Caching;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Study;
 using Xunit;
+using ResilienceGrpc.Study.Data;
 
 namespace ResilienceGrpc.Operations.Tests;
 

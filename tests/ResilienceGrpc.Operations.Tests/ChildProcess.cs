@@ -20,7 +20,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+/?)")]
     private static partial Regex Listening();
 
-    public static async Task<ChildProcess> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<ChildProcess> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+        => StartAsync("resilience.dll", environment, ["serve", .. args, "--port", "0"]);
+
+    /// <summary>Starts <c>dotnet DLL args</c> (a dll of the build) and waits for its "on http://127.0.0.1:PORT" line.</summary>
+    public static async Task<ChildProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -28,11 +32,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "resilience.dll"));
-        psi.ArgumentList.Add("serve");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("--port");
-        psi.ArgumentList.Add("0");
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var child = new ChildProcess(Process.Start(psi)!);
         var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,7 +51,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         if (done != ready.Task)
         {
             await child.DisposeAsync();
-            throw new InvalidOperationException($"'resilience serve {string.Join(' ', args)}' did not start: {child.Log}");
+            throw new InvalidOperationException($"'{dll} {string.Join(' ', args)}' did not start: {child.Log}");
         }
         child.Address = ready.Task.Result;
         return child;

@@ -87,8 +87,19 @@ public class DeployTests
         foreach (var name in Ours)
         {
             var s = Merged((YamlMappingNode)At(services, name)!);
-            var command = ((YamlSequenceNode)s["command"]).Children.Select(c => ((YamlScalarNode)c).Value).ToList();
-            Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], command);
+            if (name == "study")
+            {
+                // The study server's own image, with no client code; the environment configures it.
+                Assert.Equal("resilience-grpc-study:dev", ((YamlScalarNode)s["image"]).Value);
+                Assert.Equal("study", Text(s["build"], "target"));
+                Assert.False(s.ContainsKey("command"));
+                Assert.Contains("ResilienceGrpc.Study.dll", string.Join(" ", ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)));
+            }
+            else
+            {
+                var command = ((YamlSequenceNode)s["command"]).Children.Select(c => ((YamlScalarNode)c).Value).ToList();
+                Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], command);
+            }
             Assert.True(s.ContainsKey("healthcheck"), $"{name} has no healthcheck");
             Assert.Contains("health", string.Join(" ", ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)));
             Assert.Equal("true", ((YamlScalarNode)s["read_only"]).Value);
@@ -154,8 +165,16 @@ public class DeployTests
                 {
                     Assert.Equal(ConfigurationKeys.ContainerPort.ToString(), Text(c, "readinessProbe", "grpc", "port"));
                     Assert.Equal(ConfigurationKeys.ContainerPort.ToString(), Text(c, "livenessProbe", "grpc", "port"));
-                    var args = ((YamlSequenceNode)At(c, "args")!).Children.Select(a => ((YamlScalarNode)a).Value).ToList();
-                    Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], args);
+                    if (name == "study")
+                    {
+                        Assert.StartsWith("resilience-grpc-study:", Text(c, "image"));
+                        Assert.Null(At(c, "args"));
+                    }
+                    else
+                    {
+                        var args = ((YamlSequenceNode)At(c, "args")!).Children.Select(a => ((YamlScalarNode)a).Value).ToList();
+                        Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], args);
+                    }
                 }
             }
         }

@@ -1,7 +1,7 @@
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Reporting;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Client.Reporting;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Regression.Api;
 using Xunit;
 

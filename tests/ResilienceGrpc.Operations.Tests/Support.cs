@@ -8,12 +8,11 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Orchestrator.Caching;
-using ResilienceGrpc.Orchestrator.Clients;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
-using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -169,13 +168,35 @@ public static class Hosts
             b.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CountingInterceptor>());
         });
 
+    /// <summary>Waits until the server's health service answers SERVING (polling; a minute at most).</summary>
+    public static async Task WaitUntilServingAsync(Uri address)
+    {
+        using var channel = GrpcChannels.Create(address);
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        for (int i = 0; i < 600; i++)
+        {
+            try
+            {
+                var r = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                if (r.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving) return;
+            }
+            catch (RpcException) { }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException($"{address} never answered SERVING.");
+    }
+
     public static Task<RunningService> Study(StudyEndpoints endpoints, CacheSettings? cache = null)
         => ServiceHosting.StartAsync([StudyGrpcService.Module(endpoints, cache: cache)], new HostOptions(Quiet: true));
 
     /// <summary>Runs a study to its end and returns the report (and the progress events).</summary>
-    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(RunningService study, RunStudyRequest request, Func<StudyProgress, Task>? onProgress = null)
+    public static Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(RunningService study, RunStudyRequest request, Func<StudyProgress, Task>? onProgress = null)
+        => RunAsync(study.Address, request, onProgress);
+
+    /// <summary>Runs a study on the study server at <paramref name="address"/> to its end.</summary>
+    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(Uri address, RunStudyRequest request, Func<StudyProgress, Task>? onProgress = null)
     {
-        using var channel = GrpcChannels.Create(study.Address);
+        using var channel = GrpcChannels.Create(address);
         using var call = new StudyService.StudyServiceClient(channel).RunStudy(request, deadline: DateTime.UtcNow.AddMinutes(5));
         var progress = new List<StudyProgress>();
         StudyReport? report = null;

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Operations.Tests.Otlp;
-using ResilienceGrpc.Orchestrator.Clients;
 using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 

@@ -3,11 +3,12 @@ using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Clients;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
+using ResilienceGrpc.Study.Data;
 
 namespace ResilienceGrpc.Study.Tests;
 

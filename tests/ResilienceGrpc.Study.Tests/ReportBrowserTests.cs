@@ -1,5 +1,5 @@
 using Microsoft.Playwright;
-using ResilienceGrpc.Orchestrator.Reporting;
+using ResilienceGrpc.Client.Reporting;
 using Xunit;
 
 namespace ResilienceGrpc.Study.Tests;

@@ -1,9 +1,10 @@
 using Google.Protobuf;
 using ResilienceGrpc.Cli;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Data;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
+using ResilienceGrpc.Client.Sample;
 
 namespace ResilienceGrpc.Study.Tests;
 
@@ -77,7 +78,7 @@ public class StudyCliTests : IDisposable
     {
         var (exit, _, stderr) = await Run("sample", "--out", _dir, "--seed", "20200123");
         Assert.True(exit == 0, stderr);
-        foreach (var (name, bytes) in BundledData.SampleFiles())
+        foreach (var (name, bytes) in BundledSample.Files())
             Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, name))), $"{name} differs from what the generator writes");
     }
 
@@ -87,7 +88,7 @@ public class StudyCliTests : IDisposable
         // "Real" data: the sample's files without the synthetic label.
         var data = Path.Combine(_dir, "city-data");
         Directory.CreateDirectory(data);
-        foreach (var (name, bytes) in BundledData.SampleFiles().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
+        foreach (var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
             File.WriteAllLines(Path.Combine(data, name), System.Text.Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !l.StartsWith('#') && l.Length > 0));
         var (exit, _, stderr) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "out"), "--format", "json");
         Assert.True(exit == 0, stderr);
@@ -111,7 +112,7 @@ public class StudyCliTests : IDisposable
     {
         var data = Path.Combine(_dir, "bad");
         Directory.CreateDirectory(data);
-        foreach (var (name, bytes) in BundledData.SampleFiles()) File.WriteAllBytes(Path.Combine(data, name), bytes);
+        foreach (var (name, bytes) in BundledSample.Files()) File.WriteAllBytes(Path.Combine(data, name), bytes);
         var cities = File.ReadAllText(Path.Combine(data, "cities.csv")).Replace("city,name,tier,density", "city,name,tier,popdensity");
         File.WriteAllText(Path.Combine(data, "cities.csv"), cities);
         var (exit, _, err) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "o"));

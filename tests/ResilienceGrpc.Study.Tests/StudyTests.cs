@@ -4,11 +4,13 @@ using Google.Rpc;
 using Grpc.Core;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Orchestrator.Clients;
-using ResilienceGrpc.Orchestrator.Data;
-using ResilienceGrpc.Orchestrator.Study;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
+using ResilienceGrpc.Client.Sample;
+using ResilienceGrpc.Study.Data;
 
 namespace ResilienceGrpc.Study.Tests;
 
@@ -59,7 +61,7 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
         // Labelled synthetic, with the inputs' hashes.
         Assert.True(report.Synthetic);
         Assert.Contains(report.Warnings, w => w.StartsWith("SYNTHETIC DATA", StringComparison.Ordinal));
-        foreach (var (name, bytes) in BundledData.SampleFiles().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
+        foreach (var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), report.Manifest.Inputs.Single(i => i.Name == name).Sha256);
         Assert.Equal(StudyRunner.SoftwareVersion, report.Manifest.SoftwareVersion);
     }
@@ -100,7 +102,7 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
     [Fact]
     public async Task TheStudyRecoversTheSamplesStructuralParameters()
     {
-        var model = JsonDocument.Parse(BundledData.SampleFiles()["model.json"]).RootElement;
+        var model = JsonDocument.Parse(BundledSample.Files()["model.json"]).RootElement;
         var truth = new Dictionary<string, double>
         {
             ["_cons"] = model.GetProperty("intercept").GetDouble(),

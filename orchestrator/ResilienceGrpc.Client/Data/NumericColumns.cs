@@ -1,0 +1,115 @@
+using System.Globalization;
+using nietras.SeparatedValues;
+
+namespace ResilienceGrpc.Client.Data;
+
+/// <summary>
+/// Reads only the named numeric columns (and an optional id column) of a CSV file,
+/// streaming: rows are parsed by Sep straight from the file into per-column chunks of
+/// doubles, so the process never holds the text or a row object, and each column is
+/// assembled once at the end. Same conventions as <see cref="CsvTable"/>: a header row,
+/// comma separated, <c>.</c> decimals, an empty cell for a missing value, leading lines
+/// starting with <c>#</c> are comments. A bad cell fails with file, line and column, and
+/// quotes that cell only (shortened), never the rest of the file.
+/// </summary>
+public static class NumericColumns
+{
+    private const int ChunkRows = 64 * 1024;
+
+    /// <summary>The columns read, in the order asked, and the row ids (empty when there is no id column).</summary>
+    public sealed record Result(IReadOnlyList<(string Name, double[] Values)> Columns, IReadOnlyList<string> RowIds, int Rows);
+
+    /// <summary>
+    /// Reads <paramref name="names"/> (a name <c>a*b</c> that is not a column reads
+    /// <c>a</c> and <c>b</c>) and the id column: <paramref name="idColumn"/>, or a column
+    /// named city, id, unit or city_id when there is one.
+    /// </summary>
+    public static Result Read(string path, IEnumerable<string> names, string? idColumn, CancellationToken cancellationToken = default)
+    {
+        CsvTable.RequireFile(path);
+
+        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        int skipped = 0;
+        while (text.Peek() == '#')
+        {
+            text.ReadLine();
+            skipped++;
+        }
+        using var reader = Sep.New(',').Reader(o => o with { DisableColCountCheck = true, Trim = SepTrim.Outer, Unescape = true }).From(text);
+        if (!reader.HasHeader || reader.Header.IsEmpty)
+            throw new DataFileException(path, skipped + 1, 0, null, "the file is empty; it needs a header row and data rows.");
+        var header = reader.Header.ColNames.Select(h => h.Trim().TrimStart('\uFEFF')).ToArray();
+        CsvTable.CheckHeader(path, header, skipped + 1);
+
+        var wanted = new List<string>();
+        foreach (var name in names)
+        {
+            if (Array.IndexOf(header, name) >= 0) wanted.Add(name);
+            else if (name.Split('*') is { Length: > 1 } parts) wanted.AddRange(parts);
+            else wanted.Add(name);
+        }
+        wanted = wanted.Distinct(StringComparer.Ordinal).ToList();
+        var indices = wanted.Select(n => IndexOf(path, header, n, skipped + 1, "named in --y or --x")).ToArray();
+        int idIndex = idColumn is not null
+            ? IndexOf(path, header, idColumn, skipped + 1, "the row id")
+            : Array.FindIndex(header, h => h is "city" or "id" or "unit" or "city_id");
+
+        var chunks = wanted.Select(_ => new List<double[]>()).ToArray();
+        var ids = new List<string>();
+        var seen = idIndex >= 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        int rows = 0;
+        foreach (var row in reader)
+        {
+            int line = skipped + row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.IsEmpty) continue;          // blank line
+            if (row.Span.Length > 0 && row.Span[0] == '#') continue;          // comment line
+            if (row.ColCount != header.Length)
+                throw new DataFileException(path, line, Math.Min(row.ColCount, header.Length) + 1, null,
+                    $"the row has {row.ColCount} cells but the header has {header.Length} columns.");
+            if ((rows & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            int slot = rows % ChunkRows;
+            for (int c = 0; c < indices.Length; c++)
+            {
+                if (slot == 0) chunks[c].Add(GC.AllocateUninitializedArray<double>(ChunkRows));
+                var col = row[indices[c]];
+                chunks[c][^1][slot] = col.TryParse<double>(out double v) && double.IsFinite(v) ? v
+                    : col.Span.IsEmpty ? double.NaN
+                    : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], col.Span);
+            }
+            if (seen is not null)
+            {
+                var cell = row[idIndex].Span;
+                if (cell.IsEmpty)
+                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], "the row id is empty but every row needs one.");
+                string id = cell.ToString();
+                if (!seen.Add(id))
+                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique.");
+                ids.Add(id);
+            }
+            rows++;
+        }
+        if (rows == 0)
+            throw new DataFileException(path, skipped + 2, 0, null, "the file has a header but no data rows.");
+
+        // One array per column, each assembled once; the chunks go as they are copied.
+        var columns = new (string, double[])[wanted.Count];
+        for (int c = 0; c < wanted.Count; c++)
+        {
+            var values = GC.AllocateUninitializedArray<double>(rows);
+            for (int k = 0; k < chunks[c].Count; k++)
+            {
+                int count = Math.Min(ChunkRows, rows - k * ChunkRows);
+                chunks[c][k].AsSpan(0, count).CopyTo(values.AsSpan(k * ChunkRows, count));
+                chunks[c][k] = null!;
+            }
+            columns[c] = (wanted[c], values);
+        }
+        return new Result(columns, ids, rows);
+    }
+
+    private static int IndexOf(string path, string[] header, string name, int line, string purpose)
+    {
+        int c = Array.IndexOf(header, name);
+        return c >= 0 ? c : throw CsvTable.NoColumn(path, header, name, purpose, line);
+    }
+}

@@ -1,0 +1,44 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Domain;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Study.Data;
+using ResilienceGrpc.ServiceDefaults;
+
+namespace ResilienceGrpc.Study;
+
+/// <summary><c>resilience.study.v1.StudyService</c>: resolves the data, runs the study, streams progress and then the report.</summary>
+public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudyServiceBase
+{
+    /// <summary>The module hosting the orchestrator against the given services.</summary>
+    public static ServiceModule Module(StudyEndpoints endpoints, StudyRunnerOptions? options = null, CacheSettings? cache = null) => new(
+        "study",
+        StudyService.Descriptor.FullName,
+        b =>
+        {
+            b.Services.AddSingleton(new StudyClients(endpoints));
+            b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
+            b.Services.AddSingleton<StudyRunner>();
+            b.Services.AddIntermediateCache(cache ?? CacheSettings.InMemory);
+        },
+        app => app.MapGrpcService<StudyGrpcService>());
+
+    public override async Task RunStudy(RunStudyRequest request, IServerStreamWriter<RunStudyResponse> responseStream, ServerCallContext context)
+    {
+        var data = request.SourceCase switch
+        {
+            RunStudyRequest.SourceOneofCase.Data => request.Data,
+            RunStudyRequest.SourceOneofCase.Dataset when request.Dataset == BundledData.SampleName => BundledData.Sample(),
+            RunStudyRequest.SourceOneofCase.Dataset => throw new InvalidInputException("dataset",
+                $"There is no bundled data set '{request.Dataset}'; the bundled one is '{BundledData.SampleName}', or send the data inline."),
+            _ => BundledData.Sample(),
+        };
+        if (data.CityIds.Count == 0)
+            throw new InvalidInputException("data.city_ids", "The data have no cities.");
+        var report = await runner.RunAsync(data, request.Spec, p => new ValueTask(responseStream.WriteAsync(new RunStudyResponse { Progress = p }, context.CancellationToken)),
+            context.Deadline == DateTime.MaxValue ? null : context.Deadline, context.CancellationToken);
+        await responseStream.WriteAsync(new RunStudyResponse { Report = report }, context.CancellationToken);
+    }
+}

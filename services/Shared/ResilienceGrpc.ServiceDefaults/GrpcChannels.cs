@@ -1,0 +1,105 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ResilienceGrpc.ServiceDefaults;
+
+/// <summary>
+/// Channels to the services. Retries live here and only here: a gRPC service-config
+/// retry on <c>UNAVAILABLE</c> for every method (all of them are side-effect free).
+/// </summary>
+public static class GrpcChannels
+{
+    /// <summary>Largest response accepted (studies carry many fits).</summary>
+    public const int MaxReceiveBytes = 256 * 1024 * 1024;
+
+    /// <summary>Attempts per call, the first included.</summary>
+    public const int MaxAttempts = 7;
+
+    /// <summary>
+    /// The retry policy: 7 attempts with randomised exponential backoff (each wait drawn up to
+    /// 0.4 s, doubling to at most 2 s: 8.8 s at the very most, about 4.4 s on average), on
+    /// UNAVAILABLE only: enough to ride out a restarting service even when the draws are
+    /// short, short enough that a service that is down fails the call within seconds.
+    /// </summary>
+    public static ServiceConfig RetryConfig() => new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = MaxAttempts,
+                    InitialBackoff = TimeSpan.FromSeconds(0.4),
+                    MaxBackoff = TimeSpan.FromSeconds(2),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
+
+    /// <summary>How often a <c>dns:///</c> address is resolved again, so new replicas get traffic.</summary>
+    public static readonly TimeSpan DnsRefresh = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A channel from an address string: <c>http://host:port</c>; <c>dns:///host:port</c>
+    /// (round-robin over every address the name resolves to, re-resolved every
+    /// <see cref="DnsRefresh"/>; for a headless Kubernetes Service); or several
+    /// <c>http://</c> addresses separated by commas (round-robin over them, via <c>static:///</c>).
+    /// </summary>
+    public static GrpcChannel Create(string addresses)
+    {
+        var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length > 1)
+        {
+            var endpoints = parts.Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
+                .Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
+            var services = new ServiceCollection();
+            services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
+            return Create(new Uri("static:///replicas"), o => Balanced(o, services));
+        }
+        var single = new Uri(parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal) ? parts[0] : "http://" + addresses.Trim());
+        if (single.Scheme == "dns")
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: DnsRefresh));
+            return Create(single, o => Balanced(o, services));
+        }
+        return Create(single);
+    }
+
+    private static void Balanced(GrpcChannelOptions o, ServiceCollection services)
+    {
+        o.ServiceProvider = services.BuildServiceProvider();
+        o.Credentials = ChannelCredentials.Insecure;
+        o.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());
+    }
+
+    /// <summary>A channel to one address (<c>http://host:port</c>, or <c>dns:///</c> / <c>static:///</c> with load balancing).</summary>
+    public static GrpcChannel Create(Uri address, Action<GrpcChannelOptions>? configure = null)
+    {
+        var options = new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = MaxReceiveBytes,
+            MaxSendMessageSize = null,
+            ServiceConfig = RetryConfig(),
+            MaxRetryAttempts = MaxAttempts,
+            MaxRetryBufferPerCallSize = 16 * 1024 * 1024,
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+            },
+        };
+        configure?.Invoke(options);
+        return GrpcChannel.ForAddress(address, options);
+    }
+}

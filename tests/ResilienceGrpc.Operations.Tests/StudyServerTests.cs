@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Study;
+using Xunit;
+
+namespace ResilienceGrpc.Operations.Tests;
+
+/// <summary>
+/// The study server's own entry point (the study image's): configured by the environment,
+/// it runs a study against the services; a missing or malformed setting stops it at start,
+/// naming the key; its health verb answers for container health checks.
+/// </summary>
+public class StudyServerTests(Backends backends) : IClassFixture<Backends>
+{
+    private Dictionary<string, string> Environment() => new()
+    {
+        ["Services__indexing"] = backends.Indexing.Address.ToString(),
+        ["Services__projection"] = backends.Projection.Address.ToString(),
+        ["Services__regression"] = backends.Regression.Address.ToString(),
+        ["Server__Port"] = "0",
+        ["Server__Bind"] = "127.0.0.1",
+    };
+
+    [Fact]
+    public async Task TheStudyServerProcessRunsAStudyFromItsEnvironmentAndAnswersHealth()
+    {
+        await using var server = await ChildProcess.StartAsync("ResilienceGrpc.Study.dll", Environment());
+        var (report, _) = await Hosts.RunAsync(server.Address, new RunStudyRequest
+        {
+            Dataset = "sample",
+            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Multiverse = new MultiverseSpec { Disabled = true } },
+        });
+        Assert.All(report.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
+        var (exit, err) = await Run(new(), "health", "--address", server.Address.ToString());
+        Assert.True(exit == 0, err);
+        Assert.Contains("Serving", err);
+    }
+
+    [Theory]
+    [InlineData("Services__regression", "", "Services:regression is not set")]
+    [InlineData("Services__indexing", "ftp://x", "Services:indexing = 'ftp://x' is not an address")]
+    [InlineData("Server__Port", "70000", "Server:Port = '70000' is not a TCP port")]
+    [InlineData("Cache__OperationTimeoutMs", "-1", "Cache:OperationTimeoutMs = '-1'")]
+    public async Task ABadSettingStopsTheServerAtStartNamingTheKey(string key, string value, string expected)
+    {
+        var env = Environment();
+        env[key] = value;
+        var (exit, err) = await Run(env);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    private static async Task<(int Exit, string Err)> Run(Dictionary<string, string> env, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResilienceGrpc.Study.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(timeout.Token);
+        return (p.ExitCode, await err);
+    }
+}
