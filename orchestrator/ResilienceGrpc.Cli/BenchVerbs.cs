@@ -1,18 +1,18 @@
-using ResilienceGrpc.Study.Data;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Grpc.Core;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Study.Caching;
-using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;
-using Engine = ResilienceGrpc.Regression.Domain;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Study.Data;
 using static ResilienceGrpc.Cli.CommandLineApp;
+using Engine = ResilienceGrpc.Regression.Domain;
 
 namespace ResilienceGrpc.Cli;
 

@@ -1,11 +1,11 @@
-using ResilienceGrpc.ServiceDefaults;
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Client.Reporting;
+using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Cli;
 

@@ -1,21 +1,21 @@
-using ResilienceGrpc.Study.Data;
 using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Client.Embedded;
+using ResilienceGrpc.Client.Reporting;
+using ResilienceGrpc.Client.Sample;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Study.Caching;
-using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Client.Data;
-using ResilienceGrpc.Client.Reporting;
-using ResilienceGrpc.Client.Sample;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study;
+using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Study.Data;
 using static ResilienceGrpc.Cli.CommandLineApp;
 
 namespace ResilienceGrpc.Cli;

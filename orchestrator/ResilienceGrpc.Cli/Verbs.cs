@@ -1,13 +1,13 @@
 using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Client.Embedded;
+using ResilienceGrpc.Client.Reporting;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Client.Data;
-using ResilienceGrpc.Client.Reporting;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;

@@ -3,9 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Domain;
+using ResilienceGrpc.ServiceDefaults;
 using ResilienceGrpc.Study.Caching;
 using ResilienceGrpc.Study.Data;
-using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Study;
 

@@ -9,9 +9,9 @@ using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Study.Caching;
-using ResilienceGrpc.ServiceDefaults;
 using ResilienceGrpc.Domain;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study.Caching;
 
 namespace ResilienceGrpc.Study;
 

@@ -4,9 +4,9 @@ using Grpc.Reflection.V1Alpha;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.ServiceDefaults;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
-using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Api.Tests;
 

@@ -2,9 +2,9 @@ using Google.Rpc;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.ServiceDefaults;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 
 namespace ResilienceGrpc.Api.Tests;

@@ -5,11 +5,11 @@ using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
 using ResilienceGrpc.Indexing.Domain;
-using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.Regression.Domain;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study;
 using ResilienceGrpc.Tests.Support;
 using CovarianceType = ResilienceGrpc.Regression.Domain.CovarianceType;
 

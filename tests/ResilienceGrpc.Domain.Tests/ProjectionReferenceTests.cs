@@ -1,7 +1,6 @@
 using ResilienceGrpc.Projection.Domain;
-using Xunit;
-
 using ResilienceGrpc.Tests.Support;
+using Xunit;
 
 namespace ResilienceGrpc.Domain.Tests;
 

@@ -1,9 +1,8 @@
 using ResilienceGrpc.Indexing.Domain;
 using ResilienceGrpc.Projection.Domain;
 using ResilienceGrpc.Regression.Domain;
-using Xunit;
-
 using ResilienceGrpc.Tests.Support;
+using Xunit;
 
 namespace ResilienceGrpc.Domain.Tests;
 

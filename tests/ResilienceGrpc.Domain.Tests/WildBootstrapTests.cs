@@ -1,8 +1,7 @@
 using MathNet.Numerics.Random;
 using ResilienceGrpc.Regression.Domain;
-using Xunit;
-
 using ResilienceGrpc.Tests.Support;
+using Xunit;
 
 namespace ResilienceGrpc.Domain.Tests;
 

@@ -1,9 +1,9 @@
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.Study;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Study.Caching;
-using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Study;
-using Xunit;
+using ResilienceGrpc.Study.Caching;
 using ResilienceGrpc.Study.Data;
+using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
 

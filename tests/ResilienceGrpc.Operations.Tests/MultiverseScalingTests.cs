@@ -1,8 +1,8 @@
+using ResilienceGrpc.Client.Reporting;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
-using ResilienceGrpc.Client.Reporting;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.Study;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;

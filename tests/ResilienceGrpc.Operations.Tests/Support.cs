@@ -8,11 +8,11 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.Study.Caching;
-using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study;
+using ResilienceGrpc.Study.Caching;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;

@@ -1,14 +1,14 @@
 using Grpc.Core;
+using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Study;
+using ResilienceGrpc.Study.Data;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
-using ResilienceGrpc.Study.Data;
 
 namespace ResilienceGrpc.Study.Tests;
 

@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using ResilienceGrpc.Cli;
-using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Sample;
+using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
-using ResilienceGrpc.Client.Sample;
 
 namespace ResilienceGrpc.Study.Tests;
 

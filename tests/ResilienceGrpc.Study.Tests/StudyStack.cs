@@ -1,10 +1,10 @@
 using Grpc.Net.Client;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Indexing.Api;
-using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Study;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Study;
 using Xunit;
 
 namespace ResilienceGrpc.Study.Tests;

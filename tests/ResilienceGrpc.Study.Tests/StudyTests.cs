@@ -2,15 +2,15 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Rpc;
 using Grpc.Core;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Sample;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.ServiceDefaults;
-using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Study;
+using ResilienceGrpc.Study.Data;
 using ResilienceGrpc.Tests.Support;
 using Xunit;
-using ResilienceGrpc.Client.Sample;
-using ResilienceGrpc.Study.Data;
 
 namespace ResilienceGrpc.Study.Tests;
 
