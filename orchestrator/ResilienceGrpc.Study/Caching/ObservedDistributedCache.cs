@@ -17,6 +17,13 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
 {
     private readonly ConcurrentDictionary<string, byte> _served = new(StringComparer.Ordinal);
     private long _lastFailure; // Stopwatch timestamp of the last failure; 0 = never
+    private long _attempts, _skipped;
+
+    /// <summary>Operations sent to the level (each bounded by the operation timeout).</summary>
+    public long Attempts => Interlocked.Read(ref _attempts);
+
+    /// <summary>Operations not sent because the level had just failed.</summary>
+    public long Skipped => Interlocked.Read(ref _skipped);
 
     /// <summary>What the level is, for messages ("Redis at 127.0.0.1:6379").</summary>
     public string Description { get; } = description;
@@ -57,9 +64,11 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
     {
         if (Skipping)
         {
+            Interlocked.Increment(ref _skipped);
             Interlocked.Exchange(ref _lastFailure, Stopwatch.GetTimestamp());
             return default;
         }
+        Interlocked.Increment(ref _attempts);
         try
         {
             return await operation().WaitAsync(settings.OperationTimeout, token);
