@@ -20,6 +20,7 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
         {
             b.Services.AddSingleton(new StudyClients(endpoints));
             b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
+            b.Services.AddSingleton<StudyFanOut>();
             b.Services.AddSingleton<StudyRunner>();
             b.Services.AddIntermediateCache(cache ?? CacheSettings.InMemory);
         },

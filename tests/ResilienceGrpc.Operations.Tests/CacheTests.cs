@@ -138,7 +138,7 @@ public class CacheTests(Backends backends) : IClassFixture<Backends>
             var e = await Assert.ThrowsAsync<RpcException>(() => Hosts.RunAsync(study, new RunStudyRequest { Data = data }));
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         }
-        var key = IntermediateCache.Key("index-entropy", StudyRunner.IndexRequest(data, spec, Contracts.Indexing.V1.WeightingMethod.Entropy));
+        var key = IntermediateCache.Key("index-entropy", StudyPlan.IndexRequest(data, spec, new IndexVariant(Contracts.Indexing.V1.WeightingMethod.Entropy, false)));
         Assert.Equal(":0", await redis.CommandAsync("EXISTS", key));
     }
 }

@@ -1,0 +1,82 @@
+// report.html's figures (embedded into the page by HtmlReport, after `const DATA = ...`).
+const config = { displaylogo: false, responsive: true };
+const font = { family: 'Georgia, serif' };
+// 1. Weights by indicator, coloured by dimension.
+Plotly.newPlot('fig-weights', DATA.dimensions.map(d => {
+  const rows = DATA.weights.filter(w => w.dimension === d);
+  return { type: 'bar', orientation: 'h', name: d, y: rows.map(r => r.id), x: rows.map(r => r.weight) };
+}), { title: { text: 'Indicator weights by dimension' }, font, margin: { l: 210 }, xaxis: { title: { text: 'weight' } },
+      yaxis: { automargin: true, categoryorder: 'trace' }, barmode: 'group', legend: { orientation: 'h' } }, config);
+// 2. Baseline scatter with city labels and the fitted line.
+const pts = DATA.cities.filter(c => c.lnResexport !== null);
+const traces = [{ type: 'scatter', mode: 'markers+text', name: 'cities', x: pts.map(c => c.lnRescity), y: pts.map(c => c.lnResexport),
+                  text: pts.map(c => c.name), textposition: 'top center', textfont: { size: 9 },
+                  marker: { size: 8, color: pts.map(c => c.tier === 'first' ? '#c0392b' : c.tier === 'new_first' ? '#2471a3' : '#7f8c8d') } }];
+if (DATA.fit) {
+  const xs = pts.map(c => c.lnRescity), lo = Math.min(...xs), hi = Math.max(...xs);
+  traces.push({ type: 'scatter', mode: 'lines', name: DATA.fit.label, x: [lo, hi], y: [DATA.fit.intercept + DATA.fit.slope * lo, DATA.fit.intercept + DATA.fit.slope * hi], line: { color: '#000' } });
+}
+Plotly.newPlot('fig-scatter', traces, { title: { text: 'Export resilience against urban resilience (red: first tier, blue: new first tier)' }, font,
+  xaxis: { title: { text: 'LnRescity' } }, yaxis: { title: { text: 'LnResexport' } }, showlegend: true, legend: { orientation: 'h' } }, config);
+// 3. Coefficient plot with 95% intervals: one panel per dependent variable (their scales differ).
+const groups = [...new Set(DATA.coefficients.map(c => c.dependent))];
+const total = DATA.coefficients.length, gap = 0.08;
+let yTop = 1, coTraces = [], coLayout = { font, margin: { l: 330 }, height: Math.max(420, 34 * total + 110 * groups.length), showlegend: false, shapes: [] };
+groups.forEach((g, k) => {
+  const co = DATA.coefficients.filter(c => c.dependent === g).reverse();
+  const h = (1 - gap * (groups.length - 1)) * co.length / total, bottom = Math.max(0, yTop - h);
+  const ax = k === 0 ? '' : String(k + 1);
+  coTraces.push({ type: 'scatter', mode: 'markers', xaxis: 'x' + ax, yaxis: 'y' + ax, x: co.map(c => c.estimate), y: co.map(c => c.label),
+    error_x: { type: 'data', symmetric: false, array: co.map(c => c.high - c.estimate), arrayminus: co.map(c => c.estimate - c.low) },
+    marker: { size: 9, color: '#2471a3' } });
+  coLayout['yaxis' + ax] = { domain: [bottom, yTop], anchor: 'x' + ax, automargin: true };
+  coLayout['xaxis' + ax] = { anchor: 'y' + ax, zeroline: true, title: { text: 'dependent: ' + g + ' (estimate, 95% CI)' } };
+  coLayout.shapes.push({ type: 'line', xref: 'x' + ax, yref: 'y' + ax + ' domain', x0: 0, x1: 0, y0: 0, y1: 1, line: { dash: 'dot', color: '#888' } });
+  yTop = bottom - gap;
+});
+Plotly.newPlot('fig-coefficients', coTraces, coLayout, config);
+// 4. The specification curve: sorted estimates with 95% bars above, the choice panel below.
+if (DATA.curve) {
+  const C = DATA.curve, n = C.estimate.length, ranks = [...Array(n).keys()];
+  const colour = ranks.map(i => i === C.baseline ? '#D55E00' : C.significant[i] ? '#0072B2' : '#999999');
+  const curveTraces = [
+    { type: 'scatter', mode: 'markers', name: '95% CI', x: ranks, y: C.estimate, hoverinfo: 'skip', marker: { size: 1, color: 'rgba(0,0,0,0)' },
+      error_y: { type: 'data', symmetric: false, array: C.high.map((h, i) => h - C.estimate[i]), arrayminus: C.low.map((l, i) => C.estimate[i] - l), thickness: 1, width: 0, color: 'rgba(86,180,233,0.35)' } },
+    { type: 'scatter', mode: 'markers', name: 'estimate', x: ranks, y: C.estimate, text: C.id,
+      hovertemplate: 'spec %{text}<br>estimate %{y:.4f}<extra></extra>',
+      marker: { size: ranks.map(i => i === C.baseline ? 13 : 4), color: colour, symbol: ranks.map(i => i === C.baseline ? 'diamond' : 'circle'),
+                line: { width: ranks.map(i => i === C.baseline ? 1.5 : 0), color: '#000' } } }];
+  C.rows.forEach((r, k) => curveTraces.push({ type: 'scatter', mode: 'markers', name: r, xaxis: 'x', yaxis: 'y2', x: C.used[k], y: C.used[k].map(() => r),
+    marker: { symbol: 'line-ns-open', size: 7, color: C.used[k].map(i => i === C.baseline ? '#D55E00' : '#444444') }, hoverinfo: 'skip' }));
+  const panel = Math.min(0.5, 0.045 * C.rows.length + 0.05);
+  Plotly.newPlot('fig-curve', curveTraces, { font, showlegend: false, height: 460 + 18 * C.rows.length, margin: { l: 230 },
+    title: { text: 'Specification curve: ' + C.term + ' across ' + n + ' specifications (dependent: ' + C.dependent + ')' },
+    xaxis: { title: { text: 'specifications, sorted by estimate' }, anchor: 'y2', range: [-0.01 * n, 1.01 * n] },
+    yaxis: { domain: [panel + 0.06, 1], title: { text: 'estimate of ' + C.term + ' (95% CI)' }, zeroline: true },
+    yaxis2: { domain: [0, panel], type: 'category', automargin: true, categoryorder: 'array', categoryarray: C.rows.slice().reverse() },
+    shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: 0, y1: 0, line: { dash: 'dot', color: '#888' } }] }, config);
+}
+// 5. Monthly actual and expected for the chosen city, dip and recovery marked.
+const select = document.getElementById('city-select');
+DATA.cities.filter(c => c.periods.length > 0).forEach(c => { const o = document.createElement('option'); o.value = c.id; o.textContent = c.name; select.appendChild(o); });
+function drawCity(id) {
+  const c = DATA.cities.find(x => x.id === id);
+  if (!c) return;
+  const shapes = [], annotations = [];
+  if (c.dip) { shapes.push({ type: 'line', x0: c.dip, x1: c.dip, yref: 'paper', y0: 0, y1: 1, line: { color: '#c0392b', dash: 'dash' } }); }
+  if (c.recovery) { shapes.push({ type: 'line', x0: c.recovery, x1: c.recovery, yref: 'paper', y0: 0, y1: 1, line: { color: '#1e8449', width: 2 } });
+                    annotations.push({ x: c.recovery, yref: 'paper', y: 1, text: 'recovered after ' + c.months + ' months', showarrow: false, yanchor: 'bottom' }); }
+  if (c.status === 'censored') annotations.push({ xref: 'paper', x: 1, yref: 'paper', y: 1, text: 'never recovers in the data (censored)', showarrow: false, xanchor: 'right', yanchor: 'bottom' });
+  if (c.status === 'no dip') annotations.push({ xref: 'paper', x: 1, yref: 'paper', y: 1, text: 'never below expectation', showarrow: false, xanchor: 'right', yanchor: 'bottom' });
+  Plotly.react('fig-monthly', [
+    { type: 'scatter', mode: 'lines+markers', name: 'actual', x: c.periods, y: c.actual, line: { color: '#2471a3' } },
+    { type: 'scatter', mode: 'lines', name: 'expected', x: c.periods, y: c.expected, line: { color: '#888', dash: 'dot' } }],
+    { title: { text: c.name + ': monthly exports, actual and expected' }, font, shapes, annotations, yaxis: { title: { text: 'exports' } }, legend: { orientation: 'h' } }, config);
+}
+select.addEventListener('change', e => drawCity(e.target.value));
+if (select.options.length > 0) drawCity(select.options[0].value);
+// 6. Every city's ratio path against 1.
+Plotly.newPlot('fig-ratios', DATA.cities.filter(c => c.periods.length > 0).map(c => ({ type: 'scatter', mode: 'lines', name: c.name, x: c.periods, y: c.ratio,
+  line: { width: 1, color: c.status === 'censored' ? '#c0392b' : 'rgba(36,113,163,0.45)' } })),
+  { title: { text: 'Actual / expected exports, every city (red: never recovers)' }, font, showlegend: false,
+    shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 1, y1: 1, line: { color: '#000' } }], yaxis: { title: { text: 'ratio' } } }, config);
