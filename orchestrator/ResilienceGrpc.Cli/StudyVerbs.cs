@@ -26,18 +26,24 @@ public static partial class Verbs
     private static readonly Option<string> ProjectionUrl = Url("projection", "5102");
     private static readonly Option<string> RegressionUrl = new("--regression")
     {
-        Description = "URL of the regression service: http://host:port, dns:///host:port (round-robin over its replicas) or several URLs separated by commas; without it, embedded.",
+        Description = "URL of the regression service: http://host:port, dns:///host:port (round-robin over its replicas) or several URLs separated by commas (default: Services__regression); without it, embedded.",
+        DefaultValueFactory = _ => ProgramEnvironment.ServiceAddress("regression")!,
     };
 
     private static readonly Option<string> Redis = new("--redis")
     {
-        Description = "Redis as HOST:PORT for the shared cache of intermediates (or ConnectionStrings__redis); without it, the cache is in memory.",
+        Description = "Redis as HOST:PORT for the shared cache of intermediates (default: ConnectionStrings__redis); without it, the cache is in memory.",
+        DefaultValueFactory = _ => ProgramEnvironment.Redis!,
     };
 
     private static readonly Option<string> Otlp = new("--otlp")
     {
-        Description = "OTLP endpoint for traces and metrics, e.g. http://localhost:4317 (sets OTEL_EXPORTER_OTLP_ENDPOINT).",
+        Description = "OTLP endpoint for traces and metrics, e.g. http://localhost:4317 (default: OTEL_EXPORTER_OTLP_ENDPOINT).",
+        DefaultValueFactory = _ => ProgramEnvironment.OtlpEndpoint!,
     };
+
+    /// <summary>The cache the options ask for: Redis from --redis, the operation timeout from Cache__OperationTimeoutMs.</summary>
+    private static CacheSettings CacheOf(ParseResult parse) => CacheSettings.From(parse.GetValue(Redis), ProgramEnvironment.CacheOperationTimeoutMs);
 
     /// <summary>Extra options of <c>serve</c> for the study service.</summary>
     private static readonly Option[] StudyServeOptions = [IndexingUrl, ProjectionUrl, RegressionUrl, Redis, Otlp];
@@ -50,13 +56,16 @@ public static partial class Verbs
         var data = new Option<string>("--data") { Description = "Data folder (indicators.csv, catalogue.csv, exports.csv, cities.csv); default: the bundled synthetic sample." };
         var spec = new Option<string>("--spec") { Description = "Study spec as JSON (a StudySpec message); absent fields take the defaults (see --print-spec)." };
         var outDir = new Option<string>("--out") { Description = "Folder for report.html, report.md, tables.tex, results.json, manifest.json and multiverse.csv.", DefaultValueFactory = _ => "study-report" };
-        var study = new Option<string>("--study") { Description = "URL of a running study service; without it the orchestrator runs embedded." };
+        var study = new Option<string>("--study")
+        {
+            Description = "URL of a running study service (default: Services__study); without it the orchestrator runs embedded.",
+            DefaultValueFactory = _ => ProgramEnvironment.ServiceAddress("study")!,
+        };
         var printSpec = new Option<bool>("--print-spec") { Description = "Print the default spec for the data as JSON and stop." };
         var cmd = new Command("study", "Run the whole study: every table of the paper and more, written as a report.") { data, spec, outDir, IndexingUrl, ProjectionUrl, RegressionUrl, study, Redis, Otlp, printSpec };
         cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
         {
-            UseOtlp(parse);
-            using var tracer = Telemetry.ProcessTracer("resilience-cli");
+            using var tracer = Telemetry.ProcessTracer("resilience-cli", OtlpOf(parse));
             using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
             var request = new RunStudyRequest();
             StudyData loaded;
@@ -80,7 +89,7 @@ public static partial class Verbs
             }
 
             await using var services = await StudyServices.StartAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), parse.GetValue(study),
-                CacheSettings.FromEnvironment(parse.GetValue(Redis)), progress.Report, ct);
+                CacheOf(parse), progress.Report, ct);
             var client = new StudyService.StudyServiceClient(services.StudyChannel);
             StudyReport? report = null;
             try
@@ -121,13 +130,12 @@ public static partial class Verbs
         return cmd;
     }
 
-    private static void UseOtlp(ParseResult parse)
+    /// <summary>The OTLP endpoint asked for (checked), or null: passed to the tracer and the hosts, never put into the environment.</summary>
+    private static string? OtlpOf(ParseResult parse)
     {
-        if (parse.GetValue(Otlp) is { } otlp)
-        {
-            ServiceConnection.ParseUrl(otlp, "OTLP");
-            Environment.SetEnvironmentVariable(Telemetry.OtlpEndpointVariable, otlp);
-        }
+        if (parse.GetValue(Otlp) is not { Length: > 0 } otlp) return null;
+        ServiceConnection.ParseUrl(otlp, "OTLP");
+        return otlp;
     }
 
     internal static StudySpec ReadSpec(string path)
@@ -182,7 +190,7 @@ public static partial class Verbs
         }
         // The study service: against the given services, or with any missing one hosted alongside it.
         var services = await StudyServices.StartBackendsAsync(parse.GetValue(IndexingUrl), parse.GetValue(ProjectionUrl), parse.GetValue(RegressionUrl), null, ct);
-        var module = StudyGrpcService.Module(services.Endpoints, cache: CacheSettings.FromEnvironment(parse.GetValue(Redis)));
+        var module = StudyGrpcService.Module(services.Endpoints, cache: CacheOf(parse));
         return ([module with { Map = app => { module.Map(app); app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult()); } }], null);
     }
 }

@@ -41,7 +41,8 @@ public static partial class Verbs
 
     private static Option<string> Url(string service, string port) => new($"--{service}")
     {
-        Description = $"URL of a running {service} service (e.g. http://127.0.0.1:{port}); without it, the service runs embedded.",
+        Description = $"URL of a running {service} service (e.g. http://127.0.0.1:{port}; default: Services__{service}); without it, the service runs embedded.",
+        DefaultValueFactory = _ => ProgramEnvironment.ServiceAddress(service)!,
     };
 
     private static readonly Option<string> Table = new("--table")
@@ -268,9 +269,8 @@ public static partial class Verbs
             string address = parse.GetValue(bind)!;
             if (address != "localhost" && !System.Net.IPAddress.TryParse(address, out _))
                 throw new CommandLineException($"--bind '{address}' is not an IP address; use 127.0.0.1 or 0.0.0.0.");
-            UseOtlp(parse);
             var (modules, configure) = await ServeModules(name, parse, ct);
-            await using var host = await ServiceHosting.StartAsync(modules, new HostOptions(p, address), configure, ct);
+            await using var host = await ServiceHosting.StartAsync(modules, new HostOptions(p, address, OtlpEndpoint: OtlpOf(parse)), configure, ct);
             io.Err.WriteLine($"Serving {string.Join(", ", modules.Select(m => m.GrpcServiceName))} on {host.Address} (h2c; health and reflection on). Press Ctrl+C to stop.");
             await host.WaitForShutdownAsync(ct);
             return ExitOk;

@@ -39,10 +39,15 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
         string bind = config["Server:Bind"] is { Length: > 0 } b ? b : "0.0.0.0";
         if (bind != "localhost" && !System.Net.IPAddress.TryParse(bind, out _))
             throw new InvalidOperationException($"Server:Bind = '{bind}' is not an IP address; use 0.0.0.0 or 127.0.0.1.");
-        double timeoutMs = 500;
-        if (config["Cache:OperationTimeoutMs"] is { Length: > 0 } t && !(double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out timeoutMs) && timeoutMs is > 0 and <= 60_000))
-            throw new InvalidOperationException($"Cache:OperationTimeoutMs = '{t}' is not a timeout; give milliseconds between 1 and 60000.");
-        var cache = new CacheSettings(config["ConnectionStrings:redis"] is { Length: > 0 } r ? r : null, TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromSeconds(5));
+        CacheSettings cache;
+        try
+        {
+            cache = CacheSettings.From(config["ConnectionStrings:redis"], config["Cache:OperationTimeoutMs"]);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException(e.Message);
+        }
         return new StudyServerOptions(new StudyEndpoints(Address("indexing"), Address("projection"), Address("regression")), cache, port, bind);
     }
 }

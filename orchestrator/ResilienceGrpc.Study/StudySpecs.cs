@@ -8,7 +8,7 @@ using ResilienceGrpc.Domain;
 namespace ResilienceGrpc.Study;
 
 /// <summary>
-/// The default study specification (the paper's tables, the shared METHOD.md §5 and docs/method.md, plus the
+/// The default study specification (the paper's tables, docs/method.md, plus the
 /// extras) and the completion of a user's spec: absent fields take the defaults, then
 /// everything is checked against the data's variables before any service is called.
 /// </summary>

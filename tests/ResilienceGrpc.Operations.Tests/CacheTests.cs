@@ -37,7 +37,7 @@ public class CacheTests(Backends backends) : IClassFixture<Backends>
     private static CacheSettings Redis(string address) => new(address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
 
     /// <summary>A dead Redis: the production timeout, whose bound the tests check.</summary>
-    private static CacheSettings DeadRedis(string address) => CacheSettings.FromEnvironment(address);
+    private static CacheSettings DeadRedis(string address) => CacheSettings.From(address);
 
     [RedisFact]
     public async Task ASecondIdenticalStudyReadsTheIndexAndProjectionsFromRedis()

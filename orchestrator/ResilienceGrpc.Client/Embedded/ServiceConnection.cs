@@ -25,7 +25,7 @@ public sealed class ServiceConnection : IAsyncDisposable
         _host = host;
     }
 
-    /// <summary>Connects to <paramref name="url"/>, or to <c>Services__{name}</c>, or starts the service embedded.</summary>
+    /// <summary>Connects to <paramref name="url"/>, or starts the service embedded when there is none.</summary>
     public static async Task<ServiceConnection> OpenAsync(ServiceModule module, string? url, CancellationToken cancellationToken)
     {
         if (AddressOf(module.Name, url) is { } address)
@@ -34,15 +34,8 @@ public sealed class ServiceConnection : IAsyncDisposable
         return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);
     }
 
-    /// <summary>
-    /// The address of a running service: <paramref name="url"/> when given, else
-    /// <c>Services__{name}</c> from the environment; null when neither names one (embedded).
-    /// </summary>
-    public static string? AddressOf(string name, string? url)
-    {
-        url ??= Environment.GetEnvironmentVariable(ConfigurationKeys.ServiceAddress(name));
-        return string.IsNullOrWhiteSpace(url) ? null : url;
-    }
+    /// <summary>The address of a running service: <paramref name="url"/>, or null when none is given (embedded).</summary>
+    public static string? AddressOf(string name, string? url) => string.IsNullOrWhiteSpace(url) ? null : url;
 
     /// <summary>Checks every address of a comma-separated list; returns the list.</summary>
     public static string CheckAddresses(string addresses, string name)

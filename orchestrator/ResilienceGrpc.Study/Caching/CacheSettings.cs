@@ -10,10 +10,15 @@ namespace ResilienceGrpc.Study.Caching;
 /// <param name="RetryAfter">After a failure, how long lookups skip Redis before trying it again.</param>
 public sealed record CacheSettings(string? Redis, TimeSpan OperationTimeout, TimeSpan RetryAfter)
 {
-    public static CacheSettings FromEnvironment(string? redis = null) => new(
-        redis ?? Environment.GetEnvironmentVariable(ServiceDefaults.ConfigurationKeys.Redis),
-        TimeSpan.FromMilliseconds(double.TryParse(Environment.GetEnvironmentVariable(ServiceDefaults.ConfigurationKeys.CacheOperationTimeoutMs), out var ms) ? ms : 500),
-        TimeSpan.FromSeconds(5));
+    /// <summary>Redis at <paramref name="redis"/> (none: memory only), each operation bounded by <paramref name="operationTimeoutMs"/> (default 500 ms).</summary>
+    /// <exception cref="ArgumentException">A timeout that is not a number of milliseconds between 1 and 60,000.</exception>
+    public static CacheSettings From(string? redis, string? operationTimeoutMs = null)
+    {
+        double ms = 500;
+        if (operationTimeoutMs is { Length: > 0 } t && !(double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out ms) && ms is > 0 and <= 60_000))
+            throw new ArgumentException($"Cache:OperationTimeoutMs = '{t}' is not a timeout; give milliseconds between 1 and 60000.");
+        return new(string.IsNullOrWhiteSpace(redis) ? null : redis, TimeSpan.FromMilliseconds(ms), TimeSpan.FromSeconds(5));
+    }
 
     public static CacheSettings InMemory { get; } = new(null, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
 }

@@ -30,7 +30,8 @@ public sealed record ServiceModule(
 /// <param name="Quiet">Log warnings only (embedded hosts share the user's terminal).</param>
 /// <param name="Telemetry">Give the host its own tracer and meter providers (standalone servers). Embedded
 /// hosts share one process, so the CLI sets up one process-wide provider instead.</param>
-public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false, bool Telemetry = true);
+/// <param name="OtlpEndpoint">Where to export traces and metrics; null reads OTEL_EXPORTER_OTLP_ENDPOINT from the host's configuration.</param>
+public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false, bool Telemetry = true, string? OtlpEndpoint = null);
 
 /// <summary>
 /// Builds and starts a Kestrel host serving one or more modules over cleartext HTTP/2
@@ -57,7 +58,9 @@ public static class ServiceHosting
         });
         builder.AddServiceDefaults(modules, options.MaxMessageBytes);
         if (options.Quiet) builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
-        if (options.Telemetry) builder.Services.AddTelemetry("resilience-" + string.Join("-", modules.Select(m => m.Name)));
+        if (options.Telemetry)
+            builder.Services.AddTelemetry("resilience-" + string.Join("-", modules.Select(m => m.Name)),
+                options.OtlpEndpoint ?? builder.Configuration[ConfigurationKeys.OtlpEndpoint]);
         foreach (var m in modules) m.Register(builder);
         configure?.Invoke(builder);
 

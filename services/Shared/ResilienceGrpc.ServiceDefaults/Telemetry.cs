@@ -11,8 +11,8 @@ namespace ResilienceGrpc.ServiceDefaults;
 /// <summary>
 /// Tracing and metrics, set up once for every service: ASP.NET Core, gRPC client and
 /// HttpClient instrumentation together (so the parent links hold across hops), our own
-/// spans from <see cref="Source"/>, and the OTLP exporter when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// spans from <see cref="Source"/>, and the OTLP exporter when an endpoint is configured
+/// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> in a host's configuration, or given by the caller).
 /// </summary>
 public static class Telemetry
 {
@@ -31,8 +31,6 @@ public static class Telemetry
     /// <summary>Cache lookups, tagged with <c>cache.intermediate</c> and <c>cache.status</c>.</summary>
     public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("resilience.cache.lookups", description: "Lookups of cached intermediates by status (hit, miss, unavailable).");
 
-    /// <summary>Whether an OTLP endpoint is configured.</summary>
-    public static bool OtlpConfigured => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
 
     /// <summary>The instrumentation every process uses.</summary>
     public static TracerProviderBuilder AddResilienceInstrumentation(this TracerProviderBuilder builder) => builder
@@ -51,30 +49,31 @@ public static class Telemetry
     /// A process-wide tracer provider (the CLI's embedded mode, where several hosts share
     /// one process and must not each export every span). Null when no OTLP endpoint is set.
     /// </summary>
-    public static TracerProvider? ProcessTracer(string serviceName)
+    public static TracerProvider? ProcessTracer(string serviceName, string? otlpEndpoint)
     {
-        if (!OtlpConfigured) return null;
+        if (string.IsNullOrWhiteSpace(otlpEndpoint)) return null;
         return Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(Resource(serviceName))
             .AddResilienceInstrumentation()
-            .AddOtlpExporter()
+            .AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint))
             .Build();
     }
 
-    /// <summary>Adds the telemetry services to a host.</summary>
-    public static void AddTelemetry(this IServiceCollection services, string serviceName)
+    /// <summary>Adds the telemetry services to a host; with an OTLP endpoint, traces and metrics are exported there.</summary>
+    public static void AddTelemetry(this IServiceCollection services, string serviceName, string? otlpEndpoint)
     {
+        bool export = !string.IsNullOrWhiteSpace(otlpEndpoint);
         services.AddOpenTelemetry()
             .ConfigureResource(r => AddService(r, serviceName))
             .WithTracing(t =>
             {
                 t.AddResilienceInstrumentation();
-                if (OtlpConfigured) t.AddOtlpExporter();
+                if (export) t.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
             })
             .WithMetrics(m =>
             {
                 m.AddMeter(Name).AddAspNetCoreInstrumentation();
-                if (OtlpConfigured) m.AddOtlpExporter();
+                if (export) m.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
             });
     }
 }
