@@ -2,6 +2,7 @@ using Grpc.Core;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Api.Tests;
@@ -11,7 +12,7 @@ namespace ResilienceGrpc.Api.Tests;
 /// impossible input is FAILED_PRECONDITION, both with a field violation naming the
 /// field and a message naming the indicator, city, period or column; never UNKNOWN.
 /// </summary>
-public class BadInputTests(Services services) : IClassFixture<Services>
+public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
 {
     private IndexingService.IndexingServiceClient Indexing => new(services.IndexingChannel);
     private ProjectionService.ProjectionServiceClient Projection => new(services.ProjectionChannel);

@@ -14,7 +14,7 @@ namespace ResilienceGrpc.Api.Tests;
 /// service on loopback itself) and in remote mode (against a service started here):
 /// the numbers must match the reference cases, and bad files one clear line.
 /// </summary>
-public class CliTests(Services services) : IClassFixture<Services>, IDisposable
+public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("resilience-cli-").FullName;
 

@@ -11,7 +11,7 @@ namespace ResilienceGrpc.Api.Tests;
 /// against the statsmodels reference; a left-out row is the fit without that row; one bad
 /// model gets its own error; a malformed or oversized batch is refused before any fit.
 /// </summary>
-public class FitBatchTests(Services services) : IClassFixture<Services>
+public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
 {
     private RegressionService.RegressionServiceClient Client => new(services.RegressionChannel);
 

@@ -14,7 +14,7 @@ namespace ResilienceGrpc.Api.Tests;
 /// Each service over a real HTTP/2 channel to Kestrel on loopback: health, reflection,
 /// and the reference cases (same oracles and tolerances as the domain tests).
 /// </summary>
-public class ServiceTests(Services services) : IClassFixture<Services>
+public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
 {
     [Theory]
     [InlineData("indexing", "resilience.indexing.v1.IndexingService")]

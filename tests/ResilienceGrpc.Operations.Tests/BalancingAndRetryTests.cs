@@ -4,6 +4,7 @@ using ResilienceGrpc.Indexing.Api;
 using ResilienceGrpc.Projection.Api;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.Study;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -12,7 +13,7 @@ namespace ResilienceGrpc.Operations.Tests;
 /// Client-side load balancing over regression replicas, and the single retry layer
 /// (service config, UNAVAILABLE only) riding out a restarted service.
 /// </summary>
-public class BalancingAndRetryTests(Backends backends) : IClassFixture<Backends>
+public class BalancingAndRetryTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
     [Fact]
     public async Task TwoRegressionReplicasBehindOneAddressBothServeAStudy()

@@ -8,6 +8,7 @@ using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Study;
 using ResilienceGrpc.Study.Caching;
 using ResilienceGrpc.Study.Data;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -17,7 +18,7 @@ namespace ResilienceGrpc.Operations.Tests;
 /// the index and the projection from Redis; Redis down at start, or killed mid-run, costs
 /// only a recomputation, reported as "unavailable"; failures are never cached.
 /// </summary>
-public class CacheTests(Backends backends) : IClassFixture<Backends>
+public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
     /// <summary>The tables' indices and projection, and the specification curve's within-dimension indices and arithmetic projection.</summary>
     private static readonly string[] Intermediates =

@@ -3,6 +3,7 @@ using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.Study;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -12,7 +13,7 @@ namespace ResilienceGrpc.Operations.Tests;
 /// results.json (apart from timings) with 1, 2 or 5 replicas, a fair share of the fits for
 /// each, and a replica killed mid-curve (SIGKILL of a separate process) costing nothing.
 /// </summary>
-public class MultiverseScalingTests(Backends backends) : IClassFixture<Backends>
+public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
     /// <summary>The default curve (1,872 specifications), each with a small bootstrap of its own seed; the tables without one.</summary>
     private static RunStudyRequest Request() => new()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ResilienceGrpc.Contracts.Regression.V1;
 using ResilienceGrpc.Contracts.Study.V1;
 using ResilienceGrpc.Study;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -11,7 +12,7 @@ namespace ResilienceGrpc.Operations.Tests;
 /// it runs a study against the services; a missing or malformed setting stops it at start,
 /// naming the key; its health verb answers for container health checks.
 /// </summary>
-public class StudyServerTests(Backends backends) : IClassFixture<Backends>
+public class StudyServerTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
     private Dictionary<string, string> Environment() => new()
     {
