@@ -123,6 +123,51 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         await redis.DisposeAsync();
     }
 
+    [RedisFact]
+    public async Task RedisKilledAndRestartedUnderSteadyTrafficIsUsedAgain()
+    {
+        var redis = await RedisServer.StartAsync();
+        int port = redis.Port;
+        // The production timeout, and a short break so that the test is quick (production: 5 s).
+        var settings = new CacheSettings(redis.Address, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));
+        static RunStudyRequest Quick(double shift) => new()
+        {
+            Dataset = "sample",
+            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Shift = shift, Multiverse = new MultiverseSpec { Disabled = true } },
+        };
+        await using var study = await Hosts.Study(backends.Endpoints, settings);
+        double shift = 0.01;
+        await Hosts.RunAsync(study, Quick(shift));
+
+        // A steady stream of studies whose intermediates are not in memory, while Redis is down...
+        redis.Kill();
+        for (int i = 0; i < 5; i++)
+        {
+            var (down, _) = await Hosts.RunAsync(study, Quick(shift += 0.001));
+            Assert.Contains(down.CacheEvents, e => e.Status == CacheStatus.Unavailable);
+        }
+
+        // ... goes on after Redis is back on its port. The circuit's probe finds it, and the
+        // intermediates are written to it again. The loop is bounded by a count, not a clock;
+        // a guard that never lets a probe through under traffic never gets there.
+        await using var back = await RedisServer.StartAsync(port);
+        bool resumed = false;
+        for (int i = 0; i < 300 && !resumed; i++)
+        {
+            var (report, _) = await Hosts.RunAsync(study, Quick(shift += 0.001));
+            // The indices are new (a new shift): missed and stored; the projection is in memory.
+            resumed = report.CacheEvents.All(e => e.Status != CacheStatus.Unavailable);
+        }
+        Assert.True(resumed, "Redis was never used again after its restart");
+
+        // A second orchestrator with an empty memory reads that study's indices from Redis.
+        await using var second = await Hosts.Study(backends.Endpoints, settings);
+        var (again, _) = await Hosts.RunAsync(second, Quick(shift));
+        Assert.All(again.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)),
+            e => Assert.Equal(("redis", CacheStatus.Hit), (e.Source, e.Status)));
+        await redis.DisposeAsync();
+    }
+
     private static ObservedDistributedCache SecondLevel(ServiceDefaults.RunningService study)
         => (ObservedDistributedCache)study.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
 

@@ -55,13 +55,14 @@ public sealed class RedisServer : IAsyncDisposable
         return port;
     }
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>Starts redis-server on <paramref name="port"/> (a free one when null) and waits until it answers.</summary>
+    public static async Task<RedisServer> StartAsync(int? port = null)
     {
         var exe = Executable ?? throw new InvalidOperationException("redis-server is required (REQUIRE_REDIS=1) but was not found; install Debian's redis-server.");
-        int port = FreePort();
+        int chosen = port ?? FreePort();
         var psi = new ProcessStartInfo(exe)
         {
-            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            ArgumentList = { "--port", chosen.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -71,7 +72,7 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer(process, port);
+        var server = new RedisServer(process, chosen);
         for (int i = 0; i < 100; i++)
         {
             try
@@ -81,7 +82,7 @@ public sealed class RedisServer : IAsyncDisposable
             catch (SocketException) { }
             await Task.Delay(50);
         }
-        throw new InvalidOperationException($"redis-server did not answer on port {port}.");
+        throw new InvalidOperationException($"redis-server did not answer on port {chosen}.");
     }
 
     /// <summary>Sends one command in RESP and returns the first line of the reply.</summary>

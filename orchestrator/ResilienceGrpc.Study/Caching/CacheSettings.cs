@@ -7,7 +7,7 @@ namespace ResilienceGrpc.Study.Caching;
 /// </summary>
 /// <param name="Redis">Redis as <c>host:port</c> (or a StackExchange.Redis configuration string).</param>
 /// <param name="OperationTimeout">Longest wait for one Redis operation before it counts as unavailable.</param>
-/// <param name="RetryAfter">After a failure, how long lookups skip Redis before trying it again.</param>
+/// <param name="RetryAfter">After Redis fails, how long operations skip it before one probe tries it again (the circuit's break).</param>
 public sealed record CacheSettings(string? Redis, TimeSpan OperationTimeout, TimeSpan RetryAfter)
 {
     /// <summary>Redis at <paramref name="redis"/> (none: memory only), each operation bounded by <paramref name="operationTimeoutMs"/> (default 500 ms).</summary>

@@ -2,16 +2,20 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
 
 namespace ResilienceGrpc.Study.Caching;
 
 /// <summary>
 /// The second cache level (Redis) made safe to depend on nothing: every operation is
-/// bounded by <see cref="CacheSettings.OperationTimeout"/>, a failure never escapes (a read
-/// becomes a miss, a write is dropped), and after a failure the level is skipped for
-/// <see cref="CacheSettings.RetryAfter"/>, so a dead Redis costs one short wait, not one per
-/// lookup. It also records which keys were served from it and when it last failed, so the
-/// report can say "redis" or "unavailable".
+/// bounded by <see cref="CacheSettings.OperationTimeout"/>, and a failure never escapes (a
+/// read becomes a miss, a write is dropped). A circuit breaker (Polly) opens when Redis
+/// fails, so a dead Redis costs one short wait, not one per lookup; after
+/// <see cref="CacheSettings.RetryAfter"/> it lets one operation through as a probe, and closes
+/// again when that succeeds, so the cache recovers while traffic continues. It also records
+/// which keys were served from it and when it last failed, so the report can say "redis" or
+/// "unavailable".
 /// </summary>
 public sealed partial class ObservedDistributedCache(IDistributedCache inner, CacheSettings settings, string description, ILogger<ObservedDistributedCache> logger) : IDistributedCache
 {
@@ -34,7 +38,17 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
     /// <summary>Whether the key was read from this level since the last call (and forgets it).</summary>
     public bool TakeServed(string key) => _served.TryRemove(key, out _);
 
-    private bool Skipping => Interlocked.Read(ref _lastFailure) is var last && last != 0 && Stopwatch.GetElapsedTime(last) < settings.RetryAfter;
+    /// <summary>Open after failures (operations skip Redis), half-open after the break (one probe), closed on a success.</summary>
+    private readonly ResiliencePipeline _pipeline = new ResiliencePipelineBuilder()
+        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 2,
+            SamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDuration = settings.RetryAfter,
+        })
+        .AddTimeout(settings.OperationTimeout)
+        .Build();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
@@ -62,20 +76,25 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
 
     private async Task<T?> Guard<T>(Func<Task<T>> operation, CancellationToken token)
     {
-        if (Skipping)
-        {
-            Interlocked.Increment(ref _skipped);
-            Interlocked.Exchange(ref _lastFailure, Stopwatch.GetTimestamp());
-            return default;
-        }
-        Interlocked.Increment(ref _attempts);
         try
         {
-            return await operation().WaitAsync(settings.OperationTimeout, token);
+            return await _pipeline.ExecuteAsync(async attempt =>
+            {
+                Interlocked.Increment(ref _attempts);
+                // The timeout (and the caller) cancel the wait even when the client ignores the token.
+                return await operation().WaitAsync(attempt);
+            }, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             throw;
+        }
+        catch (BrokenCircuitException)
+        {
+            // Skipped while the circuit is open (or another operation is the probe); not a new failure of Redis.
+            Interlocked.Increment(ref _skipped);
+            Interlocked.Exchange(ref _lastFailure, Stopwatch.GetTimestamp());
+            return default;
         }
         catch (Exception e)
         {
