@@ -1,3 +1,4 @@
+using Grpc.Health.V1;
 using Grpc.Net.Client;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
@@ -19,9 +20,14 @@ public sealed record StudyEndpoints(string Indexing, string Projection, string R
 /// <summary>How the runner calls the services.</summary>
 /// <param name="CallTimeout">Deadline of each outbound call (shortened to the study's own deadline).</param>
 /// <param name="Parallelism">Regressions in flight at once.</param>
-public sealed record StudyRunnerOptions(TimeSpan CallTimeout, int Parallelism = 4)
+/// <param name="PreflightTimeout">How long each service has to answer its health check before the study starts
+/// (null: 5 s); a silent listener fails the study then, named, instead of holding every call to its deadline.</param>
+public sealed record StudyRunnerOptions(TimeSpan CallTimeout, int Parallelism = 4, TimeSpan? PreflightTimeout = null)
 {
     public static StudyRunnerOptions Default { get; } = new(TimeSpan.FromMinutes(2));
+
+    /// <summary>The preflight's bound.</summary>
+    public TimeSpan Preflight => PreflightTimeout ?? TimeSpan.FromSeconds(5);
 }
 
 /// <summary>The three services' clients over their channels.</summary>
@@ -34,6 +40,9 @@ public sealed class StudyClients : IDisposable
     public ProjectionService.ProjectionServiceClient Projection { get; }
     public RegressionService.RegressionServiceClient Regression { get; }
 
+    /// <summary>The health clients of the three services, by service name.</summary>
+    public IReadOnlyList<(string Service, string Address, Health.HealthClient Client)> Health { get; }
+
     public StudyClients(StudyEndpoints endpoints)
     {
         Endpoints = endpoints;
@@ -44,6 +53,12 @@ public sealed class StudyClients : IDisposable
         Indexing = new IndexingService.IndexingServiceClient(i);
         Projection = new ProjectionService.ProjectionServiceClient(p);
         Regression = new RegressionService.RegressionServiceClient(r);
+        Health =
+        [
+            ("indexing", endpoints.Indexing, new Health.HealthClient(i)),
+            ("projection", endpoints.Projection, new Health.HealthClient(p)),
+            ("regression", endpoints.Regression, new Health.HealthClient(r)),
+        ];
     }
 
     public void Dispose()

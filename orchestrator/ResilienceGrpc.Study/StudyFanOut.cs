@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
@@ -52,6 +53,7 @@ public sealed partial class StudyFanOut(StudyClients clients, StudyRunnerOptions
     public async Task<StudyResults> RunAsync(StudyData data, StudyPlan plan, StudyProgressReporter progress, DateTime? deadline, CancellationToken ct)
     {
         var spec = plan.Spec;
+        await PreflightAsync(deadline, ct);
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = failFast.Token;
 
@@ -233,8 +235,9 @@ public sealed partial class StudyFanOut(StudyClients clients, StudyRunnerOptions
         {
             return await call(callOptions);
         }
-        catch (RpcException e) when (Unreachable.Is(e))
+        catch (RpcException e) when (Unreachable.Is(e) || (e.Status.DebugException is not null && e.StatusCode is StatusCode.Internal or StatusCode.Unknown))
         {
+            // A failure on this side of the wire (no connection, no answer to a ping): a sentence naming the service, no .NET text.
             LogUnavailable(service, address);
             throw Unreachable.Named(e, service, address, "the study cannot run without it");
         }
@@ -242,6 +245,50 @@ public sealed partial class StudyFanOut(StudyClients clients, StudyRunnerOptions
         {
             throw new RpcException(new Status(StatusCode.DeadlineExceeded,
                 $"The {service} service did not answer within the deadline; allow the study more time."));
+        }
+    }
+
+    /// <summary>
+    /// Before any work, every service answers its health check within the preflight bound, so a
+    /// service that is down, or a listener that accepts connections and never answers, fails the
+    /// study in seconds with UNAVAILABLE naming it, instead of holding each call to its deadline.
+    /// </summary>
+    private async Task PreflightAsync(DateTime? deadline, CancellationToken ct)
+    {
+        var checks = clients.Health.Select(async h =>
+        {
+            var own = DateTime.UtcNow + options.Preflight;
+            bool studyDeadline = deadline is { } d && d < own;
+            try
+            {
+                var reply = await h.Client.CheckAsync(new HealthCheckRequest(), deadline: studyDeadline ? deadline : own, cancellationToken: ct);
+                if (reply.Status != HealthCheckResponse.Types.ServingStatus.Serving)
+                    throw new RpcException(new Status(StatusCode.Unavailable, $"The {h.Service} service at {h.Address} is not serving ({reply.Status}); the study cannot run without it."));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+            {
+                // A server without the health service: nothing to check here; its calls are bounded by their deadlines.
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && !studyDeadline)
+            {
+                LogUnavailable(h.Service, h.Address);
+                throw new RpcException(new Status(StatusCode.Unavailable,
+                    $"The {h.Service} service at {h.Address} did not answer its health check within {options.Preflight.TotalSeconds:0.#} s; the study cannot run without it."));
+            }
+            catch (RpcException e) when (e.Status.DebugException is not null && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown)
+            {
+                LogUnavailable(h.Service, h.Address);
+                throw Unreachable.Named(new RpcException(new Status(StatusCode.Unavailable, e.Status.Detail, e.Status.DebugException)), h.Service, h.Address, "the study cannot run without it");
+            }
+        }).ToList();
+        try
+        {
+            await Task.WhenAll(checks);
+        }
+        catch
+        {
+            // The first service found down, in the order indexing, projection, regression.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(checks.First(t => t.IsFaulted).Exception!.InnerException!);
         }
     }
 

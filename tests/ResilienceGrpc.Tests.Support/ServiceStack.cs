@@ -35,11 +35,13 @@ public sealed class CallCounter
     }
 }
 
-/// <summary>Counts each call into the host's <see cref="CallCounter"/>.</summary>
+/// <summary>Counts each call of the service's API (not health checks) into the host's <see cref="CallCounter"/>.</summary>
 public sealed class CountingInterceptor(CallCounter counter) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        // The work only: the study's preflight health checks are not calls of the service's API.
+        if (context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return continuation(request, context);
         counter.Add(context.RequestHeaders.Get("grpc-previous-rpc-attempts") is not null);
         if (request is Contracts.Regression.V1.FitBatchRequest batch) counter.AddModels(batch.Models.Count);
         return continuation(request, context);
