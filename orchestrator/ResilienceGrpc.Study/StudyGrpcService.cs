@@ -36,8 +36,8 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
                 $"There is no bundled data set '{request.Dataset}'; the bundled one is '{BundledData.SampleName}', or send the data inline."),
             _ => BundledData.Sample(),
         };
-        if (data.CityIds.Count == 0)
-            throw new InvalidInputException("data.city_ids", "The data have no cities.");
+        if (request.SourceCase == RunStudyRequest.SourceOneofCase.Data) StudyDataCheck.Data(data);
+        StudyDataCheck.Spec(request.Spec);
         var report = await runner.RunAsync(data, request.Spec, p => new ValueTask(responseStream.WriteAsync(new RunStudyResponse { Progress = p }, context.CancellationToken)),
             context.Deadline == DateTime.MaxValue ? null : context.Deadline, context.CancellationToken);
         await responseStream.WriteAsync(new RunStudyResponse { Report = report }, context.CancellationToken);
