@@ -92,12 +92,8 @@ public static class StudyDataCheck
     {
         if (string.IsNullOrWhiteSpace(name))
             throw Bad(field, $"A {what} is empty.");
-        foreach (char c in name)
-            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F' or '\u061C')
-                throw Bad(field, $"The {what} '{Shown(Printable(name))}' contains a control or bidirectional character (U+{(int)c:X4}); use printable text.");
+        Names.CheckPrintable(name, field, what);
     }
-
-    private static string Printable(string s) => new(s.Select(c => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' ? '?' : c).ToArray());
 
     private static string Shown(string s) => s.Length <= 40 ? s : s[..40] + "…";
 

@@ -39,8 +39,8 @@ public static partial class StudySpecs
         if (string.IsNullOrWhiteSpace(spec.Title)) spec.Title = "Urban resilience and export resilience";
         if (spec.Weighting == WeightingMethod.Unspecified) spec.Weighting = WeightingMethod.Entropy;
         if (!spec.HasShift) spec.Shift = 0.0001;
-        if (!(spec.Shift > 0) || double.IsInfinity(spec.Shift))
-            throw Bad("spec.shift", $"The shift must be a positive number; {spec.Shift} was given.");
+        if (!(spec.Shift > 0) || double.IsInfinity(spec.Shift) || spec.Shift > 1)
+            throw Bad("spec.shift", $"The shift must be a positive number of at most 1 (the paper uses 0.0001); {spec.Shift} was given.");
         if (spec.GrowthMethod == GrowthMethod.Unspecified) spec.GrowthMethod = GrowthMethod.Geometric;
         spec.BaseWindow ??= new BaseWindow { StartYear = 2015, EndYear = 2019 };
         if (spec.BaseWindow.StartYear < 1000 || spec.BaseWindow.EndYear <= spec.BaseWindow.StartYear)

@@ -163,6 +163,15 @@ public static class CompositeIndex
     {
         if (!(options.Shift > 0) || double.IsInfinity(options.Shift))
             throw new InvalidInputException("shift", $"The shift must be a positive number (it keeps ln defined); {options.Shift} was given.");
+        if (options.Shift > 1)
+            throw new InvalidInputException("shift", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The shift must be at most 1 (the paper uses 0.0001); standardised values lie in [0, 1], and a shift of {options.Shift:G4} drowns them, making every weight equal."));
+        for (int i = 0; i < unitIds.Count; i++) Names.CheckPrintable(unitIds[i] ?? "", $"unit_ids[{i}]", "unit id");
+        for (int j = 0; j < indicators.Count; j++)
+        {
+            Names.CheckPrintable(indicators[j].Id ?? "", $"indicators[{j}].id", "indicator id");
+            Names.CheckPrintable(indicators[j].Dimension ?? "", $"indicators[{j}].dimension", "dimension");
+        }
         if (!Enum.IsDefined(options.Method))
             throw new InvalidInputException("method", $"Unknown weighting method {(int)options.Method}; use entropy, equal or critic.");
         int n = unitIds.Count;

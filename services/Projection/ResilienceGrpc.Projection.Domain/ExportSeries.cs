@@ -54,11 +54,15 @@ public readonly record struct Period(int Year, int Month) : IComparable<Period>
 /// </summary>
 public static class SeriesReader
 {
+    /// <summary>Largest export value accepted: growth rates and projections stay far from overflow.</summary>
+    public const double MaxValue = 1e200;
+
     /// <summary>Monthly (or annual) values keyed by period, after differencing.</summary>
     public static SortedDictionary<Period, double> Read(ExportSeries series, int index, SeriesKind kind, double januaryShare)
     {
         bool monthly = kind != SeriesKind.Annual;
         string city = series.CityId;
+        Names.CheckPrintable(city ?? "", $"series[{index}].city_id", "city id");
         if (series.Periods.Count != series.Values.Length)
             throw new InvalidInputException($"series[{index}].values",
                 $"City '{city}' has {series.Periods.Count} periods but {series.Values.Length} values; give one value per period.");
@@ -89,6 +93,8 @@ public static class SeriesReader
                 throw new InvalidInputException(vfield, $"City '{city}' has a missing or non-finite export value in {p}; every period needs a finite value.");
             if (v < 0)
                 throw new InvalidInputException(vfield, $"City '{city}' has negative exports ({v.ToString(CultureInfo.InvariantCulture)}) in {p}; exports cannot be negative.");
+            if (v > MaxValue)
+                throw new InvalidInputException(vfield, $"City '{city}' has exports of {v.ToString("0.###e0", CultureInfo.InvariantCulture)} in {p}, too large to compute growth rates with (the limit is {MaxValue:0e0}); rescale the series, for example to millions.");
             raw[p] = (v, t);
             previous = p;
         }

@@ -78,6 +78,10 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
                     pieces.Add([]);
                 }
             }
+            else if (ChangedModel(part, head) is { } changed)
+            {
+                throw new InvalidInputException(changed, $"Chunk {chunk + 1} changes the model ({changed}); send the model in the first chunk only, or the same model in every chunk.");
+            }
             else if (part.Columns.Count != names.Count)
             {
                 throw new InvalidInputException("columns", $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {names.Count}; every chunk must send the same columns.");
@@ -117,6 +121,22 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
         var response = FitInProcess(head, new RegressionData(columns, rowIds.Count == 0 ? null : rowIds), context.CancellationToken);
         // FitStreamResponse has FitResponse's fields and field numbers: the bytes are the same message.
         return V1.FitStreamResponse.Parser.ParseFrom(response.ToByteString());
+    }
+}
+
+public sealed partial class RegressionGrpcService
+{
+    /// <summary>The first model field a later chunk sets to something other than the first chunk's, or null.</summary>
+    private static string? ChangedModel(V1.FitStreamRequest part, V1.FitRequest head)
+    {
+        if (part.Dependent.Length > 0 && part.Dependent != head.Dependent) return "dependent";
+        if (part.Regressors.Count > 0 && !part.Regressors.SequenceEqual(head.Regressors)) return "regressors";
+        if (part.CovarianceType != V1.CovarianceType.Unspecified && part.CovarianceType != head.CovarianceType) return "covariance_type";
+        if (part.Bootstrap is not null && !part.Bootstrap.Equals(head.Bootstrap)) return "bootstrap";
+        if (part.Influence && !head.Influence) return "influence";
+        if (part.HasTolerance && (!head.HasTolerance || part.Tolerance != head.Tolerance)) return "tolerance";
+        if (part.NoIntercept && !head.NoIntercept) return "no_intercept";
+        return null;
     }
 }
 

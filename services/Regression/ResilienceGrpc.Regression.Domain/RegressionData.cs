@@ -73,6 +73,7 @@ public sealed class DesignMatrix
             var col = data.Columns[c];
             if (string.IsNullOrWhiteSpace(col.Name))
                 throw new InvalidInputException($"columns[{c}].name", $"Column {c + 1} has no name; every column needs one.");
+            Names.CheckPrintable(col.Name, $"columns[{c}].name", "column name");
             if (!byName.TryAdd(col.Name, (c, col.Values)))
                 throw new InvalidInputException($"columns[{c}].name", $"Column '{col.Name}' appears twice; column names must be unique.");
             if (col.Values.Length != rows)
@@ -124,6 +125,8 @@ public sealed class DesignMatrix
         for (int j = 0; j < regressors.Length; j++) terms[j + offset] = model.Regressors[j];
         var yKept = new double[n];
         Pick(y, keep, yKept);
+        CheckScale(yKept, model.Dependent, "dependent");
+        for (int j = 0; j < regressors.Length; j++) CheckScale(x.AsSpan((j + offset) * n, n), model.Regressors[j], $"regressors[{j}]");
 
         return new DesignMatrix
         {
@@ -137,6 +140,22 @@ public sealed class DesignMatrix
         };
     }
 
+    /// <summary>Largest magnitude a column may have (its squares stay far from overflow).</summary>
+    public const double MaxMagnitude = 1e150;
+
+    /// <summary>Smallest largest-magnitude a non-zero column may have (its squares stay far from underflow).</summary>
+    public const double MinMagnitude = 1e-150;
+
+    /// <summary>A column whose values are all tiny or huge cannot be fitted accurately in double precision: say so, and how to fix it.</summary>
+    private static void CheckScale(ReadOnlySpan<double> values, string name, string field)
+    {
+        double max = 0;
+        foreach (var v in values) max = Math.Max(max, Math.Abs(v));
+        if (max > MaxMagnitude || (max > 0 && max < MinMagnitude))
+            throw new InfeasibleInputException(field, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Column '{name}' has values of magnitude about {max:0e0}, too far from 1 to fit accurately in double precision (the limits are {MinMagnitude:0e0} to {MaxMagnitude:0e0}); rescale it, for example to thousands or millions."));
+    }
+
     private static IReadOnlyList<string> RowIdsOf(RegressionData data, int rows)
     {
         if (data.RowIds is null || data.RowIds.Count == 0) return new RowNames(null, null, rows);
@@ -147,6 +166,7 @@ public sealed class DesignMatrix
         {
             if (string.IsNullOrWhiteSpace(data.RowIds[i]))
                 throw new InvalidInputException($"row_ids[{i}]", $"Row {i + 1} has an empty id.");
+            Names.CheckPrintable(data.RowIds[i], $"row_ids[{i}]", "row id");
             if (!unique.Add(data.RowIds[i]))
                 throw new InvalidInputException($"row_ids[{i}]", $"Row id '{data.RowIds[i]}' appears twice; row ids must be unique.");
         }

@@ -32,3 +32,26 @@ public sealed class InfeasibleInputException(string field, string message)
 /// </summary>
 public sealed class WorkLimitException(string field, string message)
     : DomainInputException(field, message);
+
+/// <summary>Names (ids, columns, labels) are printable text: no control and no bidirectional-override characters.</summary>
+public static class Names
+{
+    /// <summary>Whether a character may appear in a name.</summary>
+    public static bool Allowed(char c) =>
+        !char.IsControl(c) && c is not (>= '\u202A' and <= '\u202E') and not (>= '\u2066' and <= '\u2069') and not '\u200E' and not '\u200F' and not '\u061C';
+
+    /// <summary>Throws <see cref="InvalidInputException"/> on <paramref name="field"/> when the name holds a forbidden character.</summary>
+    public static void CheckPrintable(string name, string field, string what)
+    {
+        foreach (char c in name)
+            if (!Allowed(c))
+                throw new InvalidInputException(field, $"The {what} '{Shown(name)}' contains a control or bidirectional character (U+{(int)c:X4}); use printable text.");
+    }
+
+    /// <summary>The name for a message: forbidden characters as '?', shortened to 40 characters.</summary>
+    public static string Shown(string name)
+    {
+        var s = new string(name.Select(c => Allowed(c) ? c : '?').ToArray());
+        return s.Length <= 40 ? s : s[..40] + "…";
+    }
+}
