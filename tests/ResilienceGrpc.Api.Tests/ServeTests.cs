@@ -42,4 +42,22 @@ public partial class ServeTests
         stop.Cancel();
         Assert.Equal(CommandLineApp.ExitOk, await server.WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public async Task ReflectionIsSwitchedOffByConfigurationAndNoResponseNamesTheServer()
+    {
+        await using var host = await ServiceHosting.StartAsync([Regression.Api.RegressionGrpcService.Module], new HostOptions(Quiet: true),
+            b => b.Configuration[ConfigurationKeys.ReflectionKey] = "false");
+        using var channel = GrpcChannels.Create(host.Address);
+        var call = new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await call).Status); // health stays on
+        Assert.DoesNotContain(await call.ResponseHeadersAsync, h => h.Key == "server");
+
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(channel);
+        using var stream = reflection.ServerReflectionInfo();
+        await stream.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await stream.RequestStream.CompleteAsync();
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stream.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(Grpc.Core.StatusCode.Unimplemented, e.StatusCode);
+    }
 }

@@ -117,6 +117,40 @@ public class DeployTests
             Assert.Equal("service_healthy", Text(depends, dep, "condition"));
     }
 
+    [Fact]
+    public void TheProductionOverlaySwitchesReflectionOffOnEveryServiceAndDevKeepsIt()
+    {
+        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
+        if (kubectl is null) return; // rendering needs kubectl (kustomize); without it the overlay is checked as text below
+        var production = Render(kubectl, "deploy/k8s/overlays/production");
+        var development = Render(kubectl, "deploy/k8s/overlays/dev");
+        foreach (var (docs, expected) in new[] { (production, "false"), (development, (string?)null) })
+        {
+            var deployments = docs.Where(d => Text(d, "kind") == "Deployment" && Ours.Contains(Text(d, "metadata", "name"))).ToList();
+            Assert.Equal(Ours.Length, deployments.Count);
+            foreach (var d in deployments)
+            {
+                var c = ((YamlSequenceNode)At(d, "spec", "template", "spec", "containers")!).Children[0];
+                var env = At(c, "env") is YamlSequenceNode list
+                    ? list.Children.ToDictionary(e => Text(e, "name")!, e => Text(e, "value"))
+                    : [];
+                Assert.Equal(expected, env.GetValueOrDefault(ConfigurationKeys.Reflection));
+                if (Text(d, "metadata", "name") == "study") Assert.True(env.ContainsKey(ConfigurationKeys.ServiceAddress("regression")), "the study keeps its own settings");
+            }
+        }
+    }
+
+    private static List<YamlMappingNode> Render(string kubectl, string overlay)
+    {
+        var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, overlay)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        string error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, "kubectl kustomize failed: " + error);
+        return Documents(output);
+    }
+
     private static List<YamlMappingNode> RenderedKubernetes()
     {
         var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);

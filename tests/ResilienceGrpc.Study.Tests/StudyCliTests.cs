@@ -74,6 +74,32 @@ public class StudyCliTests : IDisposable
     }
 
     [Fact]
+    public async Task TheReportNeverWritesThroughASymlinkAndKeepsAHostileTitleOnItsLine()
+    {
+        var outDir = Path.Combine(_dir, "planted");
+        Directory.CreateDirectory(outDir);
+        var victim = Path.Combine(_dir, "victim.txt");
+        File.WriteAllText(victim, "precious");
+        File.CreateSymbolicLink(Path.Combine(outDir, "report.html"), victim);
+        File.CreateSymbolicLink(Path.Combine(outDir, "tables.tex"), victim);
+        var spec = Path.Combine(_dir, "title.json");
+        File.WriteAllText(spec, """{"title": "Evil\n\\input{/etc/passwd} & 100% <b>", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}""");
+
+        var (exit, _, stderr) = await Run("study", "--spec", spec, "--out", outDir);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("precious", File.ReadAllText(victim));
+        Assert.Null(new FileInfo(Path.Combine(outDir, "report.html")).LinkTarget); // replaced by a real file
+        Assert.Empty(Directory.GetFiles(outDir, ".*.tmp"));
+
+        var tex = File.ReadAllLines(Path.Combine(outDir, "tables.tex"));
+        Assert.DoesNotContain(tex, l => l.StartsWith(@"\input", StringComparison.Ordinal));
+        Assert.StartsWith("% Evil", tex[0]);
+        var md = File.ReadAllLines(Path.Combine(outDir, "report.md"));
+        Assert.StartsWith("# Evil", md[0]);
+        Assert.DoesNotContain("<b>", File.ReadAllText(Path.Combine(outDir, "report.html")).Split("<title>")[1].Split("</title>")[0]);
+    }
+
+    [Fact]
     public async Task TheGeneratorReproducesTheBundledSampleByteForByte()
     {
         var (exit, _, stderr) = await Run("sample", "--out", _dir, "--seed", "20200123");

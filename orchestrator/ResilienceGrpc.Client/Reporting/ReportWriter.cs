@@ -20,18 +20,42 @@ public static class ReportWriter
     public static async Task WriteAsync(StudyReport report, string dir, CancellationToken ct = default)
     {
         Directory.CreateDirectory(dir);
-        await File.WriteAllTextAsync(Path.Combine(dir, "results.json"), ResultsJson(report) + "\n", ct);
-        await File.WriteAllTextAsync(Path.Combine(dir, "manifest.json"), Json.Format(report.Manifest) + "\n", ct);
-        await File.WriteAllTextAsync(Path.Combine(dir, "tables.tex"), Latex(report), ct);
-        await File.WriteAllTextAsync(Path.Combine(dir, "report.md"), Markdown(report), ct);
-        await File.WriteAllTextAsync(Path.Combine(dir, "report.html"), HtmlReport.Render(report), ct);
+        await WriteSafelyAsync(dir, "results.json", ResultsJson(report) + "\n", ct);
+        await WriteSafelyAsync(dir, "manifest.json", Json.Format(report.Manifest) + "\n", ct);
+        await WriteSafelyAsync(dir, "tables.tex", Latex(report), ct);
+        await WriteSafelyAsync(dir, "report.md", Markdown(report), ct);
+        await WriteSafelyAsync(dir, "report.html", HtmlReport.Render(report), ct);
         if (report.Multiverse is { } m)
-            await File.WriteAllTextAsync(Path.Combine(dir, MultiverseReport.CsvFile), MultiverseReport.Csv(m), ct);
+            await WriteSafelyAsync(dir, MultiverseReport.CsvFile, MultiverseReport.Csv(m), ct);
     }
+
+    /// <summary>
+    /// Writes a file of the report without following anything planted under its name: the text
+    /// goes to a new file of an unpredictable name (created, never opened if it exists), which
+    /// then replaces the name; a rename replaces a symlink itself, it does not write through it.
+    /// </summary>
+    public static async Task WriteSafelyAsync(string dir, string name, string text, CancellationToken ct = default)
+    {
+        string temp = Path.Combine(dir, $".{name}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
+                await writer.WriteAsync(text.AsMemory(), ct);
+            File.Move(temp, Path.Combine(dir, name), overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>A title on one line (for a Markdown heading or a LaTeX comment): line breaks become spaces.</summary>
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Replace('\u2028', ' ').Replace('\u2029', ' ');
 
     public static string Markdown(StudyReport report)
     {
-        var sb = new StringBuilder($"# {report.Title}\n\n");
+        var sb = new StringBuilder($"# {OneLine(report.Title)}\n\n");
         if (report.Synthetic) sb.Append($"> **SYNTHETIC DATA** ({report.Manifest?.DataLabel}): these results come from generated numbers and say nothing about the cities named.\n\n");
         if (report.Manifest is { } m)
             sb.Append($"Data: {m.DataLabel} (SHA-256 `{m.DataSha256}`) · ResilienceGrpc {m.SoftwareVersion} · run {m.StartedAt}\n\n");
@@ -46,7 +70,7 @@ public static class ReportWriter
     public static string Latex(StudyReport report)
     {
         var sb = new StringBuilder();
-        sb.Append($"% {report.Title}\n% Tables for \\input{{tables.tex}}; needs \\usepackage{{booktabs}}.\n");
+        sb.Append($"% {OneLine(report.Title)}\n% Tables for \\input{{tables.tex}}; needs \\usepackage{{booktabs}}.\n");
         if (report.Synthetic) sb.Append("% SYNTHETIC DATA: generated numbers, not statistics of the cities named.\n");
         foreach (var t in PublishedTables.For(report)) sb.Append('\n').Append(TableRenderer.Render(t, OutputFormat.Latex));
         if (report.Multiverse is { } m) sb.Append('\n').Append(TableRenderer.Render(MultiverseReport.Summary(m), OutputFormat.Latex));

@@ -21,6 +21,12 @@ public static class ConfigurationKeys
     /// <summary>The environment variable bounding one Redis operation, in milliseconds.</summary>
     public const string CacheOperationTimeoutMs = "Cache__OperationTimeoutMs";
 
+    /// <summary>The configuration key that switches server reflection (default on; off in production).</summary>
+    public const string ReflectionKey = "Grpc:Reflection";
+
+    /// <summary>The environment variable of <see cref="ReflectionKey"/>.</summary>
+    public const string Reflection = "Grpc__Reflection";
+
     /// <summary>The environment variable that turns the OTLP exporter on.</summary>
     public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 }

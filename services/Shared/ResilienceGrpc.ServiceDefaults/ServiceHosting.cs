@@ -49,6 +49,7 @@ public static class ServiceHosting
         {
             var address = options.Bind is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Bind);
             k.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.AddServerHeader = false; // no "server: Kestrel" on every response
             k.Limits.MaxRequestBodySize = null; // streamed fits are bounded per message instead
             k.Limits.Http2.MaxStreamsPerConnection = 256;
             // Larger flow-control windows let a streamed fit arrive at loopback speed
@@ -132,11 +133,15 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps health and reflection.</summary>
+    /// <summary>Maps health, and reflection unless <see cref="ConfigurationKeys.Reflection"/> is false.</summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        if (ReflectionEnabled(app.Configuration)) app.MapGrpcReflectionService();
         return app;
     }
+
+    /// <summary>Reflection is on unless the configuration says <c>Grpc:Reflection=false</c> (the production overlay does).</summary>
+    public static bool ReflectionEnabled(Microsoft.Extensions.Configuration.IConfiguration config)
+        => config[ConfigurationKeys.ReflectionKey] is not { } v || !bool.TryParse(v, out var on) || on;
 }
