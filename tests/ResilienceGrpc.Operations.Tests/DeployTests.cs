@@ -83,6 +83,10 @@ public class DeployTests
         var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet();
         Assert.Superset(new HashSet<string>(Ours.Append("redis").Append("jaeger")), names);
         Assert.Contains(((YamlSequenceNode)At(services, "jaeger", "ports")!).Children, p => ((YamlScalarNode)p).Value!.EndsWith(":4317", StringComparison.Ordinal));
+        // Every published port is bound to this machine's loopback, never to all interfaces.
+        foreach (var (_, service) in services.Children)
+            if (At(service, "ports") is YamlSequenceNode ports)
+                Assert.All(ports.Children, p => Assert.StartsWith("127.0.0.1:", ((YamlScalarNode)p).Value));
 
         foreach (var name in Ours)
         {
