@@ -97,11 +97,11 @@ public static class MultiversePlan
             {
                 string v = m.ControlSets[i].Variables[j], field = $"spec.multiverse.control_sets[{i}].variables[{j}]";
                 if (v.Contains('*'))
-                    throw Bad(field, $"Control '{Shown(v)}' is a product; the curve's controls are plain study variables.");
+                    throw Bad(field, $"Control '{Names.Shown(v)}' is a product; the curve's controls are plain study variables.");
                 if (m.ControlSets[i].Variables.Take(j).Contains(v))
-                    throw Bad(field, $"Control '{Shown(v)}' is listed twice in control set {i + 1}.");
+                    throw Bad(field, $"Control '{Names.Shown(v)}' is listed twice in control set {i + 1}.");
                 if (!variables.Contains(v))
-                    throw Bad(field, $"Unknown control '{Shown(v)}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}.");
+                    throw Bad(field, $"Unknown control '{Names.Shown(v)}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}.");
                 if (v == Term || v == spec.Outcome)
                     throw Bad(field, $"'{v}' cannot be a control: it is the main regressor or the outcome.");
             }
@@ -205,7 +205,7 @@ public static class MultiversePlan
         if (fitted.Count == 0) return summary;
         var estimates = fitted.Select(s => s.Estimate).Order().ToArray();
         int n = estimates.Length;
-        summary.MedianEstimate = n % 2 == 1 ? estimates[n / 2] : (estimates[n / 2 - 1] + estimates[n / 2]) / 2;
+        summary.MedianEstimate = Median(estimates);
         summary.MinEstimate = estimates[0];
         summary.MaxEstimate = estimates[^1];
         summary.SharePaperSign = (double)fitted.Count(s => s.Estimate > 0) / n;
@@ -215,9 +215,15 @@ public static class MultiversePlan
         return summary;
     }
 
+    /// <summary>The median of sorted values: the middle one, or the mean of the two middle ones.</summary>
+    public static double Median(IReadOnlyList<double> sorted)
+    {
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
     private static IEnumerable<T> Led<T>(T own, IEnumerable<T> choices) => choices.Prepend(own).Distinct();
 
-    private static string Shown(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     private static InvalidInputException Bad(string field, string message) => new(field, message);
 }

@@ -45,7 +45,7 @@ public static class StudyDataCheck
         {
             string id = data.Exports[s].CityId;
             if (!cities.Contains(id))
-                throw Bad($"data.exports[{s}].city_id", $"Exports are given for '{Shown(id)}', which is not one of the cities.");
+                throw Bad($"data.exports[{s}].city_id", $"Exports are given for '{Names.Shown(id)}', which is not one of the cities.");
             if (!exported.Add(id))
                 throw Bad($"data.exports[{s}].city_id", $"Exports of '{id}' are given twice.");
         }
@@ -94,8 +94,6 @@ public static class StudyDataCheck
             throw Bad(field, $"A {what} is empty.");
         Names.CheckPrintable(name, field, what);
     }
-
-    private static string Shown(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     private static InvalidInputException Bad(string field, string message) => new(field, message);
 }

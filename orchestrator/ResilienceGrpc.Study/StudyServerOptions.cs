@@ -26,11 +26,8 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
             if (string.IsNullOrWhiteSpace(value))
                 throw new InvalidOperationException($"{key} is not set; give the {service} service's address, for example Services__{service}=http://{service}:8080.");
             foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                var url = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
-                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "dns"))
+                if (!GrpcChannels.TryParseAddress(part, out _))
                     throw new InvalidOperationException($"{key} = '{part}' is not an address; give one like http://{service}:8080 or dns:///{service}:8080.");
-            }
             return value;
         }
         int port = 8080;

@@ -193,14 +193,12 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
             [StudyGrpcService.Module(new StudyEndpoints(stack.Indexing.Address, stack.Projection.Address, new Uri("http://127.0.0.1:1")))],
             new ServiceDefaults.HostOptions(Quiet: true));
         using var channel = GrpcChannels.Create(lonely.Address);
-        var e = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            // The deadline is the bound: UNAVAILABLE (not DEADLINE_EXCEEDED) says the study failed
-            // within the retry budget, and named the service, long before the deadline.
-            using var call = new StudyService.StudyServiceClient(channel).RunStudy(new RunStudyRequest { Dataset = "sample" },
-                deadline: DateTime.UtcNow.AddSeconds(30));
-            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
-        });
+        int indexing = stack.IndexingCalls.Count, projection = stack.ProjectionCalls.Count;
+        var e = await Assert.ThrowsAsync<RpcException>(() => StudyStream.RunAsync(channel, new RunStudyRequest { Dataset = "sample" }));
+        // Failing fast is an event, not a time: the study stopped at its preflight, before any work
+        // reached the services that were up.
+        Assert.Equal(indexing, stack.IndexingCalls.Count);
+        Assert.Equal(projection, stack.ProjectionCalls.Count);
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Contains("regression service", e.Status.Detail);
     }

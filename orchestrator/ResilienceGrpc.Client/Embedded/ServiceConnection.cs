@@ -47,9 +47,7 @@ public sealed class ServiceConnection : IAsyncDisposable
     /// <summary>Accepts <c>http://host:port</c>, or <c>host:port</c> (taken as http).</summary>
     public static Uri ParseUrl(string url, string name)
     {
-        if (!url.Contains("://", StringComparison.Ordinal)) url = "http://" + url;
-        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "dns" or "static")
-            return uri;
+        if (GrpcChannels.TryParseAddress(url, out var uri)) return uri;
         throw new CommandLineException($"'{url}' is not a valid address for the {name} service; give one like http://127.0.0.1:5103.");
     }
 

@@ -58,7 +58,7 @@ public static class MultiverseReport
         var fitted = specs.Where(s => s.Error.Length == 0).Select(s => s.Estimate).Order().ToArray();
         var sig = specs.Count(s => s.Error.Length == 0 && s.PValue < 0.05);
         int n = fitted.Length;
-        Cell median = n == 0 ? Cell.Empty : NumberText.Fixed(n % 2 == 1 ? fitted[n / 2] : (fitted[n / 2 - 1] + fitted[n / 2]) / 2, 4);
+        Cell median = n == 0 ? Cell.Empty : NumberText.Fixed(MultiversePlan.Median(fitted), 4);
         return [label, specs.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), median,
             n == 0 ? Cell.Empty : Percent((double)fitted.Count(e => e > 0) / n), n == 0 ? Cell.Empty : Percent((double)sig / n)];
     }

@@ -116,7 +116,7 @@ public sealed partial class RegressionGrpcService
                 for (int r = 0; r < excluded.Length; r++)
                     if (!rowIndex.TryGetValue(m.ExcludedRowIds[r], out excluded[r]))
                         throw new InvalidInputException($"models[{i}].excluded_row_ids[{r}]",
-                            $"Model {i + 1} leaves out row '{Shown(m.ExcludedRowIds[r])}', which is not among the batch's row_ids.");
+                            $"Model {i + 1} leaves out row '{Names.Shown(m.ExcludedRowIds[r])}', which is not among the batch's row_ids.");
                 Array.Sort(excluded);
             }
             plan[i] = (model, options, excluded);
@@ -138,7 +138,7 @@ public sealed partial class RegressionGrpcService
         var index = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
         for (int r = 0; r < ids.Count; r++)
             if (!index.TryAdd(ids[r], r))
-                throw new InvalidInputException($"row_ids[{r}]", $"Row id '{Shown(ids[r])}' appears twice; row ids must be unique.");
+                throw new InvalidInputException($"row_ids[{r}]", $"Row id '{Names.Shown(ids[r])}' appears twice; row ids must be unique.");
         return index;
     }
 
@@ -158,5 +158,4 @@ public sealed partial class RegressionGrpcService
         return new RegressionData(columns, ids);
     }
 
-    private static string Shown(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -149,8 +149,7 @@ public sealed class DesignMatrix
     /// <summary>A column whose values are all tiny or huge cannot be fitted accurately in double precision: say so, and how to fix it.</summary>
     private static void CheckScale(ReadOnlySpan<double> values, string name, string field)
     {
-        double max = 0;
-        foreach (var v in values) max = Math.Max(max, Math.Abs(v));
+        double max = VectorKernels.MaxAbs(values);
         if (max > MaxMagnitude || (max > 0 && max < MinMagnitude))
             throw new InfeasibleInputException(field, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"Column '{name}' has values of magnitude about {max:0e0}, too far from 1 to fit accurately in double precision (the limits are {MinMagnitude:0e0} to {MaxMagnitude:0e0}); rescale it, for example to thousands or millions."));

@@ -43,6 +43,16 @@ public static class GrpcChannels
         },
     };
 
+    /// <summary>
+    /// The one rule for a service address: <c>http(s)://host:port</c>, <c>dns:///host:port</c> or
+    /// <c>static:///…</c>, or <c>host:port</c> taken as http. Every part of a comma list must pass.
+    /// </summary>
+    public static bool TryParseAddress(string address, out Uri uri)
+    {
+        var url = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
+        return Uri.TryCreate(url, UriKind.Absolute, out uri!) && uri.Scheme is "http" or "https" or "dns" or "static";
+    }
+
     /// <summary>How often a <c>dns:///</c> address is resolved again, so new replicas get traffic.</summary>
     public static readonly TimeSpan DnsRefresh = TimeSpan.FromSeconds(15);
 
