@@ -223,7 +223,7 @@ public static partial class Verbs
         for (int start = 0; start < rows; start += rowsPerChunk)
         {
             int count = Math.Min(rowsPerChunk, rows - start);
-            var chunk = new FitStreamRequest();
+            var chunk = new FitRequest();
             if (start == 0)
             {
                 chunk.Dependent = request.Dependent;
@@ -248,8 +248,7 @@ public static partial class Verbs
         }
         await call.RequestStream.CompleteAsync();
         progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
-        var streamed = await call.ResponseAsync;
-        return FitResponse.Parser.ParseFrom(streamed.ToByteString());
+        return await call.ResponseAsync;
     }
 
     // ---- serve ----

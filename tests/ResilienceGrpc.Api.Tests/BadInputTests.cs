@@ -344,8 +344,8 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitStreamRejectsChunksWithDifferentColumns()
     {
         using var call = Regression.FitStream();
-        await call.RequestStream.WriteAsync(new FitStreamRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2 } }, new Column { Name = "a", Values = { 1, 3 } } } });
-        await call.RequestStream.WriteAsync(new FitStreamRequest { Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "b", Values = { 1 } } } });
+        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2 } }, new Column { Name = "a", Values = { 1, 3 } } } });
+        await call.RequestStream.WriteAsync(new FitRequest { Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "b", Values = { 1 } } } });
         await call.RequestStream.CompleteAsync();
         await Rejection.Expect(StatusCode.InvalidArgument, "columns[1].name", () => call.ResponseAsync);
     }

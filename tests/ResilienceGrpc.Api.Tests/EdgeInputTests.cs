@@ -92,8 +92,8 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitStreamRefusesALaterChunkThatChangesTheModel()
     {
         using var call = Regression.FitStream();
-        await call.RequestStream.WriteAsync(new FitStreamRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2, 4 } }, new Column { Name = "a", Values = { 1, 3, 2 } } } });
-        await call.RequestStream.WriteAsync(new FitStreamRequest { Dependent = "a", Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "a", Values = { 5 } } } });
+        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2, 4 } }, new Column { Name = "a", Values = { 1, 3, 2 } } } });
+        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "a", Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "a", Values = { 5 } } } });
         await call.RequestStream.CompleteAsync();
         var message = await Rejection.Expect(StatusCode.InvalidArgument, "dependent", () => call.ResponseAsync);
         Assert.Contains("Chunk 2 changes the model", message);
@@ -101,7 +101,7 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         // The same model repeated in every chunk is fine.
         using var same = Regression.FitStream();
         for (int c = 0; c < 3; c++)
-            await same.RequestStream.WriteAsync(new FitStreamRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1 + c, 2, 4 * c } }, new Column { Name = "a", Values = { 1, 3 + c, 2 } } } });
+            await same.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1 + c, 2, 4 * c } }, new Column { Name = "a", Values = { 1, 3 + c, 2 } } } });
         await same.RequestStream.CompleteAsync();
         Assert.Equal(9, (await same.ResponseAsync).Model.NObs);
     }

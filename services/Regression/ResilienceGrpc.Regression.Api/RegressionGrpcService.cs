@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using ResilienceGrpc.Domain;
@@ -48,7 +47,7 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
         return RegressionMapping.ToResponse(report, options);
     }
 
-    public override async Task<V1.FitStreamResponse> FitStream(IAsyncStreamReader<V1.FitStreamRequest> requestStream, ServerCallContext context)
+    public override async Task<V1.FitResponse> FitStream(IAsyncStreamReader<V1.FitRequest> requestStream, ServerCallContext context)
     {
         // Chunks are copied straight out of each message into per-column pieces and put
         // together once at the end; no per-value list, no intermediate FitRequest.
@@ -118,16 +117,14 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
         }
         using var span = Telemetry.Source.StartActivity("regression.fit_stream");
         span?.SetTag("regression.chunks", chunk);
-        var response = FitInProcess(head, new RegressionData(columns, rowIds.Count == 0 ? null : rowIds), context.CancellationToken);
-        // FitStreamResponse has FitResponse's fields and field numbers: the bytes are the same message.
-        return V1.FitStreamResponse.Parser.ParseFrom(response.ToByteString());
+        return FitInProcess(head, new RegressionData(columns, rowIds.Count == 0 ? null : rowIds), context.CancellationToken);
     }
 }
 
 public sealed partial class RegressionGrpcService
 {
     /// <summary>The first model field a later chunk sets to something other than the first chunk's, or null.</summary>
-    private static string? ChangedModel(V1.FitStreamRequest part, V1.FitRequest head)
+    private static string? ChangedModel(V1.FitRequest part, V1.FitRequest head)
     {
         if (part.Dependent.Length > 0 && part.Dependent != head.Dependent) return "dependent";
         if (part.Regressors.Count > 0 && !part.Regressors.SequenceEqual(head.Regressors)) return "regressors";
