@@ -1,5 +1,6 @@
 using Grpc.Health.V1;
-using Grpc.Net.Client;
+using Grpc.Net.ClientFactory;
+using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
 using ResilienceGrpc.Contracts.Regression.V1;
@@ -30,39 +31,37 @@ public sealed record StudyRunnerOptions(TimeSpan CallTimeout, int Parallelism = 
     public TimeSpan Preflight => PreflightTimeout ?? TimeSpan.FromSeconds(5);
 }
 
-/// <summary>The three services' clients over their channels.</summary>
-public sealed class StudyClients : IDisposable
+/// <summary>
+/// The three services' clients, registered with the gRPC client factory
+/// (<see cref="GrpcChannels.AddServiceClient{TClient}"/>: round-robin, retries and limits as
+/// everywhere else) and resolved once; the factory owns the channels.
+/// </summary>
+public sealed class StudyClients(StudyEndpoints endpoints, GrpcClientFactory factory)
 {
-    private readonly GrpcChannel[] _channels;
-
-    public StudyEndpoints Endpoints { get; }
-    public IndexingService.IndexingServiceClient Indexing { get; }
-    public ProjectionService.ProjectionServiceClient Projection { get; }
-    public RegressionService.RegressionServiceClient Regression { get; }
+    public StudyEndpoints Endpoints { get; } = endpoints;
+    public IndexingService.IndexingServiceClient Indexing { get; } = factory.CreateClient<IndexingService.IndexingServiceClient>("indexing");
+    public ProjectionService.ProjectionServiceClient Projection { get; } = factory.CreateClient<ProjectionService.ProjectionServiceClient>("projection");
+    public RegressionService.RegressionServiceClient Regression { get; } = factory.CreateClient<RegressionService.RegressionServiceClient>("regression");
 
     /// <summary>The health clients of the three services, by service name.</summary>
-    public IReadOnlyList<(string Service, string Address, Health.HealthClient Client)> Health { get; }
+    public IReadOnlyList<(string Service, string Address, Health.HealthClient Client)> Health { get; } =
+    [
+        ("indexing", endpoints.Indexing, factory.CreateClient<Health.HealthClient>(HealthName("indexing"))),
+        ("projection", endpoints.Projection, factory.CreateClient<Health.HealthClient>(HealthName("projection"))),
+        ("regression", endpoints.Regression, factory.CreateClient<Health.HealthClient>(HealthName("regression"))),
+    ];
 
-    public StudyClients(StudyEndpoints endpoints)
+    /// <summary>Registers the clients of the three services and their health services, and this class.</summary>
+    public static void Register(IServiceCollection services, StudyEndpoints endpoints)
     {
-        Endpoints = endpoints;
-        var i = GrpcChannels.Create(endpoints.Indexing);
-        var p = GrpcChannels.Create(endpoints.Projection);
-        var r = GrpcChannels.Create(endpoints.Regression);
-        _channels = [i, p, r];
-        Indexing = new IndexingService.IndexingServiceClient(i);
-        Projection = new ProjectionService.ProjectionServiceClient(p);
-        Regression = new RegressionService.RegressionServiceClient(r);
-        Health =
-        [
-            ("indexing", endpoints.Indexing, new Health.HealthClient(i)),
-            ("projection", endpoints.Projection, new Health.HealthClient(p)),
-            ("regression", endpoints.Regression, new Health.HealthClient(r)),
-        ];
+        services.AddSingleton(endpoints);
+        foreach (var (name, address) in new[] { ("indexing", endpoints.Indexing), ("projection", endpoints.Projection), ("regression", endpoints.Regression) })
+            services.AddServiceClient<Health.HealthClient>(HealthName(name), address);
+        services.AddServiceClient<IndexingService.IndexingServiceClient>("indexing", endpoints.Indexing);
+        services.AddServiceClient<ProjectionService.ProjectionServiceClient>("projection", endpoints.Projection);
+        services.AddServiceClient<RegressionService.RegressionServiceClient>("regression", endpoints.Regression);
+        services.AddSingleton<StudyClients>();
     }
 
-    public void Dispose()
-    {
-        foreach (var c in _channels) c.Dispose();
-    }
+    private static string HealthName(string service) => service + ".health";
 }

@@ -18,7 +18,7 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
         StudyService.Descriptor.FullName,
         b =>
         {
-            b.Services.AddSingleton(new StudyClients(endpoints));
+            StudyClients.Register(b.Services, endpoints);
             b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
             b.Services.AddSingleton<StudyFanOut>();
             b.Services.AddSingleton<StudyRunner>();

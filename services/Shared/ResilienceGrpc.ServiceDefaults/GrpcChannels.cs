@@ -64,52 +64,92 @@ public static class GrpcChannels
     /// </summary>
     public static GrpcChannel Create(string addresses)
     {
-        var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length > 1)
-        {
-            var endpoints = parts.Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
-                .Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
-            var services = new ServiceCollection();
-            services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
-            return Create(new Uri("static:///replicas"), o => Balanced(o, services));
-        }
-        var single = new Uri(parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal) ? parts[0] : "http://" + addresses.Trim());
-        if (single.Scheme == "dns")
-        {
-            var services = new ServiceCollection();
-            services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: DnsRefresh));
-            return Create(single, o => Balanced(o, services));
-        }
-        return Create(single);
+        var target = ChannelTarget.Of(addresses);
+        return Create(target.Address, target.Apply);
     }
 
-    private static void Balanced(GrpcChannelOptions o, ServiceCollection services)
+    /// <summary>
+    /// Registers the gRPC client <typeparamref name="TClient"/> under <paramref name="name"/> with
+    /// the client factory (<c>AddGrpcClient</c>), on the same rules as <see cref="Create(string)"/>:
+    /// the address forms, round-robin, the retry policy, the message limits and the connection
+    /// timeouts. The factory keeps one channel per name and client type.
+    /// </summary>
+    public static IHttpClientBuilder AddServiceClient<TClient>(this IServiceCollection services, string name, string addresses)
+        where TClient : class
     {
-        o.ServiceProvider = services.BuildServiceProvider();
-        o.Credentials = ChannelCredentials.Insecure;
-        o.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());
+        var target = ChannelTarget.Of(addresses);
+        return services.AddGrpcClient<TClient>(name, o => o.Address = target.Address)
+            .ConfigurePrimaryHttpMessageHandler(NewHandler)
+            .ConfigureChannel(o =>
+            {
+                ApplyDefaults(o);
+                target.Apply(o);
+            });
     }
 
     /// <summary>A channel to one address (<c>http://host:port</c>, or <c>dns:///</c> / <c>static:///</c> with load balancing).</summary>
     public static GrpcChannel Create(Uri address, Action<GrpcChannelOptions>? configure = null)
     {
-        var options = new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = MaxReceiveBytes,
-            MaxSendMessageSize = null,
-            ServiceConfig = RetryConfig(),
-            MaxRetryAttempts = MaxAttempts,
-            MaxRetryBufferPerCallSize = 16 * 1024 * 1024,
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
-            },
-        };
+        var options = new GrpcChannelOptions { HttpHandler = NewHandler() };
+        ApplyDefaults(options);
         configure?.Invoke(options);
         return GrpcChannel.ForAddress(address, options);
+    }
+
+    /// <summary>The message limits and the retry policy every channel gets.</summary>
+    private static void ApplyDefaults(GrpcChannelOptions options)
+    {
+        options.MaxReceiveMessageSize = MaxReceiveBytes;
+        options.MaxSendMessageSize = null;
+        options.ServiceConfig = RetryConfig();
+        options.MaxRetryAttempts = MaxAttempts;
+        options.MaxRetryBufferPerCallSize = 16 * 1024 * 1024;
+    }
+
+    /// <summary>The connection settings every channel gets: several HTTP/2 connections, a connect timeout, keep-alive pings.</summary>
+    private static SocketsHttpHandler NewHandler() => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <summary>
+    /// Where a channel points: the address it is created for and, for <c>dns:///</c> and comma
+    /// lists, the resolver and round-robin balancing that go with it.
+    /// </summary>
+    private sealed record ChannelTarget(Uri Address, IServiceProvider? Resolvers)
+    {
+        public static ChannelTarget Of(string addresses)
+        {
+            var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length > 1)
+            {
+                var endpoints = parts.Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
+                    .Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
+                var services = new ServiceCollection();
+                services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
+                return new ChannelTarget(new Uri("static:///replicas"), services.BuildServiceProvider());
+            }
+            var single = new Uri(parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal) ? parts[0] : "http://" + addresses.Trim());
+            if (single.Scheme == "dns")
+            {
+                var services = new ServiceCollection();
+                services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: DnsRefresh));
+                return new ChannelTarget(single, services.BuildServiceProvider());
+            }
+            return new ChannelTarget(single, null);
+        }
+
+        /// <summary>Sets the resolver and round-robin balancing on a channel's options, when the address needs them.</summary>
+        public void Apply(GrpcChannelOptions options)
+        {
+            if (Resolvers is null) return;
+            options.ServiceProvider = Resolvers;
+            options.Credentials = ChannelCredentials.Insecure;
+            options.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());
+        }
     }
 }
