@@ -25,7 +25,10 @@ public static class BenchVerbs
 {
     public static Command Bench(VerbContext io)
     {
-        var cmd = new Command("bench", "Time the engine, the services and the study; one JSON line per run (see README, Performance).");
+        var cmd = new Command(
+            "bench",
+            "Time the engine, the services and the study; one JSON line per run (see README, Performance)."
+        );
         cmd.Subcommands.Add(Ols(io));
         cmd.Subcommands.Add(Bootstrap(io));
         cmd.Subcommands.Add(StudyBench(io));
@@ -33,10 +36,19 @@ public static class BenchVerbs
         return cmd;
     }
 
-    private static Option<int> IntOption(string name, string description, int value) => new(name) { Description = description, DefaultValueFactory = _ => value };
+    private static Option<int> IntOption(string name, string description, int value) =>
+        new(name) { Description = description, DefaultValueFactory = _ => value };
 
-    private static readonly Option<int> Runs = new("--runs") { Description = "Timed runs (after warm-up runs that are not counted).", DefaultValueFactory = _ => 7 };
-    private static readonly Option<int> Warmup = new("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 2 };
+    private static readonly Option<int> Runs = new("--runs")
+    {
+        Description = "Timed runs (after warm-up runs that are not counted).",
+        DefaultValueFactory = _ => 7,
+    };
+    private static readonly Option<int> Warmup = new("--warmup")
+    {
+        Description = "Untimed runs first.",
+        DefaultValueFactory = _ => 2,
+    };
 
     // ---- bench ols ----
     private static Command Ols(VerbContext io)
@@ -46,43 +58,95 @@ public static class BenchVerbs
         var vce = new Option<string>("--vce") { Description = "Covariance type.", DefaultValueFactory = _ => "hc1" };
         vce.AcceptOnlyFromAmong("classical", "hc0", "hc1", "hc2", "hc3");
         var threads = IntOption("--threads", "Threads for the fit (0 = one per core).", 0);
-        var grpc = new Option<bool>("--grpc") { Description = "Time the fit through a served regression service over loopback, streamed with FitStream." };
-        var regression = new Option<string>("--regression") { Description = "With --grpc: a running regression service (default: one started in this process)." };
-        var cmd = new Command("ols", "OLS + inference at n × k on generated data, in process or over gRPC.") { n, k, vce, threads, grpc, regression, Runs, Warmup };
-        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
+        var grpc = new Option<bool>("--grpc")
         {
-            int rows = Positive(parse.GetValue(n), "--n"), parameters = Positive(parse.GetValue(k), "--k");
-            if (parameters < 2) throw new CommandLineException("--k must be at least 2 (the intercept and one regressor).");
-            if (rows <= parameters) throw new CommandLineException("--n must exceed --k.");
-            if ((long)rows * parameters > 200_000_000) throw new CommandLineException("--n × --k is limited to 200,000,000 values here.");
-            var type = ParseVce(parse.GetValue(vce)!);
-            int t = parse.GetValue(threads);
-            var (columns, names) = Generate(rows, parameters - 1, 20200123);
-            var fields = new Dictionary<string, object> { ["bench"] = "ols", ["n"] = rows, ["k"] = parameters, ["vce"] = parse.GetValue(vce)! };
-            if (!parse.GetValue(grpc))
-            {
-                var design = Engine.DesignMatrix.Build(new Engine.RegressionData(columns), new Engine.ModelSpec("y", names));
-                var options = new Engine.FitOptions(Threads: t, Covariance: type);
-                var times = Time(parse, () =>
-                {
-                    var fit = Engine.OlsFit.Fit(design, options, ct);
-                    Engine.OlsInference.Infer(fit, type, ct);
-                });
-                fields["mode"] = "in-process";
-                Emit(io, fields, times, t);
-                return ExitOk;
-            }
+            Description = "Time the fit through a served regression service over loopback, streamed with FitStream.",
+        };
+        var regression = new Option<string>("--regression")
+        {
+            Description = "With --grpc: a running regression service (default: one started in this process).",
+        };
+        var cmd = new Command("ols", "OLS + inference at n × k on generated data, in process or over gRPC.")
+        {
+            n,
+            k,
+            vce,
+            threads,
+            grpc,
+            regression,
+            Runs,
+            Warmup,
+        };
+        cmd.SetAction(
+            (parse, ct) =>
+                Guard(
+                    parse,
+                    io.Err,
+                    async () =>
+                    {
+                        int rows = Positive(parse.GetValue(n), "--n"),
+                            parameters = Positive(parse.GetValue(k), "--k");
+                        if (parameters < 2)
+                            throw new CommandLineException("--k must be at least 2 (the intercept and one regressor).");
+                        if (rows <= parameters)
+                            throw new CommandLineException("--n must exceed --k.");
+                        if ((long)rows * parameters > 200_000_000)
+                            throw new CommandLineException("--n × --k is limited to 200,000,000 values here.");
+                        var type = ParseVce(parse.GetValue(vce)!);
+                        int t = parse.GetValue(threads);
+                        var (columns, names) = Generate(rows, parameters - 1, 20200123);
+                        var fields = new Dictionary<string, object>
+                        {
+                            ["bench"] = "ols",
+                            ["n"] = rows,
+                            ["k"] = parameters,
+                            ["vce"] = parse.GetValue(vce)!,
+                        };
+                        if (!parse.GetValue(grpc))
+                        {
+                            var design = Engine.DesignMatrix.Build(
+                                new Engine.RegressionData(columns),
+                                new Engine.ModelSpec("y", names)
+                            );
+                            var options = new Engine.FitOptions(Threads: t, Covariance: type);
+                            var times = Time(
+                                parse,
+                                () =>
+                                {
+                                    var fit = Engine.OlsFit.Fit(design, options, ct);
+                                    Engine.OlsInference.Infer(fit, type, ct);
+                                }
+                            );
+                            fields["mode"] = "in-process";
+                            Emit(io, fields, times, t);
+                            return ExitOk;
+                        }
 
-            var request = new FitRequest { Dependent = "y", Regressors = { names }, CovarianceType = RegressionMapping.ToWire(type) };
-            foreach (var c in columns) request.Columns.Add(new Column { Name = c.Name, Values = { c.Values } });
-            await using var conn = await ServiceConnection.OpenAsync(RegressionGrpcService.Module, parse.GetValue(regression), ct);
-            var client = new RegressionService.RegressionServiceClient(conn.Channel);
-            var grpcTimes = await TimeAsync(parse, () => Verbs.Stream(client, request, null, DateTime.UtcNow.AddMinutes(10), ct));
-            fields["mode"] = "grpc-fitstream";
-            fields["server"] = conn.Embedded ? "embedded" : "remote";
-            Emit(io, fields, grpcTimes, t);
-            return ExitOk;
-        }));
+                        var request = new FitRequest
+                        {
+                            Dependent = "y",
+                            Regressors = { names },
+                            CovarianceType = RegressionMapping.ToWire(type),
+                        };
+                        foreach (var c in columns)
+                            request.Columns.Add(new Column { Name = c.Name, Values = { c.Values } });
+                        await using var conn = await ServiceConnection.OpenAsync(
+                            RegressionGrpcService.Module,
+                            parse.GetValue(regression),
+                            ct
+                        );
+                        var client = new RegressionService.RegressionServiceClient(conn.Channel);
+                        var grpcTimes = await TimeAsync(
+                            parse,
+                            () => Verbs.Stream(client, request, null, DateTime.UtcNow.AddMinutes(10), ct)
+                        );
+                        fields["mode"] = "grpc-fitstream";
+                        fields["server"] = conn.Embedded ? "embedded" : "remote";
+                        Emit(io, fields, grpcTimes, t);
+                        return ExitOk;
+                    }
+                )
+        );
         return cmd;
     }
 
@@ -93,115 +157,266 @@ public static class BenchVerbs
         var k = IntOption("--k", "Parameters, intercept included.", 3);
         var b = IntOption("--b", "Replications.", 9999);
         var threads = IntOption("--threads", "Threads (0 = one per core); one slope per thread.", 0);
-        var cmd = new Command("bootstrap", "Wild-bootstrap p-values of every slope, reusing the fit's factorisation.") { n, k, b, threads, Runs, Warmup };
-        cmd.SetAction((parse, ct) => Guard(parse, io.Err, () =>
+        var cmd = new Command("bootstrap", "Wild-bootstrap p-values of every slope, reusing the fit's factorisation.")
         {
-            int rows = Positive(parse.GetValue(n), "--n"), parameters = Positive(parse.GetValue(k), "--k"), reps = Positive(parse.GetValue(b), "--b");
-            if (parameters < 2 || rows <= parameters) throw new CommandLineException("--k must be at least 2 and --n must exceed --k.");
-            var (columns, names) = Generate(rows, parameters - 1, 7);
-            var design = Engine.DesignMatrix.Build(new Engine.RegressionData(columns), new Engine.ModelSpec("y", names));
-            var fit = Engine.OlsFit.Fit(design, new Engine.FitOptions(Threads: parse.GetValue(threads)));
-            var inference = Engine.OlsInference.Infer(fit, Engine.CovarianceType.HC1);
-            var times = Time(parse, () => Engine.WildBootstrap.SlopePValues(fit, Engine.CovarianceType.HC1, inference.Coefficients, reps, 1, ct));
-            Emit(io, new() { ["bench"] = "bootstrap", ["n"] = rows, ["k"] = parameters, ["replications"] = reps, ["vce"] = "hc1" }, times, parse.GetValue(threads));
-            return Task.FromResult(ExitOk);
-        }));
+            n,
+            k,
+            b,
+            threads,
+            Runs,
+            Warmup,
+        };
+        cmd.SetAction(
+            (parse, ct) =>
+                Guard(
+                    parse,
+                    io.Err,
+                    () =>
+                    {
+                        int rows = Positive(parse.GetValue(n), "--n"),
+                            parameters = Positive(parse.GetValue(k), "--k"),
+                            reps = Positive(parse.GetValue(b), "--b");
+                        if (parameters < 2 || rows <= parameters)
+                            throw new CommandLineException("--k must be at least 2 and --n must exceed --k.");
+                        var (columns, names) = Generate(rows, parameters - 1, 7);
+                        var design = Engine.DesignMatrix.Build(
+                            new Engine.RegressionData(columns),
+                            new Engine.ModelSpec("y", names)
+                        );
+                        var fit = Engine.OlsFit.Fit(design, new Engine.FitOptions(Threads: parse.GetValue(threads)));
+                        var inference = Engine.OlsInference.Infer(fit, Engine.CovarianceType.HC1);
+                        var times = Time(
+                            parse,
+                            () =>
+                                Engine.WildBootstrap.SlopePValues(
+                                    fit,
+                                    Engine.CovarianceType.HC1,
+                                    inference.Coefficients,
+                                    reps,
+                                    1,
+                                    ct
+                                )
+                        );
+                        Emit(
+                            io,
+                            new()
+                            {
+                                ["bench"] = "bootstrap",
+                                ["n"] = rows,
+                                ["k"] = parameters,
+                                ["replications"] = reps,
+                                ["vce"] = "hc1",
+                            },
+                            times,
+                            parse.GetValue(threads)
+                        );
+                        return Task.FromResult(ExitOk);
+                    }
+                )
+        );
         return cmd;
     }
 
     // ---- bench study ----
     private static Command StudyBench(VerbContext io)
     {
-        var spec = new Option<string>("--spec") { Description = "Study spec as JSON (for example docs/examples/multiverse.json); default: the default spec." };
-        var regression = new Option<string>("--regression") { Description = "Running regression service(s), comma separated or dns:///; default: embedded." };
-        var cmd = new Command("study", "The study on the bundled sample, warm (services started once, report not written).") { Runs, Warmup, spec, regression };
-        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
+        var spec = new Option<string>("--spec")
         {
-            var request = new RunStudyRequest { Dataset = BundledData.SampleName };
-            if (parse.GetValue(spec) is { } file) request.Spec = Verbs.ReadSpec(file);
-            using var progress = new TerminalProgress(io.Err, false);
-            await using var services = await StudyServices.StartAsync(null, null, parse.GetValue(regression), null, CacheSettings.InMemory, progress.Report, ct);
-            progress.Dispose();
-            var client = new StudyService.StudyServiceClient(services.StudyChannel);
-            int models = 0, specifications = 0;
-            var times = await TimeAsync(parse, async () =>
-            {
-                using var call = client.RunStudy(request, deadline: DateTime.UtcNow.AddMinutes(10), cancellationToken: ct);
-                await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
-                    if (e.EventCase == RunStudyResponse.EventOneofCase.Report)
+            Description = "Study spec as JSON (for example docs/examples/multiverse.json); default: the default spec.",
+        };
+        var regression = new Option<string>("--regression")
+        {
+            Description = "Running regression service(s), comma separated or dns:///; default: embedded.",
+        };
+        var cmd = new Command(
+            "study",
+            "The study on the bundled sample, warm (services started once, report not written)."
+        )
+        {
+            Runs,
+            Warmup,
+            spec,
+            regression,
+        };
+        cmd.SetAction(
+            (parse, ct) =>
+                Guard(
+                    parse,
+                    io.Err,
+                    async () =>
                     {
-                        models = e.Report.Tables.Sum(t => t.Models.Count);
-                        specifications = e.Report.Multiverse?.Specifications.Count ?? 0;
+                        var request = new RunStudyRequest { Dataset = BundledData.SampleName };
+                        if (parse.GetValue(spec) is { } file)
+                            request.Spec = Verbs.ReadSpec(file);
+                        using var progress = new TerminalProgress(io.Err, false);
+                        await using var services = await StudyServices.StartAsync(
+                            null,
+                            null,
+                            parse.GetValue(regression),
+                            null,
+                            CacheSettings.InMemory,
+                            progress.Report,
+                            ct
+                        );
+                        progress.Dispose();
+                        var client = new StudyService.StudyServiceClient(services.StudyChannel);
+                        int models = 0,
+                            specifications = 0;
+                        var times = await TimeAsync(
+                            parse,
+                            async () =>
+                            {
+                                using var call = client.RunStudy(
+                                    request,
+                                    deadline: DateTime.UtcNow.AddMinutes(10),
+                                    cancellationToken: ct
+                                );
+                                await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
+                                    if (e.EventCase == RunStudyResponse.EventOneofCase.Report)
+                                    {
+                                        models = e.Report.Tables.Sum(t => t.Models.Count);
+                                        specifications = e.Report.Multiverse?.Specifications.Count ?? 0;
+                                    }
+                                return models;
+                            }
+                        );
+                        Emit(
+                            io,
+                            new()
+                            {
+                                ["bench"] = "study",
+                                ["mode"] = parse.GetValue(regression) is null
+                                    ? "embedded-warm"
+                                    : "served-regression-warm",
+                                ["models"] = models,
+                                ["specifications"] = specifications,
+                                ["replicas"] = parse.GetValue(regression)?.Split(',').Length ?? 0,
+                            },
+                            times,
+                            0
+                        );
+                        return ExitOk;
                     }
-                return models;
-            });
-            Emit(io, new()
-            {
-                ["bench"] = "study",
-                ["mode"] = parse.GetValue(regression) is null ? "embedded-warm" : "served-regression-warm",
-                ["models"] = models,
-                ["specifications"] = specifications,
-                ["replicas"] = parse.GetValue(regression)?.Split(',').Length ?? 0,
-            }, times, 0);
-            return ExitOk;
-        }));
+                )
+        );
         return cmd;
     }
 
     // ---- bench throughput ----
     private static Command Throughput(VerbContext io)
     {
-        var regression = new Option<string>("--regression") { Description = "Running regression service(s), comma separated (default: one started in this process)." };
-        var concurrency = IntOption("--concurrency", "Calls in flight at once.", 16);
-        var seconds = new Option<double>("--seconds") { Description = "How long to send calls.", DefaultValueFactory = _ => 5 };
-        var n = IntOption("--n", "Rows of each small fit.", 38);
-        var cmd = new Command("throughput", "Small unary fits against running replicas: fits per second, p50 and p99 latency.") { regression, concurrency, seconds, n };
-        cmd.SetAction((parse, ct) => Guard(parse, io.Err, async () =>
+        var regression = new Option<string>("--regression")
         {
-            int c = Positive(parse.GetValue(concurrency), "--concurrency"), rows = Positive(parse.GetValue(n), "--n");
-            double s = parse.GetValue(seconds);
-            if (!(s > 0 && s <= 600)) throw new CommandLineException("--seconds must be between 0 and 600.");
-            var (columns, names) = Generate(rows, 2, 3);
-            var request = new FitRequest { Dependent = "y", Regressors = { names }, CovarianceType = CovarianceType.Hc1 };
-            foreach (var col in columns) request.Columns.Add(new Column { Name = col.Name, Values = { col.Values } });
-            await using var conn = await ServiceConnection.OpenAsync(RegressionGrpcService.Module, parse.GetValue(regression), ct);
-            var client = new RegressionService.RegressionServiceClient(conn.Channel);
-            for (int i = 0; i < 200; i++) await client.FitAsync(request, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+            Description = "Running regression service(s), comma separated (default: one started in this process).",
+        };
+        var concurrency = IntOption("--concurrency", "Calls in flight at once.", 16);
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "How long to send calls.",
+            DefaultValueFactory = _ => 5,
+        };
+        var n = IntOption("--n", "Rows of each small fit.", 38);
+        var cmd = new Command(
+            "throughput",
+            "Small unary fits against running replicas: fits per second, p50 and p99 latency."
+        )
+        {
+            regression,
+            concurrency,
+            seconds,
+            n,
+        };
+        cmd.SetAction(
+            (parse, ct) =>
+                Guard(
+                    parse,
+                    io.Err,
+                    async () =>
+                    {
+                        int c = Positive(parse.GetValue(concurrency), "--concurrency"),
+                            rows = Positive(parse.GetValue(n), "--n");
+                        double s = parse.GetValue(seconds);
+                        if (!(s > 0 && s <= 600))
+                            throw new CommandLineException("--seconds must be between 0 and 600.");
+                        var (columns, names) = Generate(rows, 2, 3);
+                        var request = new FitRequest
+                        {
+                            Dependent = "y",
+                            Regressors = { names },
+                            CovarianceType = CovarianceType.Hc1,
+                        };
+                        foreach (var col in columns)
+                            request.Columns.Add(new Column { Name = col.Name, Values = { col.Values } });
+                        await using var conn = await ServiceConnection.OpenAsync(
+                            RegressionGrpcService.Module,
+                            parse.GetValue(regression),
+                            ct
+                        );
+                        var client = new RegressionService.RegressionServiceClient(conn.Channel);
+                        for (int i = 0; i < 200; i++)
+                            await client.FitAsync(
+                                request,
+                                deadline: DateTime.UtcNow.AddSeconds(10),
+                                cancellationToken: ct
+                            );
 
-            var latencies = new List<double>[c];
-            var stop = Stopwatch.StartNew();
-            long failures = 0;
-            await Task.WhenAll(Enumerable.Range(0, c).Select(async w =>
-            {
-                var mine = latencies[w] = new List<double>(4096);
-                while (stop.Elapsed.TotalSeconds < s && !ct.IsCancellationRequested)
-                {
-                    long start = Stopwatch.GetTimestamp();
-                    try { await client.FitAsync(request, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct); }
-                    catch (RpcException) { Interlocked.Increment(ref failures); continue; }
-                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                }
-            }));
-            double elapsed = stop.Elapsed.TotalSeconds;
-            var all = latencies.SelectMany(l => l).Order().ToArray();
-            var fields = new Dictionary<string, object>
-            {
-                ["bench"] = "throughput",
-                ["n"] = rows,
-                ["concurrency"] = c,
-                ["server"] = conn.Embedded ? "embedded" : "remote",
-                ["replicas"] = (parse.GetValue(regression) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Length is var r and > 0 ? r : 1,
-                ["seconds"] = Math.Round(elapsed, 3),
-                ["fits"] = all.Length,
-                ["failed"] = failures,
-                ["fits_per_s"] = Math.Round(all.Length / elapsed, 1),
-                ["p50_ms"] = Math.Round(Percentile(all, 0.50), 4),
-                ["p99_ms"] = Math.Round(Percentile(all, 0.99), 4),
-                ["cores"] = Environment.ProcessorCount,
-            };
-            io.Out.WriteLine(JsonSerializer.Serialize(fields));
-            return ExitOk;
-        }));
+                        var latencies = new List<double>[c];
+                        var stop = Stopwatch.StartNew();
+                        long failures = 0;
+                        await Task.WhenAll(
+                            Enumerable
+                                .Range(0, c)
+                                .Select(async w =>
+                                {
+                                    var mine = latencies[w] = new List<double>(4096);
+                                    while (stop.Elapsed.TotalSeconds < s && !ct.IsCancellationRequested)
+                                    {
+                                        long start = Stopwatch.GetTimestamp();
+                                        try
+                                        {
+                                            await client.FitAsync(
+                                                request,
+                                                deadline: DateTime.UtcNow.AddSeconds(10),
+                                                cancellationToken: ct
+                                            );
+                                        }
+                                        catch (RpcException)
+                                        {
+                                            Interlocked.Increment(ref failures);
+                                            continue;
+                                        }
+                                        mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                                    }
+                                })
+                        );
+                        double elapsed = stop.Elapsed.TotalSeconds;
+                        var all = latencies.SelectMany(l => l).Order().ToArray();
+                        var fields = new Dictionary<string, object>
+                        {
+                            ["bench"] = "throughput",
+                            ["n"] = rows,
+                            ["concurrency"] = c,
+                            ["server"] = conn.Embedded ? "embedded" : "remote",
+                            ["replicas"] = (parse.GetValue(regression) ?? "")
+                                .Split(',', StringSplitOptions.RemoveEmptyEntries)
+                                .Length
+                                is var r
+                                    and > 0
+                                ? r
+                                : 1,
+                            ["seconds"] = Math.Round(elapsed, 3),
+                            ["fits"] = all.Length,
+                            ["failed"] = failures,
+                            ["fits_per_s"] = Math.Round(all.Length / elapsed, 1),
+                            ["p50_ms"] = Math.Round(Percentile(all, 0.50), 4),
+                            ["p99_ms"] = Math.Round(Percentile(all, 0.99), 4),
+                            ["cores"] = Environment.ProcessorCount,
+                        };
+                        io.Out.WriteLine(JsonSerializer.Serialize(fields));
+                        return ExitOk;
+                    }
+                )
+        );
         return cmd;
     }
 
@@ -223,14 +438,16 @@ public static class BenchVerbs
             names[j] = $"x{j + 1}";
             columns.Add(new(names[j], x));
         }
-        for (int i = 0; i < n; i++) y[i] += 1 + (rng.NextDouble() - 0.5) * (1 + columns[0].Values[i]);
+        for (int i = 0; i < n; i++)
+            y[i] += 1 + (rng.NextDouble() - 0.5) * (1 + columns[0].Values[i]);
         columns.Insert(0, new("y", y));
         return (columns, names);
     }
 
     private static double[] Time(ParseResult parse, Action body)
     {
-        for (int i = 0; i < Math.Max(0, parse.GetValue(Warmup)); i++) body();
+        for (int i = 0; i < Math.Max(0, parse.GetValue(Warmup)); i++)
+            body();
         var times = new double[Positive(parse.GetValue(Runs), "--runs")];
         for (int i = 0; i < times.Length; i++)
         {
@@ -243,7 +460,8 @@ public static class BenchVerbs
 
     private static async Task<double[]> TimeAsync<T>(ParseResult parse, Func<Task<T>> body)
     {
-        for (int i = 0; i < Math.Max(0, parse.GetValue(Warmup)); i++) await body();
+        for (int i = 0; i < Math.Max(0, parse.GetValue(Warmup)); i++)
+            await body();
         var times = new double[Positive(parse.GetValue(Runs), "--runs")];
         for (int i = 0; i < times.Length; i++)
         {
@@ -268,21 +486,28 @@ public static class BenchVerbs
 
     private static double Percentile(double[] sorted, double q)
     {
-        if (sorted.Length == 0) return double.NaN;
+        if (sorted.Length == 0)
+            return double.NaN;
         double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = Math.Min(lo + 1, sorted.Length - 1);
+        int lo = (int)Math.Floor(pos),
+            hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
 
-    private static int Positive(int value, string name)
-        => value > 0 ? value : throw new CommandLineException(string.Create(CultureInfo.InvariantCulture, $"{name} must be a positive number; {value} was given."));
+    private static int Positive(int value, string name) =>
+        value > 0
+            ? value
+            : throw new CommandLineException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} must be a positive number; {value} was given.")
+            );
 
-    private static Engine.CovarianceType ParseVce(string v) => v switch
-    {
-        "classical" => Engine.CovarianceType.Classical,
-        "hc0" => Engine.CovarianceType.HC0,
-        "hc2" => Engine.CovarianceType.HC2,
-        "hc3" => Engine.CovarianceType.HC3,
-        _ => Engine.CovarianceType.HC1,
-    };
+    private static Engine.CovarianceType ParseVce(string v) =>
+        v switch
+        {
+            "classical" => Engine.CovarianceType.Classical,
+            "hc0" => Engine.CovarianceType.HC0,
+            "hc2" => Engine.CovarianceType.HC2,
+            "hc3" => Engine.CovarianceType.HC3,
+            _ => Engine.CovarianceType.HC1,
+        };
 }

@@ -17,7 +17,12 @@ namespace ResilienceGrpc.Cli;
 /// </summary>
 public static class CommandLineApp
 {
-    public const int ExitOk = 0, ExitInput = 1, ExitUsage = 2, ExitUnavailable = 3, ExitService = 4, ExitCancelled = 130;
+    public const int ExitOk = 0,
+        ExitInput = 1,
+        ExitUsage = 2,
+        ExitUnavailable = 3,
+        ExitService = 4,
+        ExitCancelled = 130;
 
     internal static readonly Option<string> Format = new("--format")
     {
@@ -47,33 +52,55 @@ public static class CommandLineApp
         Recursive = true,
     };
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        CancellationToken cancellationToken = default
+    )
     {
-        var root = new RootCommand("resilience: urban resilience and export resilience, as gRPC services (see README.md).");
+        var root = new RootCommand(
+            "resilience: urban resilience and export resilience, as gRPC services (see README.md)."
+        );
         root.Options.Add(Format);
         root.Options.Add(Verbose);
         root.Options.Add(Progress);
         root.Options.Add(Timeout);
         var context = new VerbContext(stdout, stderr);
-        foreach (var verb in Verbs.All(context)) root.Subcommands.Add(verb);
+        foreach (var verb in Verbs.All(context))
+            root.Subcommands.Add(verb);
 
         if (args.Length == 0)
         {
-            stderr.WriteLine("error: no verb given; use one of study, index, project, regress, serve, sample, health, bench (see 'resilience --help').");
+            stderr.WriteLine(
+                "error: no verb given; use one of study, index, project, regress, serve, sample, health, bench (see 'resilience --help')."
+            );
             return ExitUsage;
         }
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             // The most specific error first: an unknown word says more than "a verb is required".
-            var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
-            var lines = error.Message.Replace("\r", "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var error =
+                parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+                ?? parsed.Errors[0];
+            var lines = error
+                .Message.Replace("\r", "")
+                .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var first = lines[0].TrimEnd('.', ':') + (lines.Length > 1 ? ": " + string.Join(", ", lines.Skip(1)) : "");
             string verbName = parsed.CommandResult.Command is { } c && c != root ? $" {c.Name}" : "";
             stderr.WriteLine($"error: {first} (see 'resilience{verbName} --help').");
             return ExitUsage;
         }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
+        return await parsed.InvokeAsync(
+            new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+            },
+            cancellationToken
+        );
     }
 
     /// <summary>Runs a verb's body with the shared error handling.</summary>
@@ -84,37 +111,80 @@ public static class CommandLineApp
         {
             return await body();
         }
-        catch (DataFileException e) { return Fail(stderr, e, verbose, e.Message, ExitInput); }
-        catch (ResilienceGrpc.Domain.DomainInputException e) { return Fail(stderr, e, verbose, e.Message, ExitInput); }
-        catch (CommandLineException e) { return Fail(stderr, e, verbose, e.Message, ExitUsage); }
-        catch (FormatException e) { return Fail(stderr, e, verbose, e.Message, ExitUsage); }
-        catch (RpcException e) { return Fail(stderr, e, verbose, RpcErrors.Describe(e), RpcErrors.ExitCode(e)); }
-        catch (OperationCanceledException e) { return Fail(stderr, e, verbose, "Cancelled.", ExitCancelled); }
-        catch (IOException e) { return Fail(stderr, e, verbose, $"Could not read or write a file: {e.Message}", ExitInput); }
-        catch (UnauthorizedAccessException e) { return Fail(stderr, e, verbose, $"Permission denied: {e.Message}", ExitInput); }
-        catch (Exception e) { return Fail(stderr, e, verbose, $"Unexpected failure ({e.GetType().Name}): {e.Message} Run again with --verbose for details.", ExitService); }
+        catch (DataFileException e)
+        {
+            return Fail(stderr, e, verbose, e.Message, ExitInput);
+        }
+        catch (ResilienceGrpc.Domain.DomainInputException e)
+        {
+            return Fail(stderr, e, verbose, e.Message, ExitInput);
+        }
+        catch (CommandLineException e)
+        {
+            return Fail(stderr, e, verbose, e.Message, ExitUsage);
+        }
+        catch (FormatException e)
+        {
+            return Fail(stderr, e, verbose, e.Message, ExitUsage);
+        }
+        catch (RpcException e)
+        {
+            return Fail(stderr, e, verbose, RpcErrors.Describe(e), RpcErrors.ExitCode(e));
+        }
+        catch (OperationCanceledException e)
+        {
+            return Fail(stderr, e, verbose, "Cancelled.", ExitCancelled);
+        }
+        catch (IOException e)
+        {
+            return Fail(stderr, e, verbose, $"Could not read or write a file: {e.Message}", ExitInput);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return Fail(stderr, e, verbose, $"Permission denied: {e.Message}", ExitInput);
+        }
+        catch (Exception e)
+        {
+            return Fail(
+                stderr,
+                e,
+                verbose,
+                $"Unexpected failure ({e.GetType().Name}): {e.Message} Run again with --verbose for details.",
+                ExitService
+            );
+        }
     }
 
     private static int Fail(TextWriter stderr, Exception e, bool verbose, string sentence, int code)
     {
         stderr.WriteLine("error: " + sentence.Trim());
-        if (verbose) stderr.WriteLine(e.ToString());
+        if (verbose)
+            stderr.WriteLine(e.ToString());
         return code;
     }
 
-    internal static OutputFormat FormatOf(ParseResult parse) => parse.GetValue(Format) switch
-    {
-        "json" => OutputFormat.Json,
-        "markdown" => OutputFormat.Markdown,
-        "latex" => OutputFormat.Latex,
-        "csv" => OutputFormat.Csv,
-        _ => OutputFormat.Table,
-    };
+    internal static OutputFormat FormatOf(ParseResult parse) =>
+        parse.GetValue(Format) switch
+        {
+            "json" => OutputFormat.Json,
+            "markdown" => OutputFormat.Markdown,
+            "latex" => OutputFormat.Latex,
+            "csv" => OutputFormat.Csv,
+            _ => OutputFormat.Table,
+        };
 
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation());
+    private static readonly JsonFormatter Json = new(
+        JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()
+    );
 
     /// <summary>Writes a response: the message as proto3 JSON, or its tables.</summary>
-    internal static void Write(TextWriter stdout, ParseResult parse, IMessage response, IReadOnlyList<TextTable> tables, string? only = null)
+    internal static void Write(
+        TextWriter stdout,
+        ParseResult parse,
+        IMessage response,
+        IReadOnlyList<TextTable> tables,
+        string? only = null
+    )
     {
         var format = FormatOf(parse);
         if (format == OutputFormat.Json)
@@ -124,14 +194,17 @@ public static class CommandLineApp
         }
         var chosen = only is null ? tables : tables.Where(t => t.Id == only).ToList();
         if (chosen.Count == 0)
-            throw new CommandLineException($"There is no table '{only}'; choose one of {string.Join(", ", tables.Select(t => t.Id))}.");
+            throw new CommandLineException(
+                $"There is no table '{only}'; choose one of {string.Join(", ", tables.Select(t => t.Id))}."
+            );
         stdout.Write(TableRenderer.Render(chosen, format));
     }
 
     internal static DateTime Deadline(ParseResult parse)
     {
         double seconds = parse.GetValue(Timeout);
-        if (!(seconds > 0)) throw new CommandLineException("--timeout must be a positive number of seconds.");
+        if (!(seconds > 0))
+            throw new CommandLineException("--timeout must be a positive number of seconds.");
         return DateTime.UtcNow.AddSeconds(seconds);
     }
 
@@ -144,28 +217,36 @@ public sealed record VerbContext(TextWriter Out, TextWriter Err);
 /// <summary>Turns gRPC failures into one sentence and an exit code.</summary>
 public static class RpcErrors
 {
-    public static string Describe(RpcException e) => e.StatusCode switch
-    {
-        StatusCode.Unavailable => Unavailable(e),
-        StatusCode.DeadlineExceeded => "The service did not answer before the deadline; allow more time with --timeout or send less work.",
-        StatusCode.Unimplemented => "The address answers, but not with the expected service; check the URL.",
-        _ => EndSentence(e.Status.Detail),
-    };
+    public static string Describe(RpcException e) =>
+        e.StatusCode switch
+        {
+            StatusCode.Unavailable => Unavailable(e),
+            StatusCode.DeadlineExceeded =>
+                "The service did not answer before the deadline; allow more time with --timeout or send less work.",
+            StatusCode.Unimplemented => "The address answers, but not with the expected service; check the URL.",
+            _ => EndSentence(e.Status.Detail),
+        };
 
     private static string Unavailable(RpcException e)
     {
-        if (!Unreachable.Is(e)) return EndSentence(e.Status.Detail); // named where it happened
-        string detail = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
-        return EndSentence($"A service is unavailable ({detail.TrimEnd('.')}); check that it is running and that the address is right");
+        if (!Unreachable.Is(e))
+            return EndSentence(e.Status.Detail); // named where it happened
+        string detail =
+            e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
+        return EndSentence(
+            $"A service is unavailable ({detail.TrimEnd('.')}); check that it is running and that the address is right"
+        );
     }
 
     private static string EndSentence(string s) => s.EndsWith('.') ? s : s + ".";
 
-    public static int ExitCode(RpcException e) => e.StatusCode switch
-    {
-        StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange => CommandLineApp.ExitInput,
-        StatusCode.Unavailable => CommandLineApp.ExitUnavailable,
-        StatusCode.Cancelled => CommandLineApp.ExitCancelled,
-        _ => CommandLineApp.ExitService,
-    };
+    public static int ExitCode(RpcException e) =>
+        e.StatusCode switch
+        {
+            StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange =>
+                CommandLineApp.ExitInput,
+            StatusCode.Unavailable => CommandLineApp.ExitUnavailable,
+            StatusCode.Cancelled => CommandLineApp.ExitCancelled,
+            _ => CommandLineApp.ExitService,
+        };
 }

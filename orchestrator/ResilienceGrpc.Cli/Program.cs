@@ -10,7 +10,8 @@ namespace ResilienceGrpc.Cli
     internal static class ProgramEnvironment
     {
         /// <summary><c>Services__{service}</c>: a running service's address.</summary>
-        public static string? ServiceAddress(string service) => Get(ServiceDefaults.ConfigurationKeys.ServiceAddress(service));
+        public static string? ServiceAddress(string service) =>
+            Get(ServiceDefaults.ConfigurationKeys.ServiceAddress(service));
 
         /// <summary><c>ConnectionStrings__redis</c>.</summary>
         public static string? Redis => Get(ServiceDefaults.ConfigurationKeys.Redis);
@@ -21,6 +22,7 @@ namespace ResilienceGrpc.Cli
         /// <summary><c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.</summary>
         public static string? OtlpEndpoint => Get(ServiceDefaults.ConfigurationKeys.OtlpEndpoint);
 
-        private static string? Get(string key) => Environment.GetEnvironmentVariable(key) is { Length: > 0 } v ? v : null;
+        private static string? Get(string key) =>
+            Environment.GetEnvironmentVariable(key) is { Length: > 0 } v ? v : null;
     }
 }

@@ -28,20 +28,36 @@ public sealed class TerminalProgress : IDisposable
     /// <summary>Shows a message; on a terminal it keeps ticking the elapsed time until the next report.</summary>
     public void Report(string message)
     {
-        if (!_enabled) return;
+        if (!_enabled)
+            return;
         lock (_gate)
         {
             _message = message;
             Write();
-            if (_inPlace) _ticker ??= new Timer(_ => { lock (_gate) Write(); }, null, 500, 500);
+            if (_inPlace)
+                _ticker ??= new Timer(
+                    _ =>
+                    {
+                        lock (_gate)
+                            Write();
+                    },
+                    null,
+                    500,
+                    500
+                );
         }
     }
 
     private void Write()
     {
         string line = $"{_message} [{_clock.Elapsed.TotalSeconds:0.0} s]";
-        if (_inPlace) { _err.Write("\r\u001b[K" + line); _dirty = true; }
-        else _err.WriteLine(line);
+        if (_inPlace)
+        {
+            _err.Write("\r\u001b[K" + line);
+            _dirty = true;
+        }
+        else
+            _err.WriteLine(line);
     }
 
     /// <summary>Ends the progress line.</summary>
@@ -51,7 +67,11 @@ public sealed class TerminalProgress : IDisposable
         {
             _ticker?.Dispose();
             _ticker = null;
-            if (_dirty) { _err.Write("\r\u001b[K"); _dirty = false; }
+            if (_dirty)
+            {
+                _err.Write("\r\u001b[K");
+                _dirty = false;
+            }
         }
     }
 }

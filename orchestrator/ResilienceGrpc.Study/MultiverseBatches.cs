@@ -28,14 +28,21 @@ public static class MultiverseBatches
     /// </summary>
     public const long MaxBatchWork = 1_000_000_000;
 
-    public static IReadOnlyList<MultiverseBatch> Plan(IReadOnlyList<PlannedSpecification> plan, StudySpec spec, int rows)
+    public static IReadOnlyList<MultiverseBatch> Plan(
+        IReadOnlyList<PlannedSpecification> plan,
+        StudySpec spec,
+        int rows
+    )
     {
         var batches = new List<MultiverseBatch>();
         foreach (var group in Enumerable.Range(0, plan.Count).GroupBy(i => (plan[i].Index, plan[i].Projection)))
         {
             var members = group.ToArray();
-            long Work(int i) => Math.Max(MultiversePlan.BootstrapWork(spec.Multiverse.Bootstrap, rows, plan[i].Controls.Count),
-                MultiversePlan.FitWork(rows, plan[i].Controls.Count));
+            long Work(int i) =>
+                Math.Max(
+                    MultiversePlan.BootstrapWork(spec.Multiverse.Bootstrap, rows, plan[i].Controls.Count),
+                    MultiversePlan.FitWork(rows, plan[i].Controls.Count)
+                );
             // Even batches of at most MaxBatch models, then split further wherever the work would pass MaxBatchWork.
             int parts = (members.Length + MaxBatch - 1) / MaxBatch;
             int size = (members.Length + parts - 1) / parts;
@@ -60,11 +67,20 @@ public static class MultiverseBatches
         return batches;
     }
 
-    public static FitBatchRequest Request(MultiverseBatch batch, IReadOnlyList<PlannedSpecification> plan, StudySpec spec, StudyData data,
-        IReadOnlyDictionary<string, double[]> variables)
+    public static FitBatchRequest Request(
+        MultiverseBatch batch,
+        IReadOnlyList<PlannedSpecification> plan,
+        StudySpec spec,
+        StudyData data,
+        IReadOnlyDictionary<string, double[]> variables
+    )
     {
         var request = new FitBatchRequest { RowIds = { data.CityIds } };
-        var names = batch.Members.SelectMany(i => plan[i].Controls).Prepend(MultiversePlan.Term).Prepend(spec.Outcome).Distinct(StringComparer.Ordinal);
+        var names = batch
+            .Members.SelectMany(i => plan[i].Controls)
+            .Prepend(MultiversePlan.Term)
+            .Prepend(spec.Outcome)
+            .Distinct(StringComparer.Ordinal);
         foreach (var name in names)
             request.Columns.Add(new Column { Name = name, Values = { variables[name] } });
         foreach (int i in batch.Members)
@@ -76,19 +92,31 @@ public static class MultiverseBatches
                 Regressors = { s.Controls.Prepend(MultiversePlan.Term) },
                 CovarianceType = s.Covariance,
             };
-            if (s.DroppedCity.Length > 0) model.ExcludedRowIds.Add(s.DroppedCity);
+            if (s.DroppedCity.Length > 0)
+                model.ExcludedRowIds.Add(s.DroppedCity);
             if (spec.Multiverse.Bootstrap > 0)
-                model.Bootstrap = new BootstrapOptions { Replications = spec.Multiverse.Bootstrap, Seed = s.BootstrapSeed };
+                model.Bootstrap = new BootstrapOptions
+                {
+                    Replications = spec.Multiverse.Bootstrap,
+                    Seed = s.BootstrapSeed,
+                };
             request.Models.Add(model);
         }
         return request;
     }
 
     /// <summary>Writes each result into its specification's slot.</summary>
-    public static void Read(MultiverseBatch batch, IReadOnlyList<PlannedSpecification> plan, FitBatchResponse response, Specification[] into)
+    public static void Read(
+        MultiverseBatch batch,
+        IReadOnlyList<PlannedSpecification> plan,
+        FitBatchResponse response,
+        Specification[] into
+    )
     {
         if (response.Results.Count != batch.Members.Length)
-            throw new InvalidOperationException($"The regression service returned {response.Results.Count} results for {batch.Members.Length} models.");
+            throw new InvalidOperationException(
+                $"The regression service returned {response.Results.Count} results for {batch.Members.Length} models."
+            );
         for (int r = 0; r < batch.Members.Length; r++)
         {
             var p = plan[batch.Members[r]];
@@ -99,7 +127,11 @@ public static class MultiverseBatches
                 Weighting = p.Index.Weighting,
                 WithinDimension = p.Index.WithinDimension,
                 GrowthMethod = p.Projection.Growth,
-                BaseWindow = new Contracts.Projection.V1.BaseWindow { StartYear = p.Projection.StartYear, EndYear = p.Projection.EndYear },
+                BaseWindow = new Contracts.Projection.V1.BaseWindow
+                {
+                    StartYear = p.Projection.StartYear,
+                    EndYear = p.Projection.EndYear,
+                },
                 CovarianceType = p.Covariance,
                 Controls = { p.Controls },
                 DroppedCity = p.DroppedCity,
@@ -122,7 +154,9 @@ public static class MultiverseBatches
             }
             else
             {
-                s.Error = result.Error?.Message is { Length: > 0 } m ? m : "The regression service gave no fit for this specification.";
+                s.Error = result.Error?.Message is { Length: > 0 } m
+                    ? m
+                    : "The regression service gave no fit for this specification.";
             }
             into[batch.Members[r]] = s;
         }

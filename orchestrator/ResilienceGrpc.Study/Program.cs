@@ -13,13 +13,18 @@ if (args.Length > 0 && args[0] == "health")
     try
     {
         using var channel = GrpcChannels.Create(address);
-        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
+        var reply = await new Health.HealthClient(channel).CheckAsync(
+            new HealthCheckRequest(),
+            deadline: DateTime.UtcNow.AddSeconds(3)
+        );
         Console.Error.WriteLine($"{address}: {reply.Status}");
         return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving ? 0 : 1;
     }
     catch (Exception e) when (e is Grpc.Core.RpcException or UriFormatException)
     {
-        Console.Error.WriteLine($"{address}: not serving ({(e as Grpc.Core.RpcException)?.StatusCode.ToString() ?? "bad address"}).");
+        Console.Error.WriteLine(
+            $"{address}: not serving ({(e as Grpc.Core.RpcException)?.StatusCode.ToString() ?? "bad address"})."
+        );
         return 1;
     }
 }
@@ -35,7 +40,12 @@ catch (InvalidOperationException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
-await using var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(options.Endpoints, cache: options.Cache)], new HostOptions(options.Port, options.Bind));
-Console.Error.WriteLine($"Serving {StudyGrpcService.Module(options.Endpoints).GrpcServiceName} on {host.Address} (h2c; health and reflection on).");
+await using var host = await ServiceHosting.StartAsync(
+    [StudyGrpcService.Module(options.Endpoints, cache: options.Cache)],
+    new HostOptions(options.Port, options.Bind)
+);
+Console.Error.WriteLine(
+    $"Serving {StudyGrpcService.Module(options.Endpoints).GrpcServiceName} on {host.Address} (h2c; health and reflection on)."
+);
 await host.WaitForShutdownAsync();
 return 0;

@@ -15,7 +15,8 @@ namespace ResilienceGrpc.Study;
 /// </summary>
 public sealed record StudyEndpoints(string Indexing, string Projection, string Regression)
 {
-    public StudyEndpoints(Uri indexing, Uri projection, Uri regression) : this(indexing.ToString(), projection.ToString(), regression.ToString()) { }
+    public StudyEndpoints(Uri indexing, Uri projection, Uri regression)
+        : this(indexing.ToString(), projection.ToString(), regression.ToString()) { }
 }
 
 /// <summary>How the runner calls the services.</summary>
@@ -39,9 +40,12 @@ public sealed record StudyRunnerOptions(TimeSpan CallTimeout, int Parallelism = 
 public sealed class StudyClients(StudyEndpoints endpoints, GrpcClientFactory factory)
 {
     public StudyEndpoints Endpoints { get; } = endpoints;
-    public IndexingService.IndexingServiceClient Indexing { get; } = factory.CreateClient<IndexingService.IndexingServiceClient>("indexing");
-    public ProjectionService.ProjectionServiceClient Projection { get; } = factory.CreateClient<ProjectionService.ProjectionServiceClient>("projection");
-    public RegressionService.RegressionServiceClient Regression { get; } = factory.CreateClient<RegressionService.RegressionServiceClient>("regression");
+    public IndexingService.IndexingServiceClient Indexing { get; } =
+        factory.CreateClient<IndexingService.IndexingServiceClient>("indexing");
+    public ProjectionService.ProjectionServiceClient Projection { get; } =
+        factory.CreateClient<ProjectionService.ProjectionServiceClient>("projection");
+    public RegressionService.RegressionServiceClient Regression { get; } =
+        factory.CreateClient<RegressionService.RegressionServiceClient>("regression");
 
     /// <summary>The health clients of the three services, by service name.</summary>
     public IReadOnlyList<(string Service, string Address, Health.HealthClient Client)> Health { get; } =
@@ -55,7 +59,14 @@ public sealed class StudyClients(StudyEndpoints endpoints, GrpcClientFactory fac
     public static void Register(IServiceCollection services, StudyEndpoints endpoints)
     {
         services.AddSingleton(endpoints);
-        foreach (var (name, address) in new[] { ("indexing", endpoints.Indexing), ("projection", endpoints.Projection), ("regression", endpoints.Regression) })
+        foreach (
+            var (name, address) in new[]
+            {
+                ("indexing", endpoints.Indexing),
+                ("projection", endpoints.Projection),
+                ("regression", endpoints.Regression),
+            }
+        )
             services.AddServiceClient<Health.HealthClient>(HealthName(name), address);
         services.AddServiceClient<IndexingService.IndexingServiceClient>("indexing", endpoints.Indexing);
         services.AddServiceClient<ProjectionService.ProjectionServiceClient>("projection", endpoints.Projection);

@@ -13,33 +13,54 @@ namespace ResilienceGrpc.Study;
 public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudyServiceBase
 {
     /// <summary>The module hosting the orchestrator against the given services.</summary>
-    public static ServiceModule Module(StudyEndpoints endpoints, StudyRunnerOptions? options = null, CacheSettings? cache = null) => new(
-        "study",
-        StudyService.Descriptor.FullName,
-        b =>
-        {
-            StudyClients.Register(b.Services, endpoints);
-            b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
-            b.Services.AddSingleton<StudyFanOut>();
-            b.Services.AddSingleton<StudyRunner>();
-            b.Services.AddIntermediateCache(cache ?? CacheSettings.InMemory);
-        },
-        app => app.MapGrpcService<StudyGrpcService>());
+    public static ServiceModule Module(
+        StudyEndpoints endpoints,
+        StudyRunnerOptions? options = null,
+        CacheSettings? cache = null
+    ) =>
+        new(
+            "study",
+            StudyService.Descriptor.FullName,
+            b =>
+            {
+                StudyClients.Register(b.Services, endpoints);
+                b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
+                b.Services.AddSingleton<StudyFanOut>();
+                b.Services.AddSingleton<StudyRunner>();
+                b.Services.AddIntermediateCache(cache ?? CacheSettings.InMemory);
+            },
+            app => app.MapGrpcService<StudyGrpcService>()
+        );
 
-    public override async Task RunStudy(RunStudyRequest request, IServerStreamWriter<RunStudyResponse> responseStream, ServerCallContext context)
+    public override async Task RunStudy(
+        RunStudyRequest request,
+        IServerStreamWriter<RunStudyResponse> responseStream,
+        ServerCallContext context
+    )
     {
         var data = request.SourceCase switch
         {
             RunStudyRequest.SourceOneofCase.Data => request.Data,
-            RunStudyRequest.SourceOneofCase.Dataset when request.Dataset == BundledData.SampleName => BundledData.Sample(),
-            RunStudyRequest.SourceOneofCase.Dataset => throw new InvalidInputException("dataset",
-                $"There is no bundled data set '{request.Dataset}'; the bundled one is '{BundledData.SampleName}', or send the data inline."),
+            RunStudyRequest.SourceOneofCase.Dataset when request.Dataset == BundledData.SampleName =>
+                BundledData.Sample(),
+            RunStudyRequest.SourceOneofCase.Dataset => throw new InvalidInputException(
+                "dataset",
+                $"There is no bundled data set '{request.Dataset}'; the bundled one is '{BundledData.SampleName}', or send the data inline."
+            ),
             _ => BundledData.Sample(),
         };
-        if (request.SourceCase == RunStudyRequest.SourceOneofCase.Data) StudyDataCheck.Data(data);
+        if (request.SourceCase == RunStudyRequest.SourceOneofCase.Data)
+            StudyDataCheck.Data(data);
         StudyDataCheck.Spec(request.Spec);
-        var report = await runner.RunAsync(data, request.Spec, p => new ValueTask(responseStream.WriteAsync(new RunStudyResponse { Progress = p }, context.CancellationToken)),
-            context.Deadline == DateTime.MaxValue ? null : context.Deadline, context.CancellationToken);
+        var report = await runner.RunAsync(
+            data,
+            request.Spec,
+            p => new ValueTask(
+                responseStream.WriteAsync(new RunStudyResponse { Progress = p }, context.CancellationToken)
+            ),
+            context.Deadline == DateTime.MaxValue ? null : context.Deadline,
+            context.CancellationToken
+        );
         await responseStream.WriteAsync(new RunStudyResponse { Report = report }, context.CancellationToken);
     }
 }

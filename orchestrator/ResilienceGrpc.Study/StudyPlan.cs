@@ -15,7 +15,8 @@ public sealed record StudyPlan(
     ProjectionVariant MainProjection,
     IReadOnlyList<IndexVariant> Indices,
     IReadOnlyList<ProjectionVariant> Projections,
-    IReadOnlyList<PlannedSpecification> Curve)
+    IReadOnlyList<PlannedSpecification> Curve
+)
 {
     /// <summary>Regressions of the tables.</summary>
     public int Fits => Spec.Tables.Sum(t => t.Regressions.Count);
@@ -30,16 +31,25 @@ public sealed record StudyPlan(
         var spec = StudySpecs.Complete(userSpec, data);
         var curve = MultiversePlan.Specifications(spec, data);
         var mainIndex = new IndexVariant(spec.Weighting, false);
-        var mainProjection = new ProjectionVariant(spec.GrowthMethod, spec.BaseWindow.StartYear, spec.BaseWindow.EndYear);
-        var indices = spec.Tables.SelectMany(t => t.Regressions).Select(r => new IndexVariant(WeightingOf(r, spec), false))
-            .Prepend(mainIndex).Concat(curve.Select(p => p.Index)).Distinct().ToList();
+        var mainProjection = new ProjectionVariant(
+            spec.GrowthMethod,
+            spec.BaseWindow.StartYear,
+            spec.BaseWindow.EndYear
+        );
+        var indices = spec
+            .Tables.SelectMany(t => t.Regressions)
+            .Select(r => new IndexVariant(WeightingOf(r, spec), false))
+            .Prepend(mainIndex)
+            .Concat(curve.Select(p => p.Index))
+            .Distinct()
+            .ToList();
         var projections = curve.Select(p => p.Projection).Prepend(mainProjection).Distinct().ToList();
         return new StudyPlan(spec, mainIndex, mainProjection, indices, projections, curve);
     }
 
     /// <summary>The weighting a regression's resilience variables come from.</summary>
-    public static WeightingMethod WeightingOf(RegressionSpec r, StudySpec spec)
-        => r.Weighting == WeightingMethod.Unspecified ? spec.Weighting : r.Weighting;
+    public static WeightingMethod WeightingOf(RegressionSpec r, StudySpec spec) =>
+        r.Weighting == WeightingMethod.Unspecified ? spec.Weighting : r.Weighting;
 
     /// <summary>The index request of a variant (docs/method.md, the specification curve).</summary>
     /// <remarks>
@@ -49,13 +59,20 @@ public sealed record StudyPlan(
     /// </remarks>
     public static ComputeIndexRequest IndexRequest(StudyData data, StudySpec spec, IndexVariant variant)
     {
-        var r = new ComputeIndexRequest { UnitIds = { data.CityIds }, Indicators = { data.Indicators }, Method = variant.Weighting, WithinDimension = spec.WithinDimension };
+        var r = new ComputeIndexRequest
+        {
+            UnitIds = { data.CityIds },
+            Indicators = { data.Indicators },
+            Method = variant.Weighting,
+            WithinDimension = spec.WithinDimension,
+        };
         if (variant.WithinDimension)
         {
             r.WithinDimension = true;
             r.CompositeRule = CompositeRule.DimensionMean;
         }
-        if (spec.HasShift) r.Shift = spec.Shift;
+        if (spec.HasShift)
+            r.Shift = spec.Shift;
         return r;
     }
 
@@ -69,7 +86,8 @@ public sealed record StudyPlan(
             GrowthMethod = variant.Growth,
             BaseWindow = new BaseWindow { StartYear = variant.StartYear, EndYear = variant.EndYear },
         };
-        if (spec.HasJanuaryShare) r.JanuaryShare = spec.JanuaryShare;
+        if (spec.HasJanuaryShare)
+            r.JanuaryShare = spec.JanuaryShare;
         return r;
     }
 }

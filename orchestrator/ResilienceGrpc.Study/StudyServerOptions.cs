@@ -24,10 +24,16 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
             string key = $"Services:{service}";
             var value = config[key];
             if (string.IsNullOrWhiteSpace(value))
-                throw new InvalidOperationException($"{key} is not set; give the {service} service's address, for example Services__{service}=http://{service}:8080.");
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                throw new InvalidOperationException(
+                    $"{key} is not set; give the {service} service's address, for example Services__{service}=http://{service}:8080."
+                );
+            foreach (
+                var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            )
                 if (!GrpcChannels.TryParseAddress(part, out _))
-                    throw new InvalidOperationException($"{key} = '{part}' is not an address; give one like http://{service}:8080 or dns:///{service}:8080.");
+                    throw new InvalidOperationException(
+                        $"{key} = '{part}' is not an address; give one like http://{service}:8080 or dns:///{service}:8080."
+                    );
             return value;
         }
         int port = 8080;
@@ -35,7 +41,9 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
             throw new InvalidOperationException($"Server:Port = '{p}' is not a TCP port; use 0 to 65535.");
         string bind = config["Server:Bind"] is { Length: > 0 } b ? b : "0.0.0.0";
         if (bind != "localhost" && !System.Net.IPAddress.TryParse(bind, out _))
-            throw new InvalidOperationException($"Server:Bind = '{bind}' is not an IP address; use 0.0.0.0 or 127.0.0.1.");
+            throw new InvalidOperationException(
+                $"Server:Bind = '{bind}' is not an IP address; use 0.0.0.0 or 127.0.0.1."
+            );
         CacheSettings cache;
         try
         {
@@ -45,6 +53,11 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
         {
             throw new InvalidOperationException(e.Message);
         }
-        return new StudyServerOptions(new StudyEndpoints(Address("indexing"), Address("projection"), Address("regression")), cache, port, bind);
+        return new StudyServerOptions(
+            new StudyEndpoints(Address("indexing"), Address("projection"), Address("regression")),
+            cache,
+            port,
+            bind
+        );
     }
 }

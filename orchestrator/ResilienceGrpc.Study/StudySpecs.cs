@@ -25,7 +25,14 @@ public static partial class StudySpecs
 
     /// <summary>The ids of the standard tables for the data's dimensions.</summary>
     public static IReadOnlyList<string> StandardIds(IReadOnlyList<string> dimensions) =>
-        ["baseline", "robustness_growth", "robustness_recovery", "heterogeneity", .. dimensions.Select(d => "mechanism_" + d), "robustness_weighting"];
+        [
+            "baseline",
+            "robustness_growth",
+            "robustness_recovery",
+            "heterogeneity",
+            .. dimensions.Select(d => "mechanism_" + d),
+            "robustness_weighting",
+        ];
 
     /// <summary>The default spec for a data set (its dimensions name the mechanism tables).</summary>
     public static StudySpec Default(StudyData data) => Complete(new StudySpec(), data);
@@ -36,81 +43,128 @@ public static partial class StudySpecs
     {
         var spec = user?.Clone() ?? new StudySpec();
         var dimensions = StudyVariables.Dimensions(data);
-        if (string.IsNullOrWhiteSpace(spec.Title)) spec.Title = "Urban resilience and export resilience";
-        if (spec.Weighting == WeightingMethod.Unspecified) spec.Weighting = WeightingMethod.Entropy;
-        if (!spec.HasShift) spec.Shift = 0.0001;
+        if (string.IsNullOrWhiteSpace(spec.Title))
+            spec.Title = "Urban resilience and export resilience";
+        if (spec.Weighting == WeightingMethod.Unspecified)
+            spec.Weighting = WeightingMethod.Entropy;
+        if (!spec.HasShift)
+            spec.Shift = 0.0001;
         if (!(spec.Shift > 0) || double.IsInfinity(spec.Shift) || spec.Shift > 1)
-            throw Bad("spec.shift", $"The shift must be a positive number of at most 1 (the paper uses 0.0001); {spec.Shift} was given.");
-        if (spec.GrowthMethod == GrowthMethod.Unspecified) spec.GrowthMethod = GrowthMethod.Geometric;
+            throw Bad(
+                "spec.shift",
+                $"The shift must be a positive number of at most 1 (the paper uses 0.0001); {spec.Shift} was given."
+            );
+        if (spec.GrowthMethod == GrowthMethod.Unspecified)
+            spec.GrowthMethod = GrowthMethod.Geometric;
         spec.BaseWindow ??= new BaseWindow { StartYear = 2015, EndYear = 2019 };
         if (spec.BaseWindow.StartYear < 1000 || spec.BaseWindow.EndYear <= spec.BaseWindow.StartYear)
-            throw Bad("spec.base_window", $"The base window {spec.BaseWindow.StartYear}-{spec.BaseWindow.EndYear} is not valid; give a first year before the last, for example 2015-2019.");
-        if (spec.CovarianceType == CovarianceType.Unspecified) spec.CovarianceType = CovarianceType.Hc1;
+            throw Bad(
+                "spec.base_window",
+                $"The base window {spec.BaseWindow.StartYear}-{spec.BaseWindow.EndYear} is not valid; give a first year before the last, for example 2015-2019."
+            );
+        if (spec.CovarianceType == CovarianceType.Unspecified)
+            spec.CovarianceType = CovarianceType.Hc1;
         spec.Bootstrap ??= new BootstrapOptions { Replications = DefaultReplications, Seed = DefaultSeed };
         if (spec.Bootstrap.Replications is < 0 or > 1_000_000)
-            throw Bad("spec.bootstrap.replications", $"Bootstrap replications must be between 0 (off) and 1,000,000; {spec.Bootstrap.Replications} was given.");
-        if (!spec.HasLeaveOneOut) spec.LeaveOneOut = true;
+            throw Bad(
+                "spec.bootstrap.replications",
+                $"Bootstrap replications must be between 0 (off) and 1,000,000; {spec.Bootstrap.Replications} was given."
+            );
+        if (!spec.HasLeaveOneOut)
+            spec.LeaveOneOut = true;
         // Alternative indices are computed only for the tables that use them.
         if (spec.AlternativeWeightings.Count == 0)
             spec.AlternativeWeightings.AddRange([WeightingMethod.Equal, WeightingMethod.Critic]);
         for (int i = 0; i < spec.AlternativeWeightings.Count; i++)
             if (spec.AlternativeWeightings[i] == WeightingMethod.Unspecified)
-                throw Bad($"spec.alternative_weightings[{i}]", "An alternative weighting is unspecified; use WEIGHTING_METHOD_EQUAL or WEIGHTING_METHOD_CRITIC.");
+                throw Bad(
+                    $"spec.alternative_weightings[{i}]",
+                    "An alternative weighting is unspecified; use WEIGHTING_METHOD_EQUAL or WEIGHTING_METHOD_CRITIC."
+                );
         if (spec.HasJanuaryShare && !(spec.JanuaryShare >= 0 && spec.JanuaryShare <= 1))
-            throw Bad("spec.january_share", $"The January share must be between 0 and 1; {spec.JanuaryShare} was given.");
+            throw Bad(
+                "spec.january_share",
+                $"The January share must be between 0 and 1; {spec.JanuaryShare} was given."
+            );
 
         var cityIds = data.CityIds.ToHashSet(StringComparer.Ordinal);
         for (int i = 0; i < spec.TierOverrides.Count; i++)
         {
             var o = spec.TierOverrides[i];
             if (!cityIds.Contains(o.CityId))
-                throw Bad($"spec.tier_overrides[{i}].city_id", $"Tier override for city '{o.CityId}', which is not in the data.");
+                throw Bad(
+                    $"spec.tier_overrides[{i}].city_id",
+                    $"Tier override for city '{o.CityId}', which is not in the data."
+                );
             if (!TableId().IsMatch(o.Tier))
-                throw Bad($"spec.tier_overrides[{i}].tier", $"Tier '{o.Tier}' for city '{o.CityId}' is not a valid tier label (lower case letters, digits and underscores).");
+                throw Bad(
+                    $"spec.tier_overrides[{i}].tier",
+                    $"Tier '{o.Tier}' for city '{o.CityId}' is not a valid tier label (lower case letters, digits and underscores)."
+                );
         }
         var tiers = StudyVariables.Tiers(data, spec);
 
-        if (string.IsNullOrWhiteSpace(spec.Outcome)) spec.Outcome = DefaultOutcome;
-        if (spec.Controls.Count == 0) spec.Controls.AddRange(DefaultControls);
+        if (string.IsNullOrWhiteSpace(spec.Outcome))
+            spec.Outcome = DefaultOutcome;
+        if (spec.Controls.Count == 0)
+            spec.Controls.AddRange(DefaultControls);
         if (spec.InteractionTiers.Count == 0)
             spec.InteractionTiers.AddRange(DefaultInteractionTiers.Where(tiers.Contains));
         var variables = StudyVariables.Names(data, spec);
         CheckVariable(spec.Outcome, "spec.outcome", variables);
-        for (int i = 0; i < spec.Controls.Count; i++) CheckVariable(spec.Controls[i], $"spec.controls[{i}]", variables);
+        for (int i = 0; i < spec.Controls.Count; i++)
+            CheckVariable(spec.Controls[i], $"spec.controls[{i}]", variables);
         for (int i = 0; i < spec.InteractionTiers.Count; i++)
             if (!tiers.Contains(spec.InteractionTiers[i]))
-                throw Bad($"spec.interaction_tiers[{i}]", $"Tier '{spec.InteractionTiers[i]}' has no city; the tiers are {string.Join(", ", tiers.Select(t => $"'{t}'"))}.");
+                throw Bad(
+                    $"spec.interaction_tiers[{i}]",
+                    $"Tier '{spec.InteractionTiers[i]}' has no city; the tiers are {string.Join(", ", tiers.Select(t => $"'{t}'"))}."
+                );
 
         var standard = Standard(spec, dimensions);
         var tables = new List<TableSpec>();
-        if (spec.Tables.Count == 0) tables.AddRange(standard.Values);
+        if (spec.Tables.Count == 0)
+            tables.AddRange(standard.Values);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         for (int t = 0; t < spec.Tables.Count; t++)
         {
             var table = spec.Tables[t];
             string field = $"spec.tables[{t}]";
             if (!TableId().IsMatch(table.Id))
-                throw Bad($"{field}.id", $"Table id '{table.Id}' is not valid; use lower case letters, digits and underscores, for example 'baseline'.");
+                throw Bad(
+                    $"{field}.id",
+                    $"Table id '{table.Id}' is not valid; use lower case letters, digits and underscores, for example 'baseline'."
+                );
             if (table.Id == "weights")
-                throw Bad($"{field}.id", "The weights table is always reported; do not list it among the regression tables.");
+                throw Bad(
+                    $"{field}.id",
+                    "The weights table is always reported; do not list it among the regression tables."
+                );
             if (!ids.Add(table.Id))
                 throw Bad($"{field}.id", $"Table '{table.Id}' is listed twice.");
             if (table.Regressions.Count == 0)
             {
                 if (!standard.TryGetValue(table.Id, out var std))
-                    throw Bad($"{field}.id", $"Unknown table '{table.Id}'; the standard tables are {string.Join(", ", standard.Keys)}, or give the table its own regressions.");
+                    throw Bad(
+                        $"{field}.id",
+                        $"Unknown table '{table.Id}'; the standard tables are {string.Join(", ", standard.Keys)}, or give the table its own regressions."
+                    );
                 tables.Add(std);
                 continue;
             }
-            if (string.IsNullOrWhiteSpace(table.Title)) table.Title = table.Id;
+            if (string.IsNullOrWhiteSpace(table.Title))
+                table.Title = table.Id;
             for (int r = 0; r < table.Regressions.Count; r++)
             {
                 var reg = table.Regressions[r];
                 string rf = $"{field}.regressions[{r}]";
-                if (string.IsNullOrWhiteSpace(reg.Label)) reg.Label = $"({r + 1})";
+                if (string.IsNullOrWhiteSpace(reg.Label))
+                    reg.Label = $"({r + 1})";
                 CheckVariable(reg.Dependent, $"{rf}.dependent", variables);
-                if (reg.Regressors.Count == 0) throw Bad($"{rf}.regressors", $"Regression {reg.Label} of table '{table.Id}' has no regressors.");
-                for (int k = 0; k < reg.Regressors.Count; k++) CheckVariable(reg.Regressors[k], $"{rf}.regressors[{k}]", variables);
+                if (reg.Regressors.Count == 0)
+                    throw Bad($"{rf}.regressors", $"Regression {reg.Label} of table '{table.Id}' has no regressors.");
+                for (int k = 0; k < reg.Regressors.Count; k++)
+                    CheckVariable(reg.Regressors[k], $"{rf}.regressors[{k}]", variables);
             }
             tables.Add(table);
         }
@@ -123,8 +177,19 @@ public static partial class StudySpecs
     /// <summary>The standard tables, built from the spec's outcome, controls and tiers.</summary>
     private static Dictionary<string, TableSpec> Standard(StudySpec spec, IReadOnlyList<string> dimensions)
     {
-        RegressionSpec Model(string label, string y, IEnumerable<string> x, WeightingMethod w = WeightingMethod.Unspecified)
-            => new() { Label = label, Dependent = y, Regressors = { x }, Weighting = w };
+        RegressionSpec Model(
+            string label,
+            string y,
+            IEnumerable<string> x,
+            WeightingMethod w = WeightingMethod.Unspecified
+        ) =>
+            new()
+            {
+                Label = label,
+                Dependent = y,
+                Regressors = { x },
+                Weighting = w,
+            };
         var controls = spec.Controls.ToArray();
         string y = spec.Outcome;
         var result = new Dictionary<string, TableSpec>(StringComparer.Ordinal)
@@ -151,7 +216,14 @@ public static partial class StudySpecs
             {
                 Id = "heterogeneity",
                 Title = "Heterogeneity by city tier",
-                Regressions = { Model("(1)", y, ["ln_rescity", .. controls, .. spec.InteractionTiers.Select(t => $"ln_rescity*d_{t}")]) },
+                Regressions =
+                {
+                    Model(
+                        "(1)",
+                        y,
+                        ["ln_rescity", .. controls, .. spec.InteractionTiers.Select(t => $"ln_rescity*d_{t}")]
+                    ),
+                },
             },
         };
         foreach (var d in dimensions)
@@ -163,7 +235,11 @@ public static partial class StudySpecs
             };
         if (spec.AlternativeWeightings.Count > 0)
         {
-            var table = new TableSpec { Id = "robustness_weighting", Title = "Robustness of the index: alternative weightings" };
+            var table = new TableSpec
+            {
+                Id = "robustness_weighting",
+                Title = "Robustness of the index: alternative weightings",
+            };
             int c = 1;
             foreach (var w in new[] { spec.Weighting }.Concat(spec.AlternativeWeightings).Distinct())
                 table.Regressions.Add(Model($"({c++}) {Short(w)}", y, ["ln_rescity", .. controls], w));
@@ -172,20 +248,25 @@ public static partial class StudySpecs
         return result;
     }
 
-    public static string Short(WeightingMethod w) => w switch
-    {
-        WeightingMethod.Entropy => "entropy",
-        WeightingMethod.Equal => "equal",
-        WeightingMethod.Critic => "CRITIC",
-        _ => "unspecified",
-    };
+    public static string Short(WeightingMethod w) =>
+        w switch
+        {
+            WeightingMethod.Entropy => "entropy",
+            WeightingMethod.Equal => "equal",
+            WeightingMethod.Critic => "CRITIC",
+            _ => "unspecified",
+        };
 
     private static void CheckVariable(string name, string field, IReadOnlySet<string> variables)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw Bad(field, "A variable name is empty.");
+        if (string.IsNullOrWhiteSpace(name))
+            throw Bad(field, "A variable name is empty.");
         foreach (var part in name.Split('*'))
             if (!variables.Contains(part))
-                throw Bad(field, $"Unknown column '{part}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}.");
+                throw Bad(
+                    field,
+                    $"Unknown column '{part}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}."
+                );
     }
 
     private static InvalidInputException Bad(string field, string message) => new(field, message);

@@ -18,8 +18,8 @@ namespace ResilienceGrpc.Study;
 /// </summary>
 public static class StudyVariables
 {
-    public static IReadOnlyList<string> Dimensions(StudyData data)
-        => data.Indicators.Select(i => i.Dimension).Distinct(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> Dimensions(StudyData data) =>
+        data.Indicators.Select(i => i.Dimension).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>Every city's tier after the spec's overrides.</summary>
     public static string[] TierOf(StudyData data, StudySpec spec)
@@ -28,29 +28,54 @@ public static class StudyVariables
         foreach (var o in spec.TierOverrides)
         {
             int i = data.CityIds.IndexOf(o.CityId);
-            if (i >= 0) tiers[i] = o.Tier;
+            if (i >= 0)
+                tiers[i] = o.Tier;
         }
         return tiers;
     }
 
-    public static IReadOnlySet<string> Tiers(StudyData data, StudySpec spec) => TierOf(data, spec).ToHashSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> Tiers(StudyData data, StudySpec spec) =>
+        TierOf(data, spec).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The names available to a spec, known before anything is computed.</summary>
     public static IReadOnlySet<string> Names(StudyData data, StudySpec spec)
     {
         var names = new HashSet<string>(StringComparer.Ordinal)
         {
-            "resexport", "ln_resexport", "growth_rate", "recovery_months", "rescity", "ln_rescity",
+            "resexport",
+            "ln_resexport",
+            "growth_rate",
+            "recovery_months",
+            "rescity",
+            "ln_rescity",
         };
-        foreach (var d in Dimensions(data)) { names.Add("res_" + d); names.Add("ln_res_" + d); }
-        foreach (var a in data.Attributes) { names.Add(a.Name); names.Add("ln_" + a.Name); }
-        if (data.Attributes.Any(a => a.Name == "density")) { names.Add("x"); names.Add("ln_x"); }
-        foreach (var t in Tiers(data, spec)) names.Add("d_" + t);
+        foreach (var d in Dimensions(data))
+        {
+            names.Add("res_" + d);
+            names.Add("ln_res_" + d);
+        }
+        foreach (var a in data.Attributes)
+        {
+            names.Add(a.Name);
+            names.Add("ln_" + a.Name);
+        }
+        if (data.Attributes.Any(a => a.Name == "density"))
+        {
+            names.Add("x");
+            names.Add("ln_x");
+        }
+        foreach (var t in Tiers(data, spec))
+            names.Add("d_" + t);
         return names;
     }
 
     /// <summary>The variables for one index (weighting) and the projection.</summary>
-    public static Dictionary<string, double[]> Build(StudyData data, StudySpec spec, ComputeIndexResponse index, ProjectExportsResponse projection)
+    public static Dictionary<string, double[]> Build(
+        StudyData data,
+        StudySpec spec,
+        ComputeIndexResponse index,
+        ProjectExportsResponse projection
+    )
     {
         var v = new Dictionary<string, double[]>(StringComparer.Ordinal);
         var byCity = projection.Cities.ToDictionary(c => c.CityId, StringComparer.Ordinal);
@@ -73,9 +98,14 @@ public static class StudyVariables
             v[a.Name] = a.Values.ToArray();
             v["ln_" + a.Name] = Log(v[a.Name]);
         }
-        if (v.TryGetValue("density", out var density)) { v["x"] = density; v["ln_x"] = v["ln_density"]; }
+        if (v.TryGetValue("density", out var density))
+        {
+            v["x"] = density;
+            v["ln_x"] = v["ln_density"];
+        }
         var tiers = TierOf(data, spec);
-        foreach (var t in tiers.Distinct()) v["d_" + t] = tiers.Select(x => x == t ? 1.0 : 0.0).ToArray();
+        foreach (var t in tiers.Distinct())
+            v["d_" + t] = tiers.Select(x => x == t ? 1.0 : 0.0).ToArray();
         return v;
     }
 

@@ -19,31 +19,52 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     private RegressionService.RegressionServiceClient Regression => new(services.RegressionChannel);
 
     // ---------- IndexingService.ComputeIndex ----------
-    internal static ComputeIndexRequest SmallIndex() => new()
-    {
-        Method = WeightingMethod.Entropy,
-        UnitIds = { "beijing", "shanghai", "wuhan" },
-        Indicators =
+    internal static ComputeIndexRequest SmallIndex() =>
+        new()
         {
-            new Indicator { Id = "gdp", Dimension = "economic", Direction = Direction.Positive, Values = { 3, 5, 2 } },
-            new Indicator { Id = "so2", Dimension = "ecological", Direction = Direction.Negative, Values = { 9, 4, 7 } },
-        },
-    };
+            Method = WeightingMethod.Entropy,
+            UnitIds = { "beijing", "shanghai", "wuhan" },
+            Indicators =
+            {
+                new Indicator
+                {
+                    Id = "gdp",
+                    Dimension = "economic",
+                    Direction = Direction.Positive,
+                    Values = { 3, 5, 2 },
+                },
+                new Indicator
+                {
+                    Id = "so2",
+                    Dimension = "ecological",
+                    Direction = Direction.Negative,
+                    Values = { 9, 4, 7 },
+                },
+            },
+        };
 
     [Fact]
-    public async Task IndexAcceptsTheWellFormedRequestTheseTestsBreak()
-        => Assert.Equal(3, (await Indexing.ComputeIndexAsync(SmallIndex())).Units.Count);
+    public async Task IndexAcceptsTheWellFormedRequestTheseTestsBreak() =>
+        Assert.Equal(3, (await Indexing.ComputeIndexAsync(SmallIndex())).Units.Count);
 
     [Fact]
-    public async Task IndexRejectsEmptyData()
-        => await Rejection.Expect(StatusCode.InvalidArgument, "unit_ids", () => Indexing.ComputeIndexAsync(new ComputeIndexRequest { Method = WeightingMethod.Entropy }).ResponseAsync);
+    public async Task IndexRejectsEmptyData() =>
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "unit_ids",
+            () => Indexing.ComputeIndexAsync(new ComputeIndexRequest { Method = WeightingMethod.Entropy }).ResponseAsync
+        );
 
     [Fact]
     public async Task IndexRejectsAnUnknownCompositeRule()
     {
         var r = SmallIndex();
         r.CompositeRule = (CompositeRule)7;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "composite_rule", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "composite_rule",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("COMPOSITE_RULE_DIMENSION_MEAN", message);
     }
 
@@ -55,7 +76,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallIndex();
         r.Indicators[1].Values[2] = bad;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "indicators[1].values[2]", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "indicators[1].values[2]",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("'so2'", message);
         Assert.Contains("'wuhan'", message);
     }
@@ -66,7 +91,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         var r = SmallIndex();
         r.Indicators[0].Values.Clear();
         r.Indicators[0].Values.Add([4, 4, 4]);
-        var message = await Rejection.Expect(StatusCode.FailedPrecondition, "indicators[0].values", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.FailedPrecondition,
+            "indicators[0].values",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("'gdp'", message);
     }
 
@@ -75,7 +104,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallIndex();
         r.UnitIds[2] = "beijing";
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "unit_ids[2]", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "unit_ids[2]",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("'beijing'", message);
     }
 
@@ -87,7 +120,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         await Rejection.Expect(StatusCode.InvalidArgument, "method", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
         r = SmallIndex();
         r.Indicators[1].Direction = Direction.Unspecified;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "indicators[1].direction", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "indicators[1].direction",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("'so2'", message);
     }
 
@@ -106,32 +143,54 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallIndex();
         r.Indicators[0].Values.RemoveAt(0);
-        await Rejection.Expect(StatusCode.InvalidArgument, "indicators[0].values", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "indicators[0].values",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         r = SmallIndex();
         r.Indicators[0].Dimension = "";
-        await Rejection.Expect(StatusCode.InvalidArgument, "indicators[0].dimension", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "indicators[0].dimension",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
     }
 
     // ---------- ProjectionService.ProjectExports ----------
-    internal static ProjectExportsRequest SmallProjection() => new()
-    {
-        Kind = SeriesKind.Monthly,
-        GrowthMethod = GrowthMethod.Geometric,
-        Series = { Requests.Monthly("wuhan"), Requests.Monthly("xiamen", 250) },
-    };
+    internal static ProjectExportsRequest SmallProjection() =>
+        new()
+        {
+            Kind = SeriesKind.Monthly,
+            GrowthMethod = GrowthMethod.Geometric,
+            Series = { Requests.Monthly("wuhan"), Requests.Monthly("xiamen", 250) },
+        };
 
     [Fact]
-    public async Task ProjectionAcceptsTheWellFormedRequestTheseTestsBreak()
-        => Assert.Equal(2, (await Projection.ProjectExportsAsync(SmallProjection())).Cities.Count);
+    public async Task ProjectionAcceptsTheWellFormedRequestTheseTestsBreak() =>
+        Assert.Equal(2, (await Projection.ProjectExportsAsync(SmallProjection())).Cities.Count);
 
     [Fact]
     public async Task ProjectionRejectsEmptyData()
     {
-        await Rejection.Expect(StatusCode.InvalidArgument, "series", () => Projection.ProjectExportsAsync(new ProjectExportsRequest { Kind = SeriesKind.Monthly, GrowthMethod = GrowthMethod.Geometric }).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series",
+            () =>
+                Projection
+                    .ProjectExportsAsync(
+                        new ProjectExportsRequest { Kind = SeriesKind.Monthly, GrowthMethod = GrowthMethod.Geometric }
+                    )
+                    .ResponseAsync
+        );
         var r = SmallProjection();
         r.Series[1].Periods.Clear();
         r.Series[1].Values.Clear();
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[1].periods", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[1].periods",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("'xiamen'", message);
     }
 
@@ -142,7 +201,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.Series[1].Values[30] = bad; // 2017-07
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[1].values[30]", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[1].values[30]",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("'xiamen'", message);
         Assert.Contains("2017-07", message);
     }
@@ -152,7 +215,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.Series[0].Values[5] = -3;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[0].values[5]", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[0].values[5]",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("2015-06", message);
     }
 
@@ -166,10 +233,22 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         {
             Kind = SeriesKind.Annual,
             GrowthMethod = GrowthMethod.Geometric,
-            Series = { new ExportSeries { CityId = "ningbo", Periods = { "2015", "2016", "2017", "2018", "2019", "2020" }, Values = { 10, 11, 12, 13, 14, 15 } } },
+            Series =
+            {
+                new ExportSeries
+                {
+                    CityId = "ningbo",
+                    Periods = { "2015", "2016", "2017", "2018", "2019", "2020" },
+                    Values = { 10, 11, 12, 13, 14, 15 },
+                },
+            },
         };
         r.Series[0].Values[index] = 0;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[0].values", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[0].values",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("'ningbo'", message);
         Assert.Contains(year, message);
     }
@@ -179,7 +258,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         (r.Series[0].Periods[3], r.Series[0].Periods[4]) = (r.Series[0].Periods[4], r.Series[0].Periods[3]);
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[0].periods[4]", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[0].periods[4]",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("'wuhan'", message);
         Assert.Contains("2015-04", message);
     }
@@ -190,8 +273,16 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         var r = SmallProjection();
         var s = r.Series[1];
         for (int t = s.Periods.Count - 1; t >= 0; t--)
-            if (s.Periods[t].StartsWith("2016", StringComparison.Ordinal)) { s.Periods.RemoveAt(t); s.Values.RemoveAt(t); }
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[1].periods", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+            if (s.Periods[t].StartsWith("2016", StringComparison.Ordinal))
+            {
+                s.Periods.RemoveAt(t);
+                s.Values.RemoveAt(t);
+            }
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[1].periods",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("'xiamen'", message);
         Assert.Contains("2016", message);
     }
@@ -201,7 +292,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.Series[1].CityId = "wuhan";
-        await Rejection.Expect(StatusCode.InvalidArgument, "series[1].city_id", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[1].city_id",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
     }
 
     [Fact]
@@ -209,10 +304,18 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.Kind = SeriesKind.Unspecified;
-        await Rejection.Expect(StatusCode.InvalidArgument, "kind", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "kind",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         r = SmallProjection();
         r.GrowthMethod = GrowthMethod.Unspecified;
-        await Rejection.Expect(StatusCode.InvalidArgument, "growth_method", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "growth_method",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
     }
 
     [Fact]
@@ -220,33 +323,53 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.BaseWindow = new BaseWindow { StartYear = 2019, EndYear = 2015 };
-        await Rejection.Expect(StatusCode.InvalidArgument, "base_window", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "base_window",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
     }
 
     // ---------- RegressionService.Fit and FitStream ----------
-    internal static FitRequest SmallFit() => new()
-    {
-        Dependent = "y",
-        Regressors = { "a", "b" },
-        CovarianceType = CovarianceType.Hc1,
-        RowIds = { "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8" },
-        Columns =
+    internal static FitRequest SmallFit() =>
+        new()
         {
-            new Column { Name = "y", Values = { 1, 3, 2, 5, 4, 6, 8, 7 } },
-            new Column { Name = "a", Values = { 1, 2, 3, 4, 5, 6, 7, 9 } },
-            new Column { Name = "b", Values = { 2, 1, 4, 3, 6, 5, 8, 7 } },
-        },
-    };
+            Dependent = "y",
+            Regressors = { "a", "b" },
+            CovarianceType = CovarianceType.Hc1,
+            RowIds = { "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8" },
+            Columns =
+            {
+                new Column { Name = "y", Values = { 1, 3, 2, 5, 4, 6, 8, 7 } },
+                new Column { Name = "a", Values = { 1, 2, 3, 4, 5, 6, 7, 9 } },
+                new Column { Name = "b", Values = { 2, 1, 4, 3, 6, 5, 8, 7 } },
+            },
+        };
 
-    private Task<string> ExpectFit(StatusCode code, string field, FitRequest request) => Rejection.ExpectFit(Regression, code, field, request);
+    private Task<string> ExpectFit(StatusCode code, string field, FitRequest request) =>
+        Rejection.ExpectFit(Regression, code, field, request);
 
     [Fact]
-    public async Task FitAcceptsTheWellFormedRequestTheseTestsBreak()
-        => Assert.Equal(8, (await Regression.FitAsync(SmallFit())).Model.NObs);
+    public async Task FitAcceptsTheWellFormedRequestTheseTestsBreak() =>
+        Assert.Equal(8, (await Regression.FitAsync(SmallFit())).Model.NObs);
 
     [Fact]
-    public async Task FitRejectsEmptyData()
-        => await Rejection.Expect(StatusCode.InvalidArgument, "columns", () => Regression.FitAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1 }).ResponseAsync);
+    public async Task FitRejectsEmptyData() =>
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "columns",
+            () =>
+                Regression
+                    .FitAsync(
+                        new FitRequest
+                        {
+                            Dependent = "y",
+                            Regressors = { "a" },
+                            CovarianceType = CovarianceType.Hc1,
+                        }
+                    )
+                    .ResponseAsync
+        );
 
     [Fact]
     public async Task FitRejectsInfiniteValuesNamingColumnAndRow()
@@ -266,7 +389,8 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         var ok = await Regression.FitAsync(r);
         Assert.Equal(7, ok.Model.NObs);
         Assert.Equal(["c1"], ok.DroppedRowIds);
-        for (int i = 0; i < 6; i++) r.Columns[1].Values[i] = double.NaN;
+        for (int i = 0; i < 6; i++)
+            r.Columns[1].Values[i] = double.NaN;
         var message = await ExpectFit(StatusCode.FailedPrecondition, "regressors", r);
         Assert.Contains("3 parameters", message);
     }
@@ -275,7 +399,8 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitRefusesAConstantColumn()
     {
         var r = SmallFit();
-        for (int i = 0; i < 8; i++) r.Columns[2].Values[i] = 5;
+        for (int i = 0; i < 8; i++)
+            r.Columns[2].Values[i] = 5;
         var message = await ExpectFit(StatusCode.FailedPrecondition, "regressors[1]", r);
         Assert.Contains("'b' is constant", message);
     }
@@ -288,7 +413,11 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         await Rejection.Expect(StatusCode.InvalidArgument, "row_ids[3]", () => Regression.FitAsync(r).ResponseAsync);
         r = SmallFit();
         r.Columns.Add(new Column { Name = "a", Values = { 1, 2, 3, 4, 5, 6, 7, 8 } });
-        await Rejection.Expect(StatusCode.InvalidArgument, "columns[3].name", () => Regression.FitAsync(r).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "columns[3].name",
+            () => Regression.FitAsync(r).ResponseAsync
+        );
     }
 
     [Fact]
@@ -307,8 +436,13 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitRefusesAsManyParametersAsRows()
     {
         var r = SmallFit();
-        foreach (var c in r.Columns) { while (c.Values.Count > 3) c.Values.RemoveAt(3); }
-        while (r.RowIds.Count > 3) r.RowIds.RemoveAt(3);
+        foreach (var c in r.Columns)
+        {
+            while (c.Values.Count > 3)
+                c.Values.RemoveAt(3);
+        }
+        while (r.RowIds.Count > 3)
+            r.RowIds.RemoveAt(3);
         await ExpectFit(StatusCode.FailedPrecondition, "regressors", r);
     }
 
@@ -316,7 +450,9 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitRefusesCollinearRegressorsNamingThem()
     {
         var r = SmallFit();
-        r.Columns.Add(new Column { Name = "c", Values = { r.Columns[1].Values.Zip(r.Columns[2].Values, (a, b) => a + 2 * b) } });
+        r.Columns.Add(
+            new Column { Name = "c", Values = { r.Columns[1].Values.Zip(r.Columns[2].Values, (a, b) => a + 2 * b) } }
+        );
         r.Regressors.Add("c");
         var message = await ExpectFit(StatusCode.FailedPrecondition, "regressors[2]", r);
         Assert.Contains("'a'", message);
@@ -344,8 +480,29 @@ public class BadInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitStreamRejectsChunksWithDifferentColumns()
     {
         using var call = Regression.FitStream();
-        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2 } }, new Column { Name = "a", Values = { 1, 3 } } } });
-        await call.RequestStream.WriteAsync(new FitRequest { Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "b", Values = { 1 } } } });
+        await call.RequestStream.WriteAsync(
+            new FitRequest
+            {
+                Dependent = "y",
+                Regressors = { "a" },
+                CovarianceType = CovarianceType.Hc1,
+                Columns =
+                {
+                    new Column { Name = "y", Values = { 1, 2 } },
+                    new Column { Name = "a", Values = { 1, 3 } },
+                },
+            }
+        );
+        await call.RequestStream.WriteAsync(
+            new FitRequest
+            {
+                Columns =
+                {
+                    new Column { Name = "y", Values = { 1 } },
+                    new Column { Name = "b", Values = { 1 } },
+                },
+            }
+        );
         await call.RequestStream.CompleteAsync();
         await Rejection.Expect(StatusCode.InvalidArgument, "columns[1].name", () => call.ResponseAsync);
     }

@@ -34,8 +34,11 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     private string Catalogue(string caseName)
     {
         var json = Reference.Json(caseName);
-        var lines = json.GetProperty("indicators").EnumerateArray()
-            .Select(e => $"{e.GetProperty("name").GetString()},{e.GetProperty("dimension").GetString()},{e.GetProperty("direction").GetString()}");
+        var lines = json.GetProperty("indicators")
+            .EnumerateArray()
+            .Select(e =>
+                $"{e.GetProperty("name").GetString()},{e.GetProperty("dimension").GetString()},{e.GetProperty("direction").GetString()}"
+            );
         return Write(caseName + "_catalogue.csv", "indicator,dimension,direction\n" + string.Join("\n", lines) + "\n");
     }
 
@@ -51,14 +54,36 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     {
         var json = Reference.Json(caseName);
         var x = string.Join(",", json.GetProperty("x").EnumerateArray().Select(e => e.GetString()));
-        var args = new List<string> { "regress", "--data", Ref(json.GetProperty("data").GetString()!), "--y", json.GetProperty("y").GetString()!, "--x", x, "--vce", vce, "--format", "json" };
-        if (remote) args.AddRange(["--regression", services.Regression.Address.ToString()]);
+        var args = new List<string>
+        {
+            "regress",
+            "--data",
+            Ref(json.GetProperty("data").GetString()!),
+            "--y",
+            json.GetProperty("y").GetString()!,
+            "--x",
+            x,
+            "--vce",
+            vce,
+            "--format",
+            "json",
+        };
+        if (remote)
+            args.AddRange(["--regression", services.Regression.Address.ToString()]);
         var (exit, stdout, stderr) = await Run([.. args]);
         Assert.True(exit == 0, stderr);
         var r = JsonParser.Default.Parse<FitResponse>(stdout);
-        string key = vce switch { "classical" => "nonrobust", _ => vce.ToUpperInvariant() };
+        string key = vce switch
+        {
+            "classical" => "nonrobust",
+            _ => vce.ToUpperInvariant(),
+        };
         Assert.Equal(json.GetProperty("n").GetInt32(), r.Model.NObs);
-        Requests.AssertMatches(json, key, r.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue)));
+        Requests.AssertMatches(
+            json,
+            key,
+            r.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue))
+        );
     }
 
     [Theory]
@@ -68,15 +93,35 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     {
         const string caseName = "entropy_38x20";
         var json = Reference.Json(caseName);
-        var args = new List<string> { "index", "--data", Ref("entropy_38x20.csv"), "--catalogue", Catalogue(caseName), "--format", "json" };
-        if (remote) args.AddRange(["--indexing", services.Indexing.Address.ToString()]);
+        var args = new List<string>
+        {
+            "index",
+            "--data",
+            Ref("entropy_38x20.csv"),
+            "--catalogue",
+            Catalogue(caseName),
+            "--format",
+            "json",
+        };
+        if (remote)
+            args.AddRange(["--indexing", services.Indexing.Address.ToString()]);
         var (exit, stdout, stderr) = await Run([.. args]);
         Assert.True(exit == 0, stderr);
         var r = JsonParser.Default.Parse<ComputeIndexResponse>(stdout);
         foreach (var w in r.Indicators)
-            Reference.Close(json.GetProperty("weights").GetProperty(w.Id).GetDouble(), w.Weight, 1e-10, $"weight {w.Id}");
-        var composite = json.GetProperty("scores").GetProperty("composite").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        for (int i = 0; i < composite.Length; i++) Reference.Close(composite[i], r.Units[i].Composite, 1e-10, $"composite {i}");
+            Reference.Close(
+                json.GetProperty("weights").GetProperty(w.Id).GetDouble(),
+                w.Weight,
+                1e-10,
+                $"weight {w.Id}"
+            );
+        var composite = json.GetProperty("scores")
+            .GetProperty("composite")
+            .EnumerateArray()
+            .Select(e => e.GetDouble())
+            .ToArray();
+        for (int i = 0; i < composite.Length; i++)
+            Reference.Close(composite[i], r.Units[i].Composite, 1e-10, $"composite {i}");
     }
 
     private string AnnualLongCsv()
@@ -93,7 +138,8 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     {
         var json = Reference.Json("export_annual");
         var args = new List<string> { "project", "--exports", AnnualLongCsv(), "--format", "json" };
-        if (remote) args.AddRange(["--projection", services.Projection.Address.ToString()]);
+        if (remote)
+            args.AddRange(["--projection", services.Projection.Address.ToString()]);
         var (exit, stdout, stderr) = await Run([.. args]);
         Assert.True(exit == 0, stderr);
         var r = JsonParser.Default.Parse<ProjectExportsResponse>(stdout);
@@ -116,7 +162,12 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
         Assert.True(exit == 0, stderr);
         var r = JsonParser.Default.Parse<ProjectExportsResponse>(stdout);
         foreach (var c in r.Cities)
-            Reference.Close(json.GetProperty("results").GetProperty(c.CityId).GetProperty("ratio").GetDouble(), c.Ratio, 1e-12, $"{c.CityId} ratio");
+            Reference.Close(
+                json.GetProperty("results").GetProperty(c.CityId).GetProperty("ratio").GetDouble(),
+                c.Ratio,
+                1e-12,
+                $"{c.CityId} ratio"
+            );
     }
 
     [Fact]
@@ -130,14 +181,22 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
             double running = 0;
             for (int t = 0; t < s.Periods.Count; t++)
             {
-                if (s.Periods[t].EndsWith("-01", StringComparison.Ordinal)) running = 0;
+                if (s.Periods[t].EndsWith("-01", StringComparison.Ordinal))
+                    running = 0;
                 running += s.Values[t];
                 monthly.Add(string.Create(CultureInfo.InvariantCulture, $"{s.CityId},{s.Periods[t]},{s.Values[t]:R}"));
                 cumulative.Add(string.Create(CultureInfo.InvariantCulture, $"{s.CityId},{s.Periods[t]},{running:R}"));
             }
         }
         var m = await Run("project", "--exports", Write("monthly.csv", string.Join("\n", monthly)), "--format", "json");
-        var c = await Run("project", "--exports", Write("ytd.csv", string.Join("\n", cumulative)), "--cumulative", "--format", "json");
+        var c = await Run(
+            "project",
+            "--exports",
+            Write("ytd.csv", string.Join("\n", cumulative)),
+            "--cumulative",
+            "--format",
+            "json"
+        );
         Assert.True(m.Exit == 0 && c.Exit == 0, m.Err + c.Err);
         var rm = JsonParser.Default.Parse<ProjectExportsResponse>(m.Out);
         var rc = JsonParser.Default.Parse<ProjectExportsResponse>(c.Out);
@@ -156,7 +215,17 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [InlineData("table", "OLS: ln_resexport (N = 35)")]
     public async Task RegressPrintsEveryFormat(string format, string marker)
     {
-        var (exit, stdout, stderr) = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity,ln_x", "--format", format);
+        var (exit, stdout, stderr) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--format",
+            format
+        );
         Assert.True(exit == 0, stderr);
         Assert.Contains(marker, stdout);
     }
@@ -164,10 +233,25 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task CsvOutputCarriesFullPrecision()
     {
-        var (exit, stdout, _) = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity,ln_x", "--format", "csv");
+        var (exit, stdout, _) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--format",
+            "csv"
+        );
         Assert.Equal(0, exit);
         var row = stdout.Split('\n').Single(l => l.StartsWith("ln_rescity,", StringComparison.Ordinal)).Split(',');
-        Reference.Close(Reference.Json("city38").GetProperty("coef").GetProperty("ln_rescity").GetDouble(), double.Parse(row[1], CultureInfo.InvariantCulture), 1e-12, "csv coef");
+        Reference.Close(
+            Reference.Json("city38").GetProperty("coef").GetProperty("ln_rescity").GetDouble(),
+            double.Parse(row[1], CultureInfo.InvariantCulture),
+            1e-12,
+            "csv coef"
+        );
     }
 
     [Fact]
@@ -194,7 +278,13 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task AMissingFileIsOneSentence()
     {
-        var (exit, _, err) = await Run("index", "--data", Path.Combine(_dir, "nope.csv"), "--catalogue", Path.Combine(_dir, "nope2.csv"));
+        var (exit, _, err) = await Run(
+            "index",
+            "--data",
+            Path.Combine(_dir, "nope.csv"),
+            "--catalogue",
+            Path.Combine(_dir, "nope2.csv")
+        );
         Assert.Equal(CommandLineApp.ExitInput, exit);
         AssertOneLineError(err);
         Assert.Contains("nope.csv", err);
@@ -203,7 +293,10 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task AnUnknownDirectionInTheCatalogueIsLocated()
     {
-        var cat = Write("cat.csv", "indicator,dimension,direction\nurbanization_rate,A,positive\ngdp_per_capita,A,upward\nretail_sales_mn,B,positive\ngreen_coverage_rate,B,positive\n");
+        var cat = Write(
+            "cat.csv",
+            "indicator,dimension,direction\nurbanization_rate,A,positive\ngdp_per_capita,A,upward\nretail_sales_mn,B,positive\ngreen_coverage_rate,B,positive\n"
+        );
         var (exit, _, err) = await Run("index", "--data", Ref("entropy_6x4.csv"), "--catalogue", cat);
         Assert.Equal(CommandLineApp.ExitInput, exit);
         AssertOneLineError(err);
@@ -236,7 +329,17 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task AnUnreachableServiceIsNamedAndExitsWithThree()
     {
-        var (exit, _, err) = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity", "--regression", "http://127.0.0.1:1");
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity",
+            "--regression",
+            "http://127.0.0.1:1"
+        );
         Assert.Equal(CommandLineApp.ExitUnavailable, exit);
         AssertOneLineError(err);
         Assert.Contains("regression service", err);
@@ -245,7 +348,17 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task AnUnknownOptionValueIsAUsageErrorOnOneLine()
     {
-        var (exit, _, err) = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity", "--vce", "hc9");
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity",
+            "--vce",
+            "hc9"
+        );
         Assert.Equal(CommandLineApp.ExitUsage, exit);
         AssertOneLineError(err);
     }
@@ -264,7 +377,16 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task VerboseAddsTheStackTrace()
     {
-        var (exit, _, err) = await Run("regress", "--data", Path.Combine(_dir, "missing.csv"), "--y", "a", "--x", "b", "--verbose");
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Path.Combine(_dir, "missing.csv"),
+            "--y",
+            "a",
+            "--x",
+            "b",
+            "--verbose"
+        );
         Assert.Equal(CommandLineApp.ExitInput, exit);
         Assert.Contains("   at ", err);
     }
@@ -272,8 +394,38 @@ public class CliTests(ServiceStack services) : IClassFixture<ServiceStack>, IDis
     [Fact]
     public async Task BootstrapPValuesAreReproducibleFromTheCommandLine()
     {
-        var a = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity,ln_x", "--bootstrap", "999", "--seed", "5", "--format", "json");
-        var b = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "ln_rescity,ln_x", "--bootstrap", "999", "--seed", "5", "--format", "json", "--regression", services.Regression.Address.ToString());
+        var a = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--bootstrap",
+            "999",
+            "--seed",
+            "5",
+            "--format",
+            "json"
+        );
+        var b = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--bootstrap",
+            "999",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "--regression",
+            services.Regression.Address.ToString()
+        );
         Assert.Equal(0, a.Exit);
         Assert.Equal(a.Out, b.Out);
         var r = JsonParser.Default.Parse<FitResponse>(a.Out);

@@ -20,10 +20,13 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     private RegressionService.RegressionServiceClient Regression => new(services.RegressionChannel);
 
     private static ComputeIndexRequest SmallIndex() => BadInputTests.SmallIndex();
+
     private static ProjectExportsRequest SmallProjection() => BadInputTests.SmallProjection();
+
     private static FitRequest SmallFit() => BadInputTests.SmallFit();
 
-    private Task<string> ExpectFit(StatusCode code, string field, FitRequest request) => Rejection.ExpectFit(Regression, code, field, request);
+    private Task<string> ExpectFit(StatusCode code, string field, FitRequest request) =>
+        Rejection.ExpectFit(Regression, code, field, request);
 
     // ---------- Messages for values at the edge of double precision, names, changed models ----------
     [Theory]
@@ -33,7 +36,8 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallFit();
         foreach (var c in r.Columns)
-            for (int i = 0; i < c.Values.Count; i++) c.Values[i] *= scale;
+            for (int i = 0; i < c.Values.Count; i++)
+                c.Values[i] *= scale;
         var message = await ExpectFit(StatusCode.FailedPrecondition, "dependent", r);
         Assert.Contains("rescale", message);
         Assert.DoesNotContain("constant", message);
@@ -44,7 +48,11 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallProjection();
         r.Series[1].Values[20] = 1e308;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "series[1].values[20]", () => Projection.ProjectExportsAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[1].values[20]",
+            () => Projection.ProjectExportsAsync(r).ResponseAsync
+        );
         Assert.Contains("too large", message);
         Assert.DoesNotContain("NaN", message);
     }
@@ -56,7 +64,11 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var r = SmallIndex();
         r.Shift = shift;
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "shift", () => Indexing.ComputeIndexAsync(r).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "shift",
+            () => Indexing.ComputeIndexAsync(r).ResponseAsync
+        );
         Assert.Contains("at most 1", message);
     }
 
@@ -69,14 +81,26 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         string evil = "wu" + System.Text.RegularExpressions.Regex.Unescape(bad) + "han";
         var index = SmallIndex();
         index.UnitIds[2] = evil;
-        await Rejection.Expect(StatusCode.InvalidArgument, "unit_ids[2]", () => Indexing.ComputeIndexAsync(index).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "unit_ids[2]",
+            () => Indexing.ComputeIndexAsync(index).ResponseAsync
+        );
         index = SmallIndex();
         index.Indicators[1].Id = evil;
-        await Rejection.Expect(StatusCode.InvalidArgument, "indicators[1].id", () => Indexing.ComputeIndexAsync(index).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "indicators[1].id",
+            () => Indexing.ComputeIndexAsync(index).ResponseAsync
+        );
 
         var projection = SmallProjection();
         projection.Series[0].CityId = evil;
-        await Rejection.Expect(StatusCode.InvalidArgument, "series[0].city_id", () => Projection.ProjectExportsAsync(projection).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "series[0].city_id",
+            () => Projection.ProjectExportsAsync(projection).ResponseAsync
+        );
 
         var fit = SmallFit();
         fit.Columns[1].Name = evil;
@@ -92,8 +116,30 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task FitStreamRefusesALaterChunkThatChangesTheModel()
     {
         using var call = Regression.FitStream();
-        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1, 2, 4 } }, new Column { Name = "a", Values = { 1, 3, 2 } } } });
-        await call.RequestStream.WriteAsync(new FitRequest { Dependent = "a", Columns = { new Column { Name = "y", Values = { 1 } }, new Column { Name = "a", Values = { 5 } } } });
+        await call.RequestStream.WriteAsync(
+            new FitRequest
+            {
+                Dependent = "y",
+                Regressors = { "a" },
+                CovarianceType = CovarianceType.Hc1,
+                Columns =
+                {
+                    new Column { Name = "y", Values = { 1, 2, 4 } },
+                    new Column { Name = "a", Values = { 1, 3, 2 } },
+                },
+            }
+        );
+        await call.RequestStream.WriteAsync(
+            new FitRequest
+            {
+                Dependent = "a",
+                Columns =
+                {
+                    new Column { Name = "y", Values = { 1 } },
+                    new Column { Name = "a", Values = { 5 } },
+                },
+            }
+        );
         await call.RequestStream.CompleteAsync();
         var message = await Rejection.Expect(StatusCode.InvalidArgument, "dependent", () => call.ResponseAsync);
         Assert.Contains("Chunk 2 changes the model", message);
@@ -101,7 +147,19 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
         // The same model repeated in every chunk is fine.
         using var same = Regression.FitStream();
         for (int c = 0; c < 3; c++)
-            await same.RequestStream.WriteAsync(new FitRequest { Dependent = "y", Regressors = { "a" }, CovarianceType = CovarianceType.Hc1, Columns = { new Column { Name = "y", Values = { 1 + c, 2, 4 * c } }, new Column { Name = "a", Values = { 1, 3 + c, 2 } } } });
+            await same.RequestStream.WriteAsync(
+                new FitRequest
+                {
+                    Dependent = "y",
+                    Regressors = { "a" },
+                    CovarianceType = CovarianceType.Hc1,
+                    Columns =
+                    {
+                        new Column { Name = "y", Values = { 1 + c, 2, 4 * c } },
+                        new Column { Name = "a", Values = { 1, 3 + c, 2 } },
+                    },
+                }
+            );
         await same.RequestStream.CompleteAsync();
         Assert.Equal(9, (await same.ResponseAsync).Model.NObs);
     }

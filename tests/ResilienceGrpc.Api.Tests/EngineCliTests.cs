@@ -16,14 +16,31 @@ public class EngineCliTests
 
     private static readonly string Filip = Path.Combine(Reference.Dir, "strd", "filip.csv");
 
-    private static string Powers(int degree) => string.Join(",", Enumerable.Range(1, degree).Select(d => string.Join("*", Enumerable.Repeat("x", d))));
+    private static string Powers(int degree) =>
+        string.Join(",", Enumerable.Range(1, degree).Select(d => string.Join("*", Enumerable.Repeat("x", d))));
 
     [Fact]
     public async Task RegressReachesFilipsCertifiedValuesWithASmallTolerance()
     {
-        var (exit, stdout, stderr) = await Run("regress", "--data", Filip, "--y", "y", "--x", Powers(10), "--vce", "classical", "--tolerance", "1e-10", "--format", "json");
+        var (exit, stdout, stderr) = await Run(
+            "regress",
+            "--data",
+            Filip,
+            "--y",
+            "y",
+            "--x",
+            Powers(10),
+            "--vce",
+            "classical",
+            "--tolerance",
+            "1e-10",
+            "--format",
+            "json"
+        );
         Assert.True(exit == 0, stderr);
-        var certified = JsonDocument.Parse(File.ReadAllText(Path.Combine(Reference.Dir, "strd", "certified.json"))).RootElement.GetProperty("filip");
+        var certified = JsonDocument
+            .Parse(File.ReadAllText(Path.Combine(Reference.Dir, "strd", "certified.json")))
+            .RootElement.GetProperty("filip");
         var beta = certified.GetProperty("beta").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         var coefs = JsonDocument.Parse(stdout).RootElement.GetProperty("coefficients").EnumerateArray().ToArray();
         // Response order: slopes x, x², …, then _cons; certified order: intercept first.
@@ -75,7 +92,8 @@ public class EngineCliTests
         Assert.True(exit == 0, stderr);
         var line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var json = JsonDocument.Parse(line).RootElement;
-        foreach (var field in new[] { "median_ms", "min_ms", "max_ms" }) Assert.True(json.GetProperty(field).GetDouble() > 0, field);
+        foreach (var field in new[] { "median_ms", "min_ms", "max_ms" })
+            Assert.True(json.GetProperty(field).GetDouble() > 0, field);
         Assert.Equal(3, json.GetProperty("runs").GetInt32());
         Assert.True(json.GetProperty("cores").GetInt32() >= 1);
         Assert.True(json.GetProperty("min_ms").GetDouble() <= json.GetProperty("max_ms").GetDouble());
@@ -85,7 +103,10 @@ public class EngineCliTests
     public async Task BenchStudyCountsTheSpecificationsOfTheSpecItRan()
     {
         var spec = Path.Combine(Directory.CreateTempSubdirectory("resilience-bench-").FullName, "spec.json");
-        File.WriteAllText(spec, """{"bootstrap": {"replications": 0}, "multiverse": {"covarianceTypes": ["COVARIANCE_TYPE_HC3"], "dropOneCity": false}}""");
+        File.WriteAllText(
+            spec,
+            """{"bootstrap": {"replications": 0}, "multiverse": {"covarianceTypes": ["COVARIANCE_TYPE_HC3"], "dropOneCity": false}}"""
+        );
         var (exit, stdout, stderr) = await Run("bench", "study", "--spec", spec, "--runs", "2", "--warmup", "0");
         Assert.True(exit == 0, stderr);
         var json = JsonDocument.Parse(stdout.Trim()).RootElement;

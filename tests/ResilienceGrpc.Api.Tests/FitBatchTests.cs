@@ -15,7 +15,14 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
 {
     private RegressionService.RegressionServiceClient Client => new(services.RegressionChannel);
 
-    private static readonly CovarianceType[] Types = [CovarianceType.Classical, CovarianceType.Hc0, CovarianceType.Hc1, CovarianceType.Hc2, CovarianceType.Hc3];
+    private static readonly CovarianceType[] Types =
+    [
+        CovarianceType.Classical,
+        CovarianceType.Hc0,
+        CovarianceType.Hc1,
+        CovarianceType.Hc2,
+        CovarianceType.Hc3,
+    ];
 
     /// <summary>city38 as a batch: its columns, the cities as row ids.</summary>
     private static FitBatchRequest City38()
@@ -27,13 +34,14 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
         return request;
     }
 
-    private static BatchModel Model(CovarianceType type, params string[] excluded) => new()
-    {
-        Dependent = "ln_resexport",
-        Regressors = { "ln_rescity", "ln_x" },
-        CovarianceType = type,
-        ExcludedRowIds = { excluded },
-    };
+    private static BatchModel Model(CovarianceType type, params string[] excluded) =>
+        new()
+        {
+            Dependent = "ln_resexport",
+            Regressors = { "ln_rescity", "ln_x" },
+            CovarianceType = type,
+            ExcludedRowIds = { excluded },
+        };
 
     [Fact]
     public async Task EachModelIsExactlyWhatFitGivesAndMatchesStatsmodels()
@@ -50,7 +58,11 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
             request.RowIds.AddRange(batch.RowIds);
             var single = await Client.FitAsync(request);
             Assert.Equal(single, response.Results[i].Fit); // every field, every bit
-            Requests.AssertMatches(json, Requests.Vce(Types[i]), response.Results[i].Fit.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue)));
+            Requests.AssertMatches(
+                json,
+                Requests.Vce(Types[i]),
+                response.Results[i].Fit.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue))
+            );
         }
     }
 
@@ -74,7 +86,8 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
         {
             int row = ids.IndexOf(left[m]);
             var without = Requests.Fit("city38", CovarianceType.Hc1);
-            foreach (var c in without.Columns) c.Values.RemoveAt(row);
+            foreach (var c in without.Columns)
+                c.Values.RemoveAt(row);
             var expected = await Client.FitAsync(without);
             var got = response.Results[m].Fit;
             Assert.Equal(fullFit.Model.NObs - 1, got.Model.NObs);
@@ -82,7 +95,12 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
             Assert.Equal(expected.Model, got.Model);
             // The influence of the full fit (a rank-one downdate, another algorithm) agrees.
             for (int j = 0; j < got.Coefficients.Count; j++)
-                Reference.Close(influence[left[m]].EstimatesWithout[j], got.Coefficients[j].Estimate, 1e-10, $"{left[m]} coefficient {j}");
+                Reference.Close(
+                    influence[left[m]].EstimatesWithout[j],
+                    got.Coefficients[j].Estimate,
+                    1e-10,
+                    $"{left[m]} coefficient {j}"
+                );
         }
     }
 
@@ -92,8 +110,22 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
         var batch = City38();
         batch.Columns.Add(new Column { Name = "twice", Values = { batch.Columns[1].Values.Select(v => 2 * v) } });
         batch.Models.Add(Model(CovarianceType.Hc1));
-        batch.Models.Add(new BatchModel { Dependent = "ln_resexport", Regressors = { "ln_rescity", "twice" }, CovarianceType = CovarianceType.Hc1 });
-        batch.Models.Add(new BatchModel { Dependent = "ln_resexport", Regressors = { "nowhere" }, CovarianceType = CovarianceType.Hc1 });
+        batch.Models.Add(
+            new BatchModel
+            {
+                Dependent = "ln_resexport",
+                Regressors = { "ln_rescity", "twice" },
+                CovarianceType = CovarianceType.Hc1,
+            }
+        );
+        batch.Models.Add(
+            new BatchModel
+            {
+                Dependent = "ln_resexport",
+                Regressors = { "nowhere" },
+                CovarianceType = CovarianceType.Hc1,
+            }
+        );
         var response = await Client.FitBatchAsync(batch);
         Assert.Equal(BatchResult.OutcomeOneofCase.Fit, response.Results[0].OutcomeCase);
         var collinear = response.Results[1].Error;
@@ -107,43 +139,73 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
     [Fact]
     public async Task AMalformedBatchIsRefusedNamingTheModelAndField()
     {
-        await Rejection.Expect(StatusCode.InvalidArgument, "models", () => Client.FitBatchAsync(City38()).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "models",
+            () => Client.FitBatchAsync(City38()).ResponseAsync
+        );
 
         var unset = City38();
         unset.Models.Add(Model(CovarianceType.Hc1));
         unset.Models.Add(Model(CovarianceType.Unspecified));
-        var message = await Rejection.Expect(StatusCode.InvalidArgument, "models[1].covariance_type", () => Client.FitBatchAsync(unset).ResponseAsync);
+        var message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "models[1].covariance_type",
+            () => Client.FitBatchAsync(unset).ResponseAsync
+        );
         Assert.StartsWith("Model 2:", message);
 
         var stranger = City38();
         stranger.Models.Add(Model(CovarianceType.Hc1, "Atlantis"));
-        message = await Rejection.Expect(StatusCode.InvalidArgument, "models[0].excluded_row_ids[0]", () => Client.FitBatchAsync(stranger).ResponseAsync);
+        message = await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "models[0].excluded_row_ids[0]",
+            () => Client.FitBatchAsync(stranger).ResponseAsync
+        );
         Assert.Contains("Atlantis", message);
 
         var noIds = City38();
         noIds.RowIds.Clear();
         noIds.Models.Add(Model(CovarianceType.Hc1, "City01"));
-        await Rejection.Expect(StatusCode.InvalidArgument, "models[0].excluded_row_ids", () => Client.FitBatchAsync(noIds).ResponseAsync);
+        await Rejection.Expect(
+            StatusCode.InvalidArgument,
+            "models[0].excluded_row_ids",
+            () => Client.FitBatchAsync(noIds).ResponseAsync
+        );
     }
 
     [Fact]
     public async Task ABatchOverALimitIsRefusedWithResourceExhaustedNamingTheLimit()
     {
         var many = City38();
-        many.Models.AddRange(Enumerable.Range(0, RegressionGrpcService.MaxBatchModels + 1).Select(_ => Model(CovarianceType.Hc1)));
-        var message = await Rejection.Expect(StatusCode.ResourceExhausted, "models", () => Client.FitBatchAsync(many).ResponseAsync);
+        many.Models.AddRange(
+            Enumerable.Range(0, RegressionGrpcService.MaxBatchModels + 1).Select(_ => Model(CovarianceType.Hc1))
+        );
+        var message = await Rejection.Expect(
+            StatusCode.ResourceExhausted,
+            "models",
+            () => Client.FitBatchAsync(many).ResponseAsync
+        );
         Assert.Contains($"{RegressionGrpcService.MaxBatchModels:N0}", message);
         Assert.Contains("MaxBatchModels", message);
 
         // 38 rows × 4 × 1,000,000 replications × 30 models is over the bootstrap budget.
         var heavy = City38();
-        heavy.Models.AddRange(Enumerable.Range(0, 30).Select(i =>
-        {
-            var m = Model(CovarianceType.Hc1);
-            m.Bootstrap = new BootstrapOptions { Replications = 1_000_000, Seed = (ulong)i };
-            return m;
-        }));
-        message = await Rejection.Expect(StatusCode.ResourceExhausted, "models", () => Client.FitBatchAsync(heavy).ResponseAsync);
+        heavy.Models.AddRange(
+            Enumerable
+                .Range(0, 30)
+                .Select(i =>
+                {
+                    var m = Model(CovarianceType.Hc1);
+                    m.Bootstrap = new BootstrapOptions { Replications = 1_000_000, Seed = (ulong)i };
+                    return m;
+                })
+        );
+        message = await Rejection.Expect(
+            StatusCode.ResourceExhausted,
+            "models",
+            () => Client.FitBatchAsync(heavy).ResponseAsync
+        );
         Assert.Contains("MaxBatchBootstrapWork", message);
     }
 }

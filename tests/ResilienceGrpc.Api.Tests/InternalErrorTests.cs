@@ -13,17 +13,28 @@ public class InternalErrorTests
     /// <summary>A service that fails the way a bug would.</summary>
     public sealed class BrokenIndexing : IndexingService.IndexingServiceBase
     {
-        public override Task<ComputeIndexResponse> ComputeIndex(ComputeIndexRequest request, ServerCallContext context)
-            => throw new InvalidOperationException("secret connection string Server=db;Password=hunter2");
+        public override Task<ComputeIndexResponse> ComputeIndex(
+            ComputeIndexRequest request,
+            ServerCallContext context
+        ) => throw new InvalidOperationException("secret connection string Server=db;Password=hunter2");
     }
 
     [Fact]
     public async Task AnUnexpectedExceptionBecomesInternalWithAnIncidentIdAndNoInternals()
     {
-        var module = new ServiceModule("indexing", IndexingService.Descriptor.FullName, _ => { }, app => app.MapGrpcService<BrokenIndexing>());
+        var module = new ServiceModule(
+            "indexing",
+            IndexingService.Descriptor.FullName,
+            _ => { },
+            app => app.MapGrpcService<BrokenIndexing>()
+        );
         await using var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true));
         using var channel = GrpcChannels.Create(host.Address);
-        var e = await Assert.ThrowsAsync<RpcException>(() => new IndexingService.IndexingServiceClient(channel).ComputeIndexAsync(new ComputeIndexRequest()).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            new IndexingService.IndexingServiceClient(channel)
+                .ComputeIndexAsync(new ComputeIndexRequest())
+                .ResponseAsync
+        );
         Assert.Equal(StatusCode.Internal, e.StatusCode);
         Assert.Contains("incident", e.Status.Detail);
         Assert.DoesNotContain("hunter2", e.Status.Detail);

@@ -24,11 +24,19 @@ public static class Rejection
     }
 
     /// <summary>Expects the same rejection from <c>Fit</c> and from <c>FitStream</c> (the streamed RPC validates the same way); returns the message.</summary>
-    public static async Task<string> ExpectFit(Contracts.Regression.V1.RegressionService.RegressionServiceClient client, StatusCode code, string field,
-        Contracts.Regression.V1.FitRequest request)
+    public static async Task<string> ExpectFit(
+        Contracts.Regression.V1.RegressionService.RegressionServiceClient client,
+        StatusCode code,
+        string field,
+        Contracts.Regression.V1.FitRequest request
+    )
     {
         var message = await Expect(code, field, () => client.FitAsync(request).ResponseAsync);
-        var streamed = await Expect(code, field, () => Cli.Verbs.Stream(client, request, null, DateTime.UtcNow.AddMinutes(1), CancellationToken.None));
+        var streamed = await Expect(
+            code,
+            field,
+            () => Cli.Verbs.Stream(client, request, null, DateTime.UtcNow.AddMinutes(1), CancellationToken.None)
+        );
         Assert.Equal(message, streamed);
         return message;
     }

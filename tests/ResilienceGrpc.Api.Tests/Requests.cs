@@ -18,13 +18,16 @@ public static class Requests
         foreach (var e in json.GetProperty("indicators").EnumerateArray())
         {
             string name = e.GetProperty("name").GetString()!;
-            request.Indicators.Add(new Indicator
-            {
-                Id = name,
-                Dimension = e.GetProperty("dimension").GetString()!,
-                Direction = e.GetProperty("direction").GetString() == "negative" ? Direction.Negative : Direction.Positive,
-                Values = { Reference.Column(file, name) },
-            });
+            request.Indicators.Add(
+                new Indicator
+                {
+                    Id = name,
+                    Dimension = e.GetProperty("dimension").GetString()!,
+                    Direction =
+                        e.GetProperty("direction").GetString() == "negative" ? Direction.Negative : Direction.Positive,
+                    Values = { Reference.Column(file, name) },
+                }
+            );
         }
         return request;
     }
@@ -34,12 +37,14 @@ public static class Requests
         var (header, rows) = Reference.Csv("export_annual.csv");
         var request = new ProjectExportsRequest { Kind = SeriesKind.Annual, GrowthMethod = GrowthMethod.Geometric };
         foreach (var r in rows)
-            request.Series.Add(new ExportSeries
-            {
-                CityId = r[0],
-                Periods = { header.Skip(1).Select(h => h.TrimStart('E')) },
-                Values = { r.Skip(1).Select(Reference.Number) },
-            });
+            request.Series.Add(
+                new ExportSeries
+                {
+                    CityId = r[0],
+                    Periods = { header.Skip(1).Select(h => h.TrimStart('E')) },
+                    Values = { r.Skip(1).Select(Reference.Number) },
+                }
+            );
         return request;
     }
 
@@ -48,16 +53,20 @@ public static class Requests
     {
         var s = new ExportSeries { CityId = city };
         for (int y = 2015; y <= 2021; y++)
-            for (int m = 1; m <= 12; m++)
-            {
-                double v = level * Math.Pow(1.05, y - 2015) * (1 + 0.2 * Math.Sin(m));
-                if (y == 2020 && m == 1) v *= 1.02;
-                if (y == 2020 && m is >= 2 and <= 4) v *= 0.6;
-                if (y == 2020 && m == 5) v *= 0.95;
-                if ((y == 2020 && m >= 6) || y == 2021) v *= 1.1;
-                s.Periods.Add($"{y}-{m:D2}");
-                s.Values.Add(v);
-            }
+        for (int m = 1; m <= 12; m++)
+        {
+            double v = level * Math.Pow(1.05, y - 2015) * (1 + 0.2 * Math.Sin(m));
+            if (y == 2020 && m == 1)
+                v *= 1.02;
+            if (y == 2020 && m is >= 2 and <= 4)
+                v *= 0.6;
+            if (y == 2020 && m == 5)
+                v *= 0.95;
+            if ((y == 2020 && m >= 6) || y == 2021)
+                v *= 1.1;
+            s.Periods.Add($"{y}-{m:D2}");
+            s.Values.Add(v);
+        }
         return s;
     }
 
@@ -67,29 +76,61 @@ public static class Requests
         string file = json.GetProperty("data").GetString()!;
         string y = json.GetProperty("y").GetString()!;
         var x = json.GetProperty("x").EnumerateArray().Select(e => e.GetString()!).ToArray();
-        var request = new FitRequest { Dependent = y, Regressors = { x }, CovarianceType = type };
-        foreach (var name in x.Prepend(y)) request.Columns.Add(new Column { Name = name, Values = { Reference.Column(file, name) } });
+        var request = new FitRequest
+        {
+            Dependent = y,
+            Regressors = { x },
+            CovarianceType = type,
+        };
+        foreach (var name in x.Prepend(y))
+            request.Columns.Add(new Column { Name = name, Values = { Reference.Column(file, name) } });
         return request;
     }
 
-    public static string Vce(CovarianceType t) => t switch
-    {
-        CovarianceType.Classical => "nonrobust",
-        CovarianceType.Hc0 => "HC0",
-        CovarianceType.Hc1 => "HC1",
-        CovarianceType.Hc2 => "HC2",
-        _ => "HC3",
-    };
+    public static string Vce(CovarianceType t) =>
+        t switch
+        {
+            CovarianceType.Classical => "nonrobust",
+            CovarianceType.Hc0 => "HC0",
+            CovarianceType.Hc1 => "HC1",
+            CovarianceType.Hc2 => "HC2",
+            _ => "HC3",
+        };
 
     /// <summary>Asserts a regression response against a reference case (coefficients, SEs, t at 1e-9; p at 1e-7 or 1e-12).</summary>
-    public static void AssertMatches(JsonElement json, string vce, IEnumerable<(string Term, double Estimate, double Se, double T, double P)> coefs)
+    public static void AssertMatches(
+        JsonElement json,
+        string vce,
+        IEnumerable<(string Term, double Estimate, double Se, double T, double P)> coefs
+    )
     {
         foreach (var c in coefs)
         {
-            Reference.Close(json.GetProperty("coef").GetProperty(c.Term).GetDouble(), c.Estimate, 1e-9, $"coef {c.Term}");
-            Reference.Close(json.GetProperty("se").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.Se, 1e-9, $"{vce} se {c.Term}");
-            Reference.Close(json.GetProperty("t").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.T, 1e-9, $"{vce} t {c.Term}");
-            Reference.Close(json.GetProperty("p").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.P, 1e-7, $"{vce} p {c.Term}", 1e-12);
+            Reference.Close(
+                json.GetProperty("coef").GetProperty(c.Term).GetDouble(),
+                c.Estimate,
+                1e-9,
+                $"coef {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("se").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.Se,
+                1e-9,
+                $"{vce} se {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("t").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.T,
+                1e-9,
+                $"{vce} t {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("p").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.P,
+                1e-7,
+                $"{vce} p {c.Term}",
+                1e-12
+            );
         }
     }
 }

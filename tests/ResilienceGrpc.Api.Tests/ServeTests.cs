@@ -23,7 +23,8 @@ public partial class ServeTests
         using var stop = new CancellationTokenSource();
         var server = CommandLineApp.RunAsync(["serve", service, "--port", "0"], TextWriter.Null, stderr, stop.Token);
         Match m = Match.Empty;
-        for (int i = 0; i < 200 && !(m = Listening().Match(stderr.ToString())).Success; i++) await Task.Delay(50);
+        for (int i = 0; i < 200 && !(m = Listening().Match(stderr.ToString())).Success; i++)
+            await Task.Delay(50);
         Assert.True(m.Success, "the server did not say where it listens: " + stderr);
         var url = m.Groups[1].Value;
 
@@ -34,8 +35,19 @@ public partial class ServeTests
         }
         if (service == "regression")
         {
-            var (exit, stdout, err) = await CliTests.Run("regress", "--data", Path.Combine(ResilienceGrpc.Tests.Support.Reference.Dir, "stackloss.csv"),
-                "--y", "stack.loss", "--x", "Air.Flow,Water.Temp,Acid.Conc.", "--format", "json", "--regression", url);
+            var (exit, stdout, err) = await CliTests.Run(
+                "regress",
+                "--data",
+                Path.Combine(ResilienceGrpc.Tests.Support.Reference.Dir, "stackloss.csv"),
+                "--y",
+                "stack.loss",
+                "--x",
+                "Air.Flow,Water.Temp,Acid.Conc.",
+                "--format",
+                "json",
+                "--regression",
+                url
+            );
             Assert.True(exit == 0, err);
             Assert.Equal(21, Google.Protobuf.JsonParser.Default.Parse<FitResponse>(stdout).Model.NObs);
         }
@@ -46,8 +58,11 @@ public partial class ServeTests
     [Fact]
     public async Task ReflectionIsSwitchedOffByConfigurationAndNoResponseNamesTheServer()
     {
-        await using var host = await ServiceHosting.StartAsync([Regression.Api.RegressionGrpcService.Module], new HostOptions(Quiet: true),
-            b => b.Configuration[ConfigurationKeys.ReflectionKey] = "false");
+        await using var host = await ServiceHosting.StartAsync(
+            [Regression.Api.RegressionGrpcService.Module],
+            new HostOptions(Quiet: true),
+            b => b.Configuration[ConfigurationKeys.ReflectionKey] = "false"
+        );
         using var channel = GrpcChannels.Create(host.Address);
         var call = new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await call).Status); // health stays on
@@ -57,7 +72,9 @@ public partial class ServeTests
         using var stream = reflection.ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(30)); // a hang guard: with reflection on, the server would wait for a request
         // An unmapped method is refused on its headers alone: read without writing, so the refusal
         // cannot race a write into a call the server has already ended.
-        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stream.ResponseStream.MoveNext(CancellationToken.None));
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            stream.ResponseStream.MoveNext(CancellationToken.None)
+        );
         Assert.Equal(Grpc.Core.StatusCode.Unimplemented, e.StatusCode);
     }
 }

@@ -22,11 +22,22 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
     [InlineData("regression", "resilience.regression.v1.RegressionService")]
     public async Task HealthAnswersServingAtOnceAndReflectionListsTheService(string name, string fullName)
     {
-        var host = name switch { "indexing" => services.Indexing, "projection" => services.Projection, _ => services.Regression };
+        var host = name switch
+        {
+            "indexing" => services.Indexing,
+            "projection" => services.Projection,
+            _ => services.Regression,
+        };
         using var channel = GrpcChannels.Create(host.Address);
         var health = new Health.HealthClient(channel);
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = fullName })).Status);
+        Assert.Equal(
+            HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new HealthCheckRequest())).Status
+        );
+        Assert.Equal(
+            HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new HealthCheckRequest { Service = fullName })).Status
+        );
 
         var reflection = new ServerReflection.ServerReflectionClient(channel);
         using var call = reflection.ServerReflectionInfo();
@@ -49,13 +60,33 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
         var r = await client.ComputeIndexAsync(Requests.Index(caseName));
         foreach (var w in r.Indicators)
         {
-            Reference.Close(json.GetProperty("weights").GetProperty(w.Id).GetDouble(), w.Weight, 1e-10, $"weight {w.Id}");
-            Reference.Close(json.GetProperty("entropy").GetProperty(w.Id).GetDouble(), w.Entropy, 1e-10, $"entropy {w.Id}");
+            Reference.Close(
+                json.GetProperty("weights").GetProperty(w.Id).GetDouble(),
+                w.Weight,
+                1e-10,
+                $"weight {w.Id}"
+            );
+            Reference.Close(
+                json.GetProperty("entropy").GetProperty(w.Id).GetDouble(),
+                w.Entropy,
+                1e-10,
+                $"entropy {w.Id}"
+            );
         }
         foreach (var d in r.Dimensions)
-            Reference.Close(json.GetProperty("dimension_weights").GetProperty(d.Dimension).GetDouble(), d.Weight, 1e-10, $"dimension {d.Dimension}");
-        var composite = json.GetProperty("scores").GetProperty("composite").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        for (int i = 0; i < composite.Length; i++) Reference.Close(composite[i], r.Units[i].Composite, 1e-10, $"composite {r.Units[i].UnitId}");
+            Reference.Close(
+                json.GetProperty("dimension_weights").GetProperty(d.Dimension).GetDouble(),
+                d.Weight,
+                1e-10,
+                $"dimension {d.Dimension}"
+            );
+        var composite = json.GetProperty("scores")
+            .GetProperty("composite")
+            .EnumerateArray()
+            .Select(e => e.GetDouble())
+            .ToArray();
+        for (int i = 0; i < composite.Length; i++)
+            Reference.Close(composite[i], r.Units[i].Composite, 1e-10, $"composite {r.Units[i].UnitId}");
     }
 
     [Theory]
@@ -82,15 +113,29 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
                 for (int j = 0; j < request.Indicators.Count; j++)
                 {
                     var ind = request.Indicators[j];
-                    if (ind.Dimension != dimensions[d]) continue;
-                    double min = ind.Values.Min(), max = ind.Values.Max();
-                    double z = (ind.Direction == Direction.Positive ? ind.Values[i] - min : max - ind.Values[i]) / (max - min) + 0.0001;
+                    if (ind.Dimension != dimensions[d])
+                        continue;
+                    double min = ind.Values.Min(),
+                        max = ind.Values.Max();
+                    double z =
+                        (ind.Direction == Direction.Positive ? ind.Values[i] - min : max - ind.Values[i]) / (max - min)
+                        + 0.0001;
                     score += mean.Indicators[j].WithinDimensionWeight * z;
                 }
-                Reference.Close(score, mean.Units[i].DimensionScores[d].Score, 1e-12, $"unit {i} dimension {dimensions[d]}");
+                Reference.Close(
+                    score,
+                    mean.Units[i].DimensionScores[d].Score,
+                    1e-12,
+                    $"unit {i} dimension {dimensions[d]}"
+                );
                 Assert.Equal(global.Units[i].DimensionScores[d].Score, mean.Units[i].DimensionScores[d].Score);
             }
-            Reference.Close(mean.Units[i].DimensionScores.Average(s => s.Score), mean.Units[i].Composite, 1e-12, $"composite {i}");
+            Reference.Close(
+                mean.Units[i].DimensionScores.Average(s => s.Score),
+                mean.Units[i].Composite,
+                1e-12,
+                $"composite {i}"
+            );
         }
         // The global composite is untouched by the rule's existence, and differs from the mean.
         Assert.NotEqual(global.Units[0].Composite, mean.Units[0].Composite);
@@ -120,12 +165,14 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
     public async Task MonthlyProjectionReportsAPathAndARecovery()
     {
         var client = new ProjectionService.ProjectionServiceClient(services.ProjectionChannel);
-        var r = await client.ProjectExportsAsync(new ProjectExportsRequest
-        {
-            Kind = SeriesKind.Monthly,
-            GrowthMethod = GrowthMethod.Geometric,
-            Series = { Requests.Monthly("wuhan") },
-        });
+        var r = await client.ProjectExportsAsync(
+            new ProjectExportsRequest
+            {
+                Kind = SeriesKind.Monthly,
+                GrowthMethod = GrowthMethod.Geometric,
+                Series = { Requests.Monthly("wuhan") },
+            }
+        );
         var c = r.Cities.Single();
         Assert.Equal(24, c.Monthly.Count);
         Assert.Equal("2020-01", c.Monthly[0].Period);
@@ -151,9 +198,14 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
         var r = await client.FitAsync(Requests.Fit(caseName, type));
         Assert.Equal(json.GetProperty("n").GetInt32(), r.Model.NObs);
         Assert.Equal("_cons", r.Coefficients.Last().Term);
-        Requests.AssertMatches(json, Requests.Vce(type), r.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue)));
+        Requests.AssertMatches(
+            json,
+            Requests.Vce(type),
+            r.Coefficients.Select(c => (c.Term, c.Estimate, c.StdError, c.TValue, c.PValue))
+        );
         Reference.Close(json.GetProperty("r2").GetDouble(), r.Model.RSquared, 1e-9, "R²");
-        if (type == CovarianceType.Classical) Reference.Close(json.GetProperty("f_nonrobust").GetDouble(), r.Model.FStatistic, 1e-9, "F");
+        if (type == CovarianceType.Classical)
+            Reference.Close(json.GetProperty("f_nonrobust").GetDouble(), r.Model.FStatistic, 1e-9, "F");
     }
 
     [Fact]
@@ -162,7 +214,13 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
         var client = new RegressionService.RegressionServiceClient(services.RegressionChannel);
         var whole = Requests.Fit("stackloss", CovarianceType.Hc1);
         var unary = await client.FitAsync(whole);
-        var streamed = await Cli.Verbs.Stream(client, whole, null, DateTime.UtcNow.AddMinutes(1), CancellationToken.None);
+        var streamed = await Cli.Verbs.Stream(
+            client,
+            whole,
+            null,
+            DateTime.UtcNow.AddMinutes(1),
+            CancellationToken.None
+        );
         Assert.Equal(unary, streamed);
     }
 
@@ -185,7 +243,12 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
             Dependent = "y",
             Regressors = { "x1", "x2" },
             CovarianceType = CovarianceType.Hc1,
-            Columns = { new Column { Name = "y", Values = { y } }, new Column { Name = "x1", Values = { x1 } }, new Column { Name = "x2", Values = { x2 } } },
+            Columns =
+            {
+                new Column { Name = "y", Values = { y } },
+                new Column { Name = "x1", Values = { x1 } },
+                new Column { Name = "x2", Values = { x2 } },
+            },
         };
         Assert.True(request.CalculateSize() > 4 * 1024 * 1024);
         var client = new RegressionService.RegressionServiceClient(services.RegressionChannel);
@@ -196,8 +259,14 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
         var r = await Cli.Verbs.Stream(client, request, null, DateTime.UtcNow.AddMinutes(5), CancellationToken.None);
         Assert.Equal(n, r.Model.NObs);
         // The model's true coefficients lie inside the 95% intervals (true for 95% of seeds; this seed is fixed).
-        var truth = new Dictionary<string, double> { ["x1"] = 2.0, ["x2"] = -0.5, ["_cons"] = 1.0 };
-        foreach (var c in r.Coefficients) Assert.InRange(truth[c.Term], c.CiLow, c.CiHigh);
+        var truth = new Dictionary<string, double>
+        {
+            ["x1"] = 2.0,
+            ["x2"] = -0.5,
+            ["_cons"] = 1.0,
+        };
+        foreach (var c in r.Coefficients)
+            Assert.InRange(truth[c.Term], c.CiLow, c.CiHigh);
     }
 
     [Fact]
@@ -213,11 +282,17 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
             Dependent = "y",
             Regressors = { "x" },
             CovarianceType = CovarianceType.Hc1,
-            Columns = { new Column { Name = "y", Values = { x.Select(v => 2 * v + rng.NextDouble()) } }, new Column { Name = "x", Values = { x } } },
+            Columns =
+            {
+                new Column { Name = "y", Values = { x.Select(v => 2 * v + rng.NextDouble()) } },
+                new Column { Name = "x", Values = { x } },
+            },
             Bootstrap = new BootstrapOptions { Replications = 1_000_000, Seed = 1 },
         };
         var started = DateTime.UtcNow;
-        var e = await Assert.ThrowsAsync<RpcException>(() => client.FitAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(300)).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            client.FitAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(300)).ResponseAsync
+        );
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
     }
 }

@@ -30,7 +30,8 @@ public class EngineTests
             cols.Add(new($"x{j}", x));
             names.Add($"x{j}");
         }
-        for (int i = 0; i < n; i++) y[i] += 2.0 + (0.5 + common[i]) * (rng.NextDouble() - 0.5);
+        for (int i = 0; i < n; i++)
+            y[i] += 2.0 + (0.5 + common[i]) * (rng.NextDouble() - 0.5);
         cols.Insert(0, new("y", y));
         return (new RegressionData(cols), new ModelSpec("y", names));
     }
@@ -53,7 +54,10 @@ public class EngineTests
             Assert.Equal(one.Leverage, fit.Leverage);
             Assert.Equal(one.Rss, fit.Rss);
             var inference = OlsInference.Infer(fit, CovarianceType.HC3);
-            Assert.Equal(oneInference.Coefficients.Select(c => c.StdError), inference.Coefficients.Select(c => c.StdError));
+            Assert.Equal(
+                oneInference.Coefficients.Select(c => c.StdError),
+                inference.Coefficients.Select(c => c.StdError)
+            );
             Assert.Equal(oneInference.FTest.Statistic, inference.FTest.Statistic);
         }
     }
@@ -64,14 +68,20 @@ public class EngineTests
         var (data, model) = Tall(25_000, 5, 11);
         var design = DesignMatrix.Build(data, model);
         var fit = OlsFit.Fit(design);
-        int n = design.N, k = design.K;
+        int n = design.N,
+            k = design.K;
         var x = Matrix<double>.Build.Dense(n, k, design.Values);
         var y = Vector<double>.Build.DenseOfArray(design.Y);
         var qr = x.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
         var beta = qr.Solve(y);
-        for (int j = 0; j < k; j++) Assert.True(Math.Abs(beta[j] - fit.Beta[j]) <= 1e-10 * Math.Abs(beta[j]), $"beta{j}: {beta[j]} vs {fit.Beta[j]}");
+        for (int j = 0; j < k; j++)
+            Assert.True(
+                Math.Abs(beta[j] - fit.Beta[j]) <= 1e-10 * Math.Abs(beta[j]),
+                $"beta{j}: {beta[j]} vs {fit.Beta[j]}"
+            );
         var e = y - x * beta;
-        for (int i = 0; i < n; i += 997) Assert.True(Math.Abs(e[i] - fit.Residuals[i]) <= 1e-9 * (1 + Math.Abs(e[i])), $"e{i}");
+        for (int i = 0; i < n; i += 997)
+            Assert.True(Math.Abs(e[i] - fit.Residuals[i]) <= 1e-9 * (1 + Math.Abs(e[i])), $"e{i}");
         var q = qr.Q;
         for (int i = 0; i < n; i += 997)
         {
@@ -97,28 +107,35 @@ public class EngineTests
     public void HouseholderQrReproducesXWithOrthonormalQAndTriangularRAndLeavesTheInputAlone(int n, int p, int seed)
     {
         var rng = new Random(seed);
-        var cols = Enumerable.Range(0, p).Select(_ => Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 10 - 5).ToArray()).ToArray();
+        var cols = Enumerable
+            .Range(0, p)
+            .Select(_ => Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 10 - 5).ToArray())
+            .ToArray();
         var copy = cols.Select(c => (double[])c.Clone()).ToArray();
         var qr = HouseholderQr.Factor(cols);
         Assert.Equal(p, qr.Rank);
-        for (int j = 0; j < p; j++) Assert.Equal(copy[j], cols[j]);
+        for (int j = 0; j < p; j++)
+            Assert.Equal(copy[j], cols[j]);
         var q = qr.ThinQ();
         for (int a = 0; a < p; a++)
         {
             for (int b = 0; b < p; b++)
             {
                 double dot = 0;
-                for (int i = 0; i < n; i++) dot += q[a][i] * q[b][i];
+                for (int i = 0; i < n; i++)
+                    dot += q[a][i] * q[b][i];
                 Assert.True(Math.Abs(dot - (a == b ? 1 : 0)) < 1e-13, $"Q'Q[{a},{b}] = {dot}");
-                if (a > b) Assert.Equal(0.0, qr.R[a, b]);
+                if (a > b)
+                    Assert.Equal(0.0, qr.R[a, b]);
             }
         }
         for (int j = 0; j < p; j++)
-            for (int i = 0; i < n; i++)
-            {
-                double s = 0;
-                for (int l = 0; l <= j; l++) s += q[l][i] * qr.R[l, j];
-                Assert.True(Math.Abs(s - cols[j][i]) < 1e-12 * 10, $"(QR)[{i},{j}] = {s}, X = {cols[j][i]}");
-            }
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int l = 0; l <= j; l++)
+                s += q[l][i] * qr.R[l, j];
+            Assert.True(Math.Abs(s - cols[j][i]) < 1e-12 * 10, $"(QR)[{i},{j}] = {s}, X = {cols[j][i]}");
+        }
     }
 }

@@ -21,8 +21,8 @@ public class RegressionReferenceTests
     {
         var data = new TheoryData<string, string>();
         foreach (var c in new[] { "longley", "longley_rscale", "stackloss", "city38", "city38_interact" })
-            foreach (var v in new[] { "nonrobust", "HC0", "HC1", "HC2", "HC3" })
-                data.Add(c, v);
+        foreach (var v in new[] { "nonrobust", "HC0", "HC1", "HC2", "HC3" })
+            data.Add(c, v);
         return data;
     }
 
@@ -35,19 +35,26 @@ public class RegressionReferenceTests
         var (header, rows) = Reference.Csv(file);
         int city = Array.IndexOf(header, "city");
         var ids = city >= 0 ? rows.Select(r => r[city]).ToArray() : null;
-        return RegressionAnalysis.Run(new RegressionData(columns, ids), new ModelSpec(y, x),
-            (options ?? new RegressionOptions()) with { Covariance = type });
+        return RegressionAnalysis.Run(
+            new RegressionData(columns, ids),
+            new ModelSpec(y, x),
+            (options ?? new RegressionOptions()) with
+            {
+                Covariance = type,
+            }
+        );
     }
 
-    internal static CovarianceType Parse(string v) => v switch
-    {
-        "nonrobust" => CovarianceType.Classical,
-        "HC0" => CovarianceType.HC0,
-        "HC1" => CovarianceType.HC1,
-        "HC2" => CovarianceType.HC2,
-        "HC3" => CovarianceType.HC3,
-        _ => throw new ArgumentException(v),
-    };
+    internal static CovarianceType Parse(string v) =>
+        v switch
+        {
+            "nonrobust" => CovarianceType.Classical,
+            "HC0" => CovarianceType.HC0,
+            "HC1" => CovarianceType.HC1,
+            "HC2" => CovarianceType.HC2,
+            "HC3" => CovarianceType.HC3,
+            _ => throw new ArgumentException(v),
+        };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -59,10 +66,31 @@ public class RegressionReferenceTests
         Assert.Equal(json.GetProperty("df_resid").GetInt32(), report.Fit.DfResid);
         foreach (var c in report.Inference.Coefficients)
         {
-            Reference.Close(json.GetProperty("coef").GetProperty(c.Term).GetDouble(), c.Estimate, Rel, $"{caseName} coef {c.Term}");
-            Reference.Close(json.GetProperty("se").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.StdError, Rel, $"{caseName} {vce} se {c.Term}");
-            Reference.Close(json.GetProperty("t").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.TValue, Rel, $"{caseName} {vce} t {c.Term}");
-            Reference.Close(json.GetProperty("p").GetProperty(vce).GetProperty(c.Term).GetDouble(), c.PValue, PRel, $"{caseName} {vce} p {c.Term}", PAbs);
+            Reference.Close(
+                json.GetProperty("coef").GetProperty(c.Term).GetDouble(),
+                c.Estimate,
+                Rel,
+                $"{caseName} coef {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("se").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.StdError,
+                Rel,
+                $"{caseName} {vce} se {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("t").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.TValue,
+                Rel,
+                $"{caseName} {vce} t {c.Term}"
+            );
+            Reference.Close(
+                json.GetProperty("p").GetProperty(vce).GetProperty(c.Term).GetDouble(),
+                c.PValue,
+                PRel,
+                $"{caseName} {vce} p {c.Term}",
+                PAbs
+            );
         }
     }
 
@@ -78,10 +106,20 @@ public class RegressionReferenceTests
         var classical = Fit(json, CovarianceType.Classical);
         Reference.Close(json.GetProperty("r2").GetDouble(), classical.Fit.RSquared, Rel, $"{caseName} R²");
         Reference.Close(json.GetProperty("adj_r2").GetDouble(), classical.Fit.AdjRSquared, Rel, $"{caseName} adj. R²");
-        Reference.Close(json.GetProperty("f_nonrobust").GetDouble(), classical.Inference.FTest.Statistic, Rel, $"{caseName} classical F");
+        Reference.Close(
+            json.GetProperty("f_nonrobust").GetDouble(),
+            classical.Inference.FTest.Statistic,
+            Rel,
+            $"{caseName} classical F"
+        );
         Assert.False(classical.Inference.FTest.Robust);
         var hc1 = Fit(json, CovarianceType.HC1);
-        Reference.Close(json.GetProperty("f_HC1").GetDouble(), hc1.Inference.FTest.Statistic, Rel, $"{caseName} HC1 Wald F");
+        Reference.Close(
+            json.GetProperty("f_HC1").GetDouble(),
+            hc1.Inference.FTest.Statistic,
+            Rel,
+            $"{caseName} HC1 Wald F"
+        );
         Assert.True(hc1.Inference.FTest.Robust);
         Assert.Equal(json.GetProperty("x").GetArrayLength(), hc1.Inference.FTest.DfNum);
         Assert.Equal(json.GetProperty("df_resid").GetInt32(), hc1.Inference.FTest.DfDen);
@@ -96,10 +134,25 @@ public class RegressionReferenceTests
         var report = Fit(json, CovarianceType.Classical);
         foreach (var c in report.Inference.Coefficients)
         {
-            Reference.Close(nist.GetProperty("coef").GetProperty(c.Term).GetDouble(), c.Estimate, Rel, $"NIST coef {c.Term}");
-            Reference.Close(nist.GetProperty("se").GetProperty(c.Term).GetDouble(), c.StdError, Rel, $"NIST se {c.Term}");
+            Reference.Close(
+                nist.GetProperty("coef").GetProperty(c.Term).GetDouble(),
+                c.Estimate,
+                Rel,
+                $"NIST coef {c.Term}"
+            );
+            Reference.Close(
+                nist.GetProperty("se").GetProperty(c.Term).GetDouble(),
+                c.StdError,
+                Rel,
+                $"NIST se {c.Term}"
+            );
         }
-        Reference.Close(nist.GetProperty("residual_sd").GetDouble(), Math.Sqrt(report.Fit.Sigma2), Rel, "NIST residual SD");
+        Reference.Close(
+            nist.GetProperty("residual_sd").GetDouble(),
+            Math.Sqrt(report.Fit.Sigma2),
+            Rel,
+            "NIST residual SD"
+        );
         Reference.Close(nist.GetProperty("r2").GetDouble(), report.Fit.RSquared, Rel, "NIST R²");
         Reference.Close(nist.GetProperty("f").GetDouble(), report.Inference.FTest.Statistic, Rel, "NIST F");
     }

@@ -10,8 +10,11 @@ namespace ResilienceGrpc.Domain.Tests;
 public class RejectedInputTests
 {
     // ---- regression ----
-    private static RegressionData Data(params (string Name, double[] Values)[] cols)
-        => new(cols.Select(c => new NamedColumn(c.Name, c.Values)).ToList(), Enumerable.Range(1, cols[0].Values.Length).Select(i => $"c{i}").ToList());
+    private static RegressionData Data(params (string Name, double[] Values)[] cols) =>
+        new(
+            cols.Select(c => new NamedColumn(c.Name, c.Values)).ToList(),
+            Enumerable.Range(1, cols[0].Values.Length).Select(i => $"c{i}").ToList()
+        );
 
     private static readonly double[] Y = [1, 3, 2, 5, 4, 6, 8, 7];
     private static readonly double[] A = [1, 2, 3, 4, 5, 6, 7, 9];
@@ -20,17 +23,31 @@ public class RejectedInputTests
     [Fact]
     public void WithoutAnInterceptAZeroRegressorAndACustomInterceptTermAreNamedWithoutMentioningAnIntercept()
     {
-        var zero = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A), ("z", new double[8])), new ModelSpec("y", ["a", "z"], NoIntercept: true), new()));
+        var zero = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Y), ("a", A), ("z", new double[8])),
+                new ModelSpec("y", ["a", "z"], NoIntercept: true),
+                new()
+            )
+        );
         Assert.Equal("regressors[1]", zero.Field);
         Assert.DoesNotContain("intercept", zero.Message);
-        var cons = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("_cons", A)), new ModelSpec("y", ["_cons"], NoIntercept: true), new()));
+        var cons = Assert.Throws<InvalidInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Y), ("_cons", A)),
+                new ModelSpec("y", ["_cons"], NoIntercept: true),
+                new()
+            )
+        );
         Assert.Contains("has none", cons.Message);
     }
 
     [Fact]
     public void AnUnknownColumnIsNamed()
     {
-        var e = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A)), new ModelSpec("y", ["a", "gdp"]), new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            RegressionAnalysis.Run(Data(("y", Y), ("a", A)), new ModelSpec("y", ["a", "gdp"]), new())
+        );
         Assert.Equal("regressors[1]", e.Field);
         Assert.Contains("'gdp'", e.Message);
     }
@@ -39,7 +56,13 @@ public class RejectedInputTests
     public void CollinearRegressorsAreNamed()
     {
         var c = A.Zip(B, (a, b) => 2 * a - b).ToArray();
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A), ("b", B), ("c", c)), new ModelSpec("y", ["a", "b", "c"]), new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Y), ("a", A), ("b", B), ("c", c)),
+                new ModelSpec("y", ["a", "b", "c"]),
+                new()
+            )
+        );
         Assert.Equal("regressors[2]", e.Field);
         Assert.Contains("'c'", e.Message);
         Assert.Contains("'a'", e.Message);
@@ -49,7 +72,13 @@ public class RejectedInputTests
     [Fact]
     public void AConstantRegressorIsCollinearWithTheIntercept()
     {
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", A), ("k", Enumerable.Repeat(3.0, 8).ToArray())), new ModelSpec("y", ["a", "k"]), new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Y), ("a", A), ("k", Enumerable.Repeat(3.0, 8).ToArray())),
+                new ModelSpec("y", ["a", "k"]),
+                new()
+            )
+        );
         Assert.Equal("regressors[1]", e.Field);
         Assert.Contains("'k' is constant", e.Message);
     }
@@ -57,7 +86,13 @@ public class RejectedInputTests
     [Fact]
     public void FewerRowsThanParametersIsRefused()
     {
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Y[..3]), ("a", A[..3]), ("b", B[..3])), new ModelSpec("y", ["a", "b"]), new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Y[..3]), ("a", A[..3]), ("b", B[..3])),
+                new ModelSpec("y", ["a", "b"]),
+                new()
+            )
+        );
         Assert.Contains("3 parameters", e.Message);
         Assert.Contains("3 complete rows", e.Message);
     }
@@ -67,7 +102,9 @@ public class RejectedInputTests
     {
         var bad = (double[])A.Clone();
         bad[4] = double.PositiveInfinity;
-        var e = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(Data(("y", Y), ("a", bad)), new ModelSpec("y", ["a"]), new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            RegressionAnalysis.Run(Data(("y", Y), ("a", bad)), new ModelSpec("y", ["a"]), new())
+        );
         Assert.Equal("columns[1].values[4]", e.Field);
         Assert.Contains("'c5'", e.Message);
     }
@@ -77,17 +114,30 @@ public class RejectedInputTests
     {
         var gap = (double[])A.Clone();
         gap[2] = double.NaN;
-        var r = RegressionAnalysis.Run(Data(("y", Y), ("a", gap), ("b", B)), new ModelSpec("y", ["a", "b"]), new(CovarianceType.HC3, 99, 1, true));
+        var r = RegressionAnalysis.Run(
+            Data(("y", Y), ("a", gap), ("b", B)),
+            new ModelSpec("y", ["a", "b"]),
+            new(CovarianceType.HC3, 99, 1, true)
+        );
         Assert.Equal(7, r.Fit.N);
         Assert.Equal(["c3"], r.Design.DroppedRowIds);
-        Assert.All(r.Inference.Coefficients, c => Assert.True(double.IsFinite(c.StdError) && double.IsFinite(c.PValue) && double.IsFinite(c.CiLow)));
+        Assert.All(
+            r.Inference.Coefficients,
+            c => Assert.True(double.IsFinite(c.StdError) && double.IsFinite(c.PValue) && double.IsFinite(c.CiLow))
+        );
         Assert.True(double.IsFinite(r.Inference.FTest.Statistic));
     }
 
     [Fact]
     public void AConstantDependentVariableIsRefused()
     {
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", Enumerable.Repeat(1.0, 8).ToArray()), ("a", A)), new ModelSpec("y", ["a"]), new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(
+                Data(("y", Enumerable.Repeat(1.0, 8).ToArray()), ("a", A)),
+                new ModelSpec("y", ["a"]),
+                new()
+            )
+        );
         Assert.Equal("dependent", e.Field);
     }
 
@@ -95,7 +145,9 @@ public class RejectedInputTests
     public void DuplicateRowIdsAreRefused()
     {
         var data = new RegressionData([new("y", Y), new("a", A)], ["x", "x", "c", "d", "e", "f", "g", "h"]);
-        var e = Assert.Throws<InvalidInputException>(() => RegressionAnalysis.Run(data, new ModelSpec("y", ["a"]), new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            RegressionAnalysis.Run(data, new ModelSpec("y", ["a"]), new())
+        );
         Assert.Equal("row_ids[1]", e.Field);
     }
 
@@ -103,7 +155,9 @@ public class RejectedInputTests
     public void ValuesThatOverflowAreRefusedNotReturnedAsNaN()
     {
         var huge = A.Select(v => v * 1e306).ToArray();
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(Data(("y", huge), ("a", A)), new ModelSpec("y", ["a"]), new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(Data(("y", huge), ("a", A)), new ModelSpec("y", ["a"]), new())
+        );
         Assert.Contains("rescale", e.Message);
     }
 
@@ -111,7 +165,13 @@ public class RejectedInputTests
     [Fact]
     public void AnIndicatorSpanningMoreThanADoubleIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(Cities, [new("gdp", "economic", IndicatorDirection.Positive, [-1e308, 0, 1e308])], new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(
+                Cities,
+                [new("gdp", "economic", IndicatorDirection.Positive, [-1e308, 0, 1e308])],
+                new()
+            )
+        );
         Assert.Contains("'gdp'", e.Message);
     }
 
@@ -120,8 +180,16 @@ public class RejectedInputTests
     [Fact]
     public void AConstantIndicatorIsNamed()
     {
-        var e = Assert.Throws<InfeasibleInputException>(() => CompositeIndex.Compute(Cities,
-            [new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3]), new("green", "ecological", IndicatorDirection.Positive, [0.4, 0.4, 0.4])], new()));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            CompositeIndex.Compute(
+                Cities,
+                [
+                    new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3]),
+                    new("green", "ecological", IndicatorDirection.Positive, [0.4, 0.4, 0.4]),
+                ],
+                new()
+            )
+        );
         Assert.Equal("indicators[1].values", e.Field);
         Assert.Contains("'green'", e.Message);
     }
@@ -131,8 +199,9 @@ public class RejectedInputTests
     [InlineData(double.PositiveInfinity, "infinite")]
     public void AMissingOrNonFiniteValueNamesIndicatorAndCity(double bad, string word)
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(Cities,
-            [new("gdp", "economic", IndicatorDirection.Positive, [1, bad, 3])], new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(Cities, [new("gdp", "economic", IndicatorDirection.Positive, [1, bad, 3])], new())
+        );
         Assert.Equal("indicators[0].values[1]", e.Field);
         Assert.Contains("'gdp'", e.Message);
         Assert.Contains("'shanghai'", e.Message);
@@ -142,14 +211,18 @@ public class RejectedInputTests
     [Fact]
     public void FewerThanTwoUnitsIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(["beijing"], [new("gdp", "economic", IndicatorDirection.Positive, [1])], new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(["beijing"], [new("gdp", "economic", IndicatorDirection.Positive, [1])], new())
+        );
         Assert.Equal("unit_ids", e.Field);
     }
 
     [Fact]
     public void AnUnknownDirectionIsNamed()
     {
-        var e = Assert.Throws<InvalidInputException>(() => IndicatorCatalogue.ParseDirection("upward", "gdp", "direction"));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            IndicatorCatalogue.ParseDirection("upward", "gdp", "direction")
+        );
         Assert.Contains("'gdp'", e.Message);
         Assert.Contains("'upward'", e.Message);
     }
@@ -157,7 +230,9 @@ public class RejectedInputTests
     [Fact]
     public void AnIndicatorWithoutDimensionIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(Cities, [new("gdp", " ", IndicatorDirection.Positive, [1, 2, 3])], new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(Cities, [new("gdp", " ", IndicatorDirection.Positive, [1, 2, 3])], new())
+        );
         Assert.Equal("indicators[0].dimension", e.Field);
     }
 
@@ -167,25 +242,42 @@ public class RejectedInputTests
     [InlineData(double.NaN)]
     public void ANonPositiveShiftIsRefused(double shift)
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(Cities, [new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3])], new(WeightingMethod.Entropy, shift)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(
+                Cities,
+                [new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3])],
+                new(WeightingMethod.Entropy, shift)
+            )
+        );
         Assert.Equal("shift", e.Field);
     }
 
     [Fact]
     public void ADuplicateCityIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => CompositeIndex.Compute(["a", "b", "a"], [new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3])], new()));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            CompositeIndex.Compute(
+                ["a", "b", "a"],
+                [new("gdp", "economic", IndicatorDirection.Positive, [1, 2, 3])],
+                new()
+            )
+        );
         Assert.Equal("unit_ids[2]", e.Field);
     }
 
     // ---- projection ----
-    private static string[] Years(int from, int to) => Enumerable.Range(from, to - from + 1).Select(y => y.ToString()).ToArray();
+    private static string[] Years(int from, int to) =>
+        Enumerable.Range(from, to - from + 1).Select(y => y.ToString()).ToArray();
 
     [Fact]
     public void MonthsOutOfOrderNameCityAndPeriod()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("wuhan", ["2015-01", "2015-03", "2015-02"], [1, 2, 3])], new(SeriesKind.Monthly)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project(
+                [new ExportSeries("wuhan", ["2015-01", "2015-03", "2015-02"], [1, 2, 3])],
+                new(SeriesKind.Monthly)
+            )
+        );
         Assert.Equal("series[0].periods[2]", e.Field);
         Assert.Contains("'wuhan'", e.Message);
         Assert.Contains("2015-02", e.Message);
@@ -194,8 +286,12 @@ public class RejectedInputTests
     [Fact]
     public void ADuplicatedMonthIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("wuhan", ["2015-01", "2015-01"], [1, 2])], new(SeriesKind.Monthly)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project(
+                [new ExportSeries("wuhan", ["2015-01", "2015-01"], [1, 2])],
+                new(SeriesKind.Monthly)
+            )
+        );
         Assert.Contains("twice", e.Message);
     }
 
@@ -203,8 +299,9 @@ public class RejectedInputTests
     public void AMissingBaseYearNamesCityAndYear()
     {
         var periods = new[] { "2015", "2016", "2018", "2019", "2020" };
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("xiamen", periods, [1, 2, 3, 4, 5])], new(SeriesKind.Annual)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project([new ExportSeries("xiamen", periods, [1, 2, 3, 4, 5])], new(SeriesKind.Annual))
+        );
         Assert.Contains("'xiamen'", e.Message);
         Assert.Contains("2017", e.Message);
     }
@@ -212,9 +309,17 @@ public class RejectedInputTests
     [Fact]
     public void AMissingMonthInABaseYearIsNamed()
     {
-        var months = Enumerable.Range(2015, 6).SelectMany(y => Enumerable.Range(1, 12).Select(m => $"{y}-{m:D2}")).Where(p => p != "2016-07").ToArray();
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("xiamen", months, months.Select(_ => 10.0).ToArray())], new(SeriesKind.Monthly)));
+        var months = Enumerable
+            .Range(2015, 6)
+            .SelectMany(y => Enumerable.Range(1, 12).Select(m => $"{y}-{m:D2}"))
+            .Where(p => p != "2016-07")
+            .ToArray();
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project(
+                [new ExportSeries("xiamen", months, months.Select(_ => 10.0).ToArray())],
+                new(SeriesKind.Monthly)
+            )
+        );
         Assert.Contains("2016-07", e.Message);
     }
 
@@ -226,8 +331,9 @@ public class RejectedInputTests
     {
         var values = new double[] { 10, 11, 12, 13, 14, 15 };
         values[zeroAt] = 0;
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("ningbo", Years(2015, 2020), values)], new(SeriesKind.Annual)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project([new ExportSeries("ningbo", Years(2015, 2020), values)], new(SeriesKind.Annual))
+        );
         Assert.Contains("'ningbo'", e.Message);
         Assert.Contains(year, e.Message);
     }
@@ -235,8 +341,9 @@ public class RejectedInputTests
     [Fact]
     public void AMalformedPeriodIsNamed()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("ningbo", ["2015-13"], [1])], new(SeriesKind.Monthly)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project([new ExportSeries("ningbo", ["2015-13"], [1])], new(SeriesKind.Monthly))
+        );
         Assert.Equal("series[0].periods[0]", e.Field);
         Assert.Contains("2015-13", e.Message);
     }
@@ -244,16 +351,24 @@ public class RejectedInputTests
     [Fact]
     public void ExportsThatOverflowAreRefusedNamingTheCity()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("ningbo", Years(2015, 2020), [1e-300, 1, 1, 1, 1e300, 1e300])], new(SeriesKind.Annual)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project(
+                [new ExportSeries("ningbo", Years(2015, 2020), [1e-300, 1, 1, 1, 1e300, 1e300])],
+                new(SeriesKind.Annual)
+            )
+        );
         Assert.Contains("'ningbo'", e.Message);
     }
 
     [Fact]
     public void AFallingCumulativeValueIsRefused()
     {
-        var e = Assert.Throws<InvalidInputException>(() => ExportProjection.Project(
-            [new ExportSeries("ningbo", ["2015-01", "2015-02", "2015-03"], [5, 9, 8])], new(SeriesKind.MonthlyCumulative)));
+        var e = Assert.Throws<InvalidInputException>(() =>
+            ExportProjection.Project(
+                [new ExportSeries("ningbo", ["2015-01", "2015-02", "2015-03"], [5, 9, 8])],
+                new(SeriesKind.MonthlyCumulative)
+            )
+        );
         Assert.Contains("2015-03", e.Message);
         Assert.Contains("falls", e.Message);
     }

@@ -16,8 +16,9 @@ public class StrdTests
 {
     private const double SevenDigits = 1e-7;
 
-    private static readonly JsonElement Certified =
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(Reference.Dir, "strd", "certified.json"))).RootElement;
+    private static readonly JsonElement Certified = JsonDocument
+        .Parse(File.ReadAllText(Path.Combine(Reference.Dir, "strd", "certified.json")))
+        .RootElement;
 
     public static TheoryData<string> Datasets() =>
         new(Certified.EnumerateObject().Where(p => !p.Name.StartsWith('_')).Select(p => p.Name));
@@ -36,10 +37,14 @@ public class StrdTests
             cols.Add(new($"x{d}", p));
             names.Add($"x{d}");
         }
-        return (new RegressionData(cols), new ModelSpec("y", names, NoIntercept: !c.GetProperty("intercept").GetBoolean()));
+        return (
+            new RegressionData(cols),
+            new ModelSpec("y", names, NoIntercept: !c.GetProperty("intercept").GetBoolean())
+        );
     }
 
-    private static double[] Numbers(JsonElement c, string p) => c.GetProperty(p).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+    private static double[] Numbers(JsonElement c, string p) =>
+        c.GetProperty(p).EnumerateArray().Select(e => e.GetDouble()).ToArray();
 
     [Theory]
     [MemberData(nameof(Datasets))]
@@ -59,7 +64,10 @@ public class StrdTests
         if (exact)
         {
             // Wampler 1 and 2 are exact polynomials: no residual to speak of.
-            Assert.True(Math.Sqrt(fit.Rss / fit.DfResid) <= 1e-7 * design.Y.Max(Math.Abs), $"{name}: residual SD {Math.Sqrt(fit.Rss / fit.DfResid)}");
+            Assert.True(
+                Math.Sqrt(fit.Rss / fit.DfResid) <= 1e-7 * design.Y.Max(Math.Abs),
+                $"{name}: residual SD {Math.Sqrt(fit.Rss / fit.DfResid)}"
+            );
             return;
         }
         var inference = OlsInference.Infer(fit, CovarianceType.Classical);
@@ -74,7 +82,9 @@ public class StrdTests
     {
         var c = Certified.GetProperty("filip");
         var (data, model) = Problem("filip", c);
-        var e = Assert.Throws<InfeasibleInputException>(() => RegressionAnalysis.Run(data, model, new RegressionOptions(CovarianceType.Classical)));
+        var e = Assert.Throws<InfeasibleInputException>(() =>
+            RegressionAnalysis.Run(data, model, new RegressionOptions(CovarianceType.Classical))
+        );
         Assert.StartsWith("regressors[", e.Field);
         Assert.Contains("collinear", e.Message);
     }
@@ -89,8 +99,18 @@ public class StrdTests
             var report = RegressionReferenceTests.Fit(json, RegressionReferenceTests.Parse(vce));
             foreach (var coef in report.Inference.Coefficients)
             {
-                Reference.Close(json.GetProperty("coef").GetProperty(coef.Term).GetDouble(), coef.Estimate, 1e-12, $"longley coef {coef.Term}");
-                Reference.Close(json.GetProperty("se").GetProperty(vce).GetProperty(coef.Term).GetDouble(), coef.StdError, 1e-12, $"longley {vce} se {coef.Term}");
+                Reference.Close(
+                    json.GetProperty("coef").GetProperty(coef.Term).GetDouble(),
+                    coef.Estimate,
+                    1e-12,
+                    $"longley coef {coef.Term}"
+                );
+                Reference.Close(
+                    json.GetProperty("se").GetProperty(vce).GetProperty(coef.Term).GetDouble(),
+                    coef.StdError,
+                    1e-12,
+                    $"longley {vce} se {coef.Term}"
+                );
             }
         }
     }

@@ -27,13 +27,22 @@ public class WildBootstrapTests
         var fit = report.Fit;
         Random Source(int j) => new Xoshiro256StarStar(1000 + j, threadSafe: false);
 
-        var fast = WildBootstrap.SlopePValues(fit, type, report.Inference.Coefficients, replications, Source, CancellationToken.None);
+        var fast = WildBootstrap.SlopePValues(
+            fit,
+            type,
+            report.Inference.Coefficients,
+            replications,
+            Source,
+            CancellationToken.None
+        );
 
         for (int j = 1; j < fit.K; j++)
         {
             // Restricted model without x_j, fitted with the ordinary code.
             var restrictedTerms = fit.Design.Terms.Where((_, c) => c != j && c != 0).ToArray();
-            var restricted = OlsFit.Fit(DesignMatrix.Build(Columns(fit.Design, fit.Design.Y), new ModelSpec("y", restrictedTerms)));
+            var restricted = OlsFit.Fit(
+                DesignMatrix.Build(Columns(fit.Design, fit.Design.Y), new ModelSpec("y", restrictedTerms))
+            );
             var fitted = fit.Design.Y.Zip(restricted.Residuals, (y, e) => y - e).ToArray();
             var rng = Source(j);
             var bits = new byte[(fit.N + 7) / 8];
@@ -41,10 +50,18 @@ public class WildBootstrapTests
             for (int b = 0; b < replications; b++)
             {
                 rng.NextBytes(bits);
-                var yStar = fitted.Select((f, i) => f + WildBootstrap.Rademacher(bits, i) * restricted.Residuals[i]).ToArray();
-                var refit = OlsFit.Fit(DesignMatrix.Build(Columns(fit.Design, yStar), new ModelSpec("y", fit.Design.Terms.Skip(1).ToArray())));
+                var yStar = fitted
+                    .Select((f, i) => f + WildBootstrap.Rademacher(bits, i) * restricted.Residuals[i])
+                    .ToArray();
+                var refit = OlsFit.Fit(
+                    DesignMatrix.Build(
+                        Columns(fit.Design, yStar),
+                        new ModelSpec("y", fit.Design.Terms.Skip(1).ToArray())
+                    )
+                );
                 var t = OlsInference.Infer(refit, type).Coefficients[j].TValue;
-                if (Math.Abs(t) >= Math.Abs(report.Inference.Coefficients[j].TValue)) exceed++;
+                if (Math.Abs(t) >= Math.Abs(report.Inference.Coefficients[j].TValue))
+                    exceed++;
             }
             Assert.Equal((double)exceed / replications, fast[j - 1].PValue);
         }
@@ -80,7 +97,8 @@ public class WildBootstrapTests
     private static RegressionData Columns(DesignMatrix design, double[] y)
     {
         var cols = new List<NamedColumn> { new("y", y) };
-        for (int j = 1; j < design.K; j++) cols.Add(new NamedColumn(design.Terms[j], design.Column(j).ToArray()));
+        for (int j = 1; j < design.K; j++)
+            cols.Add(new NamedColumn(design.Terms[j], design.Column(j).ToArray()));
         return new RegressionData(cols, design.RowIds);
     }
 }

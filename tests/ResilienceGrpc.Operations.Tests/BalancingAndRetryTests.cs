@@ -23,20 +23,33 @@ public class BalancingAndRetryTests(ServiceStack backends) : IClassFixture<Servi
         await using var replicaA = await Hosts.Start(RegressionGrpcService.Module, a);
         await using var replicaB = await Hosts.Start(RegressionGrpcService.Module, b);
         // One logical address for both replicas: static:/// with round-robin (dns:/// in Kubernetes).
-        var endpoints = new StudyEndpoints(backends.Indexing.Address.ToString(), backends.Projection.Address.ToString(),
-            $"{replicaA.Address},{replicaB.Address}");
+        var endpoints = new StudyEndpoints(
+            backends.Indexing.Address.ToString(),
+            backends.Projection.Address.ToString(),
+            $"{replicaA.Address},{replicaB.Address}"
+        );
         await using var study = await Hosts.Study(endpoints);
 
-        var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
-        {
-            Dataset = "sample",
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Multiverse = new MultiverseSpec { Disabled = true } },
-        });
+        var (report, _) = await Hosts.RunAsync(
+            study,
+            new RunStudyRequest
+            {
+                Dataset = "sample",
+                Spec = new StudySpec
+                {
+                    Bootstrap = new BootstrapOptions { Replications = 0 },
+                    Multiverse = new MultiverseSpec { Disabled = true },
+                },
+            }
+        );
 
         int fits = report.Tables.Sum(t => t.Models.Count);
         Assert.Equal(fits, a.Count + b.Count);
         Assert.True(a.Count > 0 && b.Count > 0, $"calls: {a.Count} and {b.Count}");
-        Assert.True(Math.Abs(a.Count - b.Count) <= fits / 2, $"round-robin should spread the calls: {a.Count} and {b.Count}");
+        Assert.True(
+            Math.Abs(a.Count - b.Count) <= fits / 2,
+            $"round-robin should spread the calls: {a.Count} and {b.Count}"
+        );
     }
 
     [Fact]
@@ -46,28 +59,37 @@ public class BalancingAndRetryTests(ServiceStack backends) : IClassFixture<Servi
         var before = new CallCounter();
         var after = new CallCounter();
         var regression = await Hosts.Start(RegressionGrpcService.Module, before, port);
-        await using var study = await Hosts.Study(new StudyEndpoints(backends.Indexing.Address, backends.Projection.Address, regression.Address));
+        await using var study = await Hosts.Study(
+            new StudyEndpoints(backends.Indexing.Address, backends.Projection.Address, regression.Address)
+        );
 
         Task? restart = null;
-        var (report, _) = await Hosts.RunAsync(study, new RunStudyRequest
-        {
-            Dataset = "sample",
-            // Enough work that regressions remain when the service goes away.
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 5_000, Seed = 1 } },
-        }, p =>
-        {
-            if (p.Stage == "regressions" && restart is null)
-                restart = Task.Run(async () =>
+        var (report, _) = await Hosts.RunAsync(
+            study,
+            new RunStudyRequest
+            {
+                Dataset = "sample",
+                // Enough work that regressions remain when the service goes away.
+                Spec = new StudySpec
                 {
-                    // The service goes down: it stops listening at once and drains its calls in flight;
-                    // the calls the study sends meanwhile are refused and wait to be retried.
-                    await regression.DisposeAsync();
-                    // A new one comes up on the same port, and is awaited by its health, not by a sleep.
-                    regression = await Hosts.Start(RegressionGrpcService.Module, after, port);
-                    await Hosts.WaitUntilServingAsync(regression.Address);
-                });
-            return Task.CompletedTask;
-        });
+                    Bootstrap = new BootstrapOptions { Replications = 5_000, Seed = 1 },
+                },
+            },
+            p =>
+            {
+                if (p.Stage == "regressions" && restart is null)
+                    restart = Task.Run(async () =>
+                    {
+                        // The service goes down: it stops listening at once and drains its calls in flight;
+                        // the calls the study sends meanwhile are refused and wait to be retried.
+                        await regression.DisposeAsync();
+                        // A new one comes up on the same port, and is awaited by its health, not by a sleep.
+                        regression = await Hosts.Start(RegressionGrpcService.Module, after, port);
+                        await Hosts.WaitUntilServingAsync(regression.Address);
+                    });
+                return Task.CompletedTask;
+            }
+        );
         await restart!;
         await regression.DisposeAsync();
 

@@ -23,19 +23,31 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
     /// <summary>The tables' indices and projection, and the specification curve's within-dimension indices and arithmetic projection.</summary>
     private static readonly string[] Intermediates =
     [
-        "index-critic", "index-critic-within", "index-entropy", "index-entropy-within", "index-equal", "index-equal-within",
-        "projection", "projection-arithmetic-2015-2019",
+        "index-critic",
+        "index-critic-within",
+        "index-entropy",
+        "index-entropy-within",
+        "index-equal",
+        "index-equal-within",
+        "projection",
+        "projection-arithmetic-2015-2019",
     ];
 
     /// <summary>Fast studies for the cache tests (the bootstrap is beside the point here).</summary>
-    private static RunStudyRequest Request(double shift = 0.0001) => new()
-    {
-        Dataset = "sample",
-        Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Shift = shift },
-    };
+    private static RunStudyRequest Request(double shift = 0.0001) =>
+        new()
+        {
+            Dataset = "sample",
+            Spec = new StudySpec
+            {
+                Bootstrap = new BootstrapOptions { Replications = 0 },
+                Shift = shift,
+            },
+        };
 
     /// <summary>A live Redis: generous timeouts, so a busy test machine is not mistaken for an outage.</summary>
-    private static CacheSettings Redis(string address) => new(address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
+    private static CacheSettings Redis(string address) =>
+        new(address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
 
     /// <summary>A dead Redis: the production timeout, whose bound the tests check.</summary>
     private static CacheSettings DeadRedis(string address) => CacheSettings.From(address);
@@ -50,14 +62,24 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
             var (report, _) = await Hosts.RunAsync(first, Request());
             Assert.Equal(Intermediates, report.CacheEvents.Select(e => e.Intermediate));
             Assert.All(report.CacheEvents, e => Assert.Equal(CacheStatus.Miss, e.Status));
-            foreach (var e in report.CacheEvents) Assert.Equal(":1", await redis.CommandAsync("EXISTS", e.Key));
+            foreach (var e in report.CacheEvents)
+                Assert.Equal(":1", await redis.CommandAsync("EXISTS", e.Key));
         }
-        int indexCalls = backends.IndexingCalls.Count, projectionCalls = backends.ProjectionCalls.Count;
+        int indexCalls = backends.IndexingCalls.Count,
+            projectionCalls = backends.ProjectionCalls.Count;
 
         await using var second = await Hosts.Study(backends.Endpoints, Redis(redis.Address));
         var (again, progress) = await Hosts.RunAsync(second, Request());
         Assert.Equal(Intermediates, again.CacheEvents.Select(e => e.Intermediate));
-        Assert.All(again.CacheEvents, e => { Assert.Equal(CacheStatus.Hit, e.Status); Assert.Equal("redis", e.Source); Assert.True(e.SizeBytes > 0); });
+        Assert.All(
+            again.CacheEvents,
+            e =>
+            {
+                Assert.Equal(CacheStatus.Hit, e.Status);
+                Assert.Equal("redis", e.Source);
+                Assert.True(e.SizeBytes > 0);
+            }
+        );
         Assert.Equal(indexCalls, backends.IndexingCalls.Count);
         Assert.Equal(projectionCalls, backends.ProjectionCalls.Count);
         Assert.Contains(progress, p => p.Message.Contains("read from the cache (redis)"));
@@ -72,7 +94,10 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         var (repeat, _) = await Hosts.RunAsync(study, Request());
         Assert.All(repeat.CacheEvents, e => Assert.Equal(("memory", CacheStatus.Hit), (e.Source, e.Status)));
         var (changed, _) = await Hosts.RunAsync(study, Request(shift: 0.001));
-        Assert.All(changed.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)), e => Assert.Equal(CacheStatus.Miss, e.Status));
+        Assert.All(
+            changed.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)),
+            e => Assert.Equal(CacheStatus.Miss, e.Status)
+        );
         Assert.Equal(CacheStatus.Hit, changed.CacheEvents.Single(e => e.Intermediate == "projection").Status); // the shift does not enter the projection
     }
 
@@ -102,18 +127,32 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
 
         // Kill Redis while a study is running (at its first progress event), then run a study
         // whose intermediates are not in memory: both complete.
-        var (during, _) = await Hosts.RunAsync(study, Request(shift: 0.002), p =>
-        {
-            if (p.Stage == "load") redis.Kill();
-            return Task.CompletedTask;
-        });
-        Assert.All(during.CacheEvents, e => Assert.Contains(e.Status, new[] { CacheStatus.Unavailable, CacheStatus.Miss, CacheStatus.Hit }));
+        var (during, _) = await Hosts.RunAsync(
+            study,
+            Request(shift: 0.002),
+            p =>
+            {
+                if (p.Stage == "load")
+                    redis.Kill();
+                return Task.CompletedTask;
+            }
+        );
+        Assert.All(
+            during.CacheEvents,
+            e => Assert.Contains(e.Status, new[] { CacheStatus.Unavailable, CacheStatus.Miss, CacheStatus.Hit })
+        );
         Assert.All(during.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
 
         long attempts = SecondLevel(study).Attempts;
         var (after, _) = await Hosts.RunAsync(study, Request(shift: 0.003));
-        Assert.All(after.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)), e => Assert.Equal(CacheStatus.Unavailable, e.Status));
-        Assert.Equal(("memory", CacheStatus.Hit), after.CacheEvents.Where(e => e.Intermediate == "projection").Select(e => (e.Source, e.Status)).Single());
+        Assert.All(
+            after.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)),
+            e => Assert.Equal(CacheStatus.Unavailable, e.Status)
+        );
+        Assert.Equal(
+            ("memory", CacheStatus.Hit),
+            after.CacheEvents.Where(e => e.Intermediate == "projection").Select(e => (e.Source, e.Status)).Single()
+        );
         Assert.Contains(after.Warnings, w => w.Contains("unavailable"));
         Assert.InRange(SecondLevel(study).Attempts - attempts, 0, 2 * after.CacheEvents.Count - 1);
 
@@ -130,11 +169,17 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         int port = redis.Port;
         // The production timeout, and a short break so that the test is quick (production: 5 s).
         var settings = new CacheSettings(redis.Address, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));
-        static RunStudyRequest Quick(double shift) => new()
-        {
-            Dataset = "sample",
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Shift = shift, Multiverse = new MultiverseSpec { Disabled = true } },
-        };
+        static RunStudyRequest Quick(double shift) =>
+            new()
+            {
+                Dataset = "sample",
+                Spec = new StudySpec
+                {
+                    Bootstrap = new BootstrapOptions { Replications = 0 },
+                    Shift = shift,
+                    Multiverse = new MultiverseSpec { Disabled = true },
+                },
+            };
         await using var study = await Hosts.Study(backends.Endpoints, settings);
         double shift = 0.01;
         await Hosts.RunAsync(study, Quick(shift));
@@ -163,13 +208,16 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         // A second orchestrator with an empty memory reads that study's indices from Redis.
         await using var second = await Hosts.Study(backends.Endpoints, settings);
         var (again, _) = await Hosts.RunAsync(second, Quick(shift));
-        Assert.All(again.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)),
-            e => Assert.Equal(("redis", CacheStatus.Hit), (e.Source, e.Status)));
+        Assert.All(
+            again.CacheEvents.Where(e => e.Intermediate.StartsWith("index", StringComparison.Ordinal)),
+            e => Assert.Equal(("redis", CacheStatus.Hit), (e.Source, e.Status))
+        );
         await redis.DisposeAsync();
     }
 
-    private static ObservedDistributedCache SecondLevel(ServiceDefaults.RunningService study)
-        => (ObservedDistributedCache)study.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
+    private static ObservedDistributedCache SecondLevel(ServiceDefaults.RunningService study) =>
+        (ObservedDistributedCache)
+            study.Services.GetRequiredService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>();
 
     [RedisFact]
     public async Task AFailedComputationIsNeverCached()
@@ -181,10 +229,15 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         var spec = StudySpecs.Complete(new StudySpec(), data);
         for (int attempt = 0; attempt < 2; attempt++)
         {
-            var e = await Assert.ThrowsAsync<RpcException>(() => Hosts.RunAsync(study, new RunStudyRequest { Data = data }));
+            var e = await Assert.ThrowsAsync<RpcException>(() =>
+                Hosts.RunAsync(study, new RunStudyRequest { Data = data })
+            );
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         }
-        var key = IntermediateCache.Key("index-entropy", StudyPlan.IndexRequest(data, spec, new IndexVariant(Contracts.Indexing.V1.WeightingMethod.Entropy, false)));
+        var key = IntermediateCache.Key(
+            "index-entropy",
+            StudyPlan.IndexRequest(data, spec, new IndexVariant(Contracts.Indexing.V1.WeightingMethod.Entropy, false))
+        );
         Assert.Equal(":0", await redis.CommandAsync("EXISTS", key));
     }
 }
@@ -196,26 +249,48 @@ public class LargePayloadTests
     public async Task AnIntermediateOfSeveralMegabytesIsCachedInRedis()
     {
         await using var redis = await RedisServer.StartAsync();
-        var request = new Contracts.Indexing.V1.ComputeIndexRequest { Method = Contracts.Indexing.V1.WeightingMethod.Entropy, UnitIds = { "big" } };
+        var request = new Contracts.Indexing.V1.ComputeIndexRequest
+        {
+            Method = Contracts.Indexing.V1.WeightingMethod.Entropy,
+            UnitIds = { "big" },
+        };
         var big = new Contracts.Indexing.V1.ComputeIndexResponse();
         for (int i = 0; i < 100_000; i++)
-            big.Units.Add(new Contracts.Indexing.V1.UnitScore { UnitId = $"unit-{i:D6}", Composite = i, DimensionScores = { new Contracts.Indexing.V1.DimensionScore { Dimension = "economy", Score = i } } });
+            big.Units.Add(
+                new Contracts.Indexing.V1.UnitScore
+                {
+                    UnitId = $"unit-{i:D6}",
+                    Composite = i,
+                    DimensionScores =
+                    {
+                        new Contracts.Indexing.V1.DimensionScore { Dimension = "economy", Score = i },
+                    },
+                }
+            );
         Assert.True(big.CalculateSize() > 3 * 1024 * 1024);
 
         IntermediateCache NewCache()
         {
             var services = new ServiceCollection();
             services.AddLogging();
-            services.AddIntermediateCache(new CacheSettings(redis.Address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5)));
+            services.AddIntermediateCache(
+                new CacheSettings(redis.Address, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5))
+            );
             return services.BuildServiceProvider().GetRequiredService<IntermediateCache>();
         }
 
-        var (_, first) = await NewCache().GetOrComputeAsync("index-entropy", request, _ => Task.FromResult(big), CancellationToken.None);
+        var (_, first) = await NewCache()
+            .GetOrComputeAsync("index-entropy", request, _ => Task.FromResult(big), CancellationToken.None);
         Assert.Equal(CacheStatus.Miss, first.Status);
         Assert.Equal(":1", await redis.CommandAsync("EXISTS", first.Key));
 
-        var (value, second) = await NewCache().GetOrComputeAsync<Contracts.Indexing.V1.ComputeIndexResponse>("index-entropy", request,
-            _ => throw new InvalidOperationException("a cached value must not be recomputed"), CancellationToken.None);
+        var (value, second) = await NewCache()
+            .GetOrComputeAsync<Contracts.Indexing.V1.ComputeIndexResponse>(
+                "index-entropy",
+                request,
+                _ => throw new InvalidOperationException("a cached value must not be recomputed"),
+                CancellationToken.None
+            );
         Assert.Equal((CacheStatus.Hit, "redis"), (second.Status, second.Source));
         Assert.Equal(big, value);
     }

@@ -13,18 +13,31 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly List<string> _stderr = [];
 
     public Uri Address { get; private set; } = null!;
-    public string Log { get { lock (_stderr) return string.Join("\n", _stderr); } }
+    public string Log
+    {
+        get
+        {
+            lock (_stderr)
+                return string.Join("\n", _stderr);
+        }
+    }
 
     private ChildProcess(Process process) => _process = process;
 
     [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+/?)")]
     private static partial Regex Listening();
 
-    public static Task<ChildProcess> ServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
-        => StartAsync("resilience.dll", environment, ["serve", .. args, "--port", "0"]);
+    public static Task<ChildProcess> ServeAsync(
+        IReadOnlyDictionary<string, string> environment,
+        params string[] args
+    ) => StartAsync("resilience.dll", environment, ["serve", .. args, "--port", "0"]);
 
     /// <summary>Starts <c>dotnet DLL args</c> (a dll of the build) and waits for its "on http://127.0.0.1:PORT" line.</summary>
-    public static async Task<ChildProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static async Task<ChildProcess> StartAsync(
+        string dll,
+        IReadOnlyDictionary<string, string> environment,
+        params string[] args
+    )
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -33,16 +46,21 @@ public sealed partial class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment)
+            psi.Environment[k] = v;
         var child = new ChildProcess(Process.Start(psi)!);
         var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         child._process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
-            lock (child._stderr) child._stderr.Add(e.Data);
+            if (e.Data is null)
+                return;
+            lock (child._stderr)
+                child._stderr.Add(e.Data);
             var m = Listening().Match(e.Data);
-            if (m.Success) ready.TrySetResult(new Uri(m.Groups[1].Value));
+            if (m.Success)
+                ready.TrySetResult(new Uri(m.Groups[1].Value));
         };
         child._process.OutputDataReceived += (_, _) => { };
         child._process.BeginErrorReadLine();
@@ -62,7 +80,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>Kills the process (SIGKILL, as a crash would) and waits for it; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

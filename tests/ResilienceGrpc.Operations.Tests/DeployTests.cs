@@ -18,8 +18,11 @@ public class DeployTests
     private static string FindRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "ResilienceGrpc.sln"))) return d.FullName;
-        throw new InvalidOperationException("The repository root (ResilienceGrpc.sln) was not found above the test's folder.");
+            if (File.Exists(Path.Combine(d.FullName, "ResilienceGrpc.sln")))
+                return d.FullName;
+        throw new InvalidOperationException(
+            "The repository root (ResilienceGrpc.sln) was not found above the test's folder."
+        );
     }
 
     private static readonly string[] Ours = ["indexing", "projection", "regression", "study"];
@@ -35,7 +38,8 @@ public class DeployTests
     {
         foreach (var key in path)
         {
-            if (node is not YamlMappingNode m || !m.Children.TryGetValue(new YamlScalarNode(key), out var next)) return null;
+            if (node is not YamlMappingNode m || !m.Children.TryGetValue(new YamlScalarNode(key), out var next))
+                return null;
             node = next;
         }
         return node;
@@ -48,9 +52,11 @@ public class DeployTests
     {
         var result = new Dictionary<string, YamlNode>();
         if (service.Children.TryGetValue(new YamlScalarNode("<<"), out var baseNode) && baseNode is YamlMappingNode b)
-            foreach (var (k, v) in Merged(b)) result[k] = v;
+            foreach (var (k, v) in Merged(b))
+                result[k] = v;
         foreach (var (k, v) in service.Children)
-            if (((YamlScalarNode)k).Value != "<<") result[((YamlScalarNode)k).Value!] = v;
+            if (((YamlScalarNode)k).Value != "<<")
+                result[((YamlScalarNode)k).Value!] = v;
         return result;
     }
 
@@ -59,9 +65,12 @@ public class DeployTests
         var env = new Dictionary<string, string>();
         if (node is YamlMappingNode m)
         {
-            if (m.Children.TryGetValue(new YamlScalarNode("<<"), out var b)) foreach (var kv in Env(b)) env[kv.Key] = kv.Value;
+            if (m.Children.TryGetValue(new YamlScalarNode("<<"), out var b))
+                foreach (var kv in Env(b))
+                    env[kv.Key] = kv.Value;
             foreach (var (k, v) in m.Children)
-                if (((YamlScalarNode)k).Value != "<<") env[((YamlScalarNode)k).Value!] = ((YamlScalarNode)v).Value!;
+                if (((YamlScalarNode)k).Value != "<<")
+                    env[((YamlScalarNode)k).Value!] = ((YamlScalarNode)v).Value!;
         }
         return env;
     }
@@ -69,10 +78,13 @@ public class DeployTests
     [Fact]
     public void EveryYamlFileParses()
     {
-        var files = Directory.GetFiles(Path.Combine(Root, "deploy"), "*.yaml", SearchOption.AllDirectories)
-            .Concat(Directory.GetFiles(Path.Combine(Root, "deploy"), "*.yml", SearchOption.AllDirectories)).ToList();
+        var files = Directory
+            .GetFiles(Path.Combine(Root, "deploy"), "*.yaml", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(Path.Combine(Root, "deploy"), "*.yml", SearchOption.AllDirectories))
+            .ToList();
         Assert.True(files.Count >= 10, $"found {files.Count} manifests");
-        foreach (var f in files) Assert.NotEmpty(Documents(File.ReadAllText(f)));
+        foreach (var f in files)
+            Assert.NotEmpty(Documents(File.ReadAllText(f)));
     }
 
     [Fact]
@@ -82,7 +94,10 @@ public class DeployTests
         var services = (YamlMappingNode)At(compose, "services")!;
         var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet();
         Assert.Superset(new HashSet<string>(Ours.Append("redis").Append("jaeger")), names);
-        Assert.Contains(((YamlSequenceNode)At(services, "jaeger", "ports")!).Children, p => ((YamlScalarNode)p).Value!.EndsWith(":4317", StringComparison.Ordinal));
+        Assert.Contains(
+            ((YamlSequenceNode)At(services, "jaeger", "ports")!).Children,
+            p => ((YamlScalarNode)p).Value!.EndsWith(":4317", StringComparison.Ordinal)
+        );
         // Every published port is bound to this machine's loopback, never to all interfaces.
         foreach (var (_, service) in services.Children)
             if (At(service, "ports") is YamlSequenceNode ports)
@@ -97,15 +112,32 @@ public class DeployTests
                 Assert.Equal("resilience-grpc-study:dev", ((YamlScalarNode)s["image"]).Value);
                 Assert.Equal("study", Text(s["build"], "target"));
                 Assert.False(s.ContainsKey("command"));
-                Assert.Contains("ResilienceGrpc.Study.dll", string.Join(" ", ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)));
+                Assert.Contains(
+                    "ResilienceGrpc.Study.dll",
+                    string.Join(
+                        " ",
+                        ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c =>
+                            ((YamlScalarNode)c).Value
+                        )
+                    )
+                );
             }
             else
             {
                 var command = ((YamlSequenceNode)s["command"]).Children.Select(c => ((YamlScalarNode)c).Value).ToList();
-                Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], command);
+                Assert.Equal(
+                    ["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"],
+                    command
+                );
             }
             Assert.True(s.ContainsKey("healthcheck"), $"{name} has no healthcheck");
-            Assert.Contains("health", string.Join(" ", ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)));
+            Assert.Contains(
+                "health",
+                string.Join(
+                    " ",
+                    ((YamlSequenceNode)At(s["healthcheck"], "test")!).Children.Select(c => ((YamlScalarNode)c).Value)
+                )
+            );
             Assert.Equal("true", ((YamlScalarNode)s["read_only"]).Value);
             Assert.Equal("http://jaeger:4317", Env(s["environment"])[ConfigurationKeys.OtlpEndpoint]);
         }
@@ -114,7 +146,10 @@ public class DeployTests
         var env = Env(study["environment"]);
         foreach (var svc in new[] { "indexing", "projection" })
             Assert.Equal($"http://{svc}:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress(svc)]);
-        Assert.Equal($"dns:///regression:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("regression")]);
+        Assert.Equal(
+            $"dns:///regression:{ConfigurationKeys.ContainerPort}",
+            env[ConfigurationKeys.ServiceAddress("regression")]
+        );
         Assert.Equal("redis:6379", env[ConfigurationKeys.Redis]);
         var depends = (YamlMappingNode)study["depends_on"];
         foreach (var dep in new[] { "redis", "indexing", "projection", "regression" })
@@ -124,13 +159,20 @@ public class DeployTests
     [Fact]
     public void TheProductionOverlaySwitchesReflectionOffOnEveryServiceAndDevKeepsIt()
     {
-        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
-        if (kubectl is null) return; // rendering needs kubectl (kustomize); without it the overlay is checked as text below
+        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':')
+            .Select(d => Path.Combine(d, "kubectl"))
+            .FirstOrDefault(File.Exists);
+        if (kubectl is null)
+            return; // rendering needs kubectl (kustomize); without it the overlay is checked as text below
         var production = Render(kubectl, "deploy/k8s/overlays/production");
         var development = Render(kubectl, "deploy/k8s/overlays/dev");
         foreach (var (docs, expected) in new[] { (production, "false"), (development, (string?)null) })
         {
-            var deployments = docs.Where(d => Text(d, "kind") == "Deployment" && Ours.Contains(Text(d, "metadata", "name"))).ToList();
+            var deployments = docs.Where(d =>
+                    Text(d, "kind") == "Deployment" && Ours.Contains(Text(d, "metadata", "name"))
+                )
+                .ToList();
             Assert.Equal(Ours.Length, deployments.Count);
             foreach (var d in deployments)
             {
@@ -139,14 +181,22 @@ public class DeployTests
                     ? list.Children.ToDictionary(e => Text(e, "name")!, e => Text(e, "value"))
                     : [];
                 Assert.Equal(expected, env.GetValueOrDefault(ConfigurationKeys.Reflection));
-                if (Text(d, "metadata", "name") == "study") Assert.True(env.ContainsKey(ConfigurationKeys.ServiceAddress("regression")), "the study keeps its own settings");
+                if (Text(d, "metadata", "name") == "study")
+                    Assert.True(
+                        env.ContainsKey(ConfigurationKeys.ServiceAddress("regression")),
+                        "the study keeps its own settings"
+                    );
             }
         }
     }
 
     private static List<YamlMappingNode> Render(string kubectl, string overlay)
     {
-        var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, overlay)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, overlay)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         using var p = Process.Start(psi)!;
         string output = p.StandardOutput.ReadToEnd();
         string error = p.StandardError.ReadToEnd();
@@ -157,10 +207,17 @@ public class DeployTests
 
     private static List<YamlMappingNode> RenderedKubernetes()
     {
-        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
+        var kubectl = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':')
+            .Select(d => Path.Combine(d, "kubectl"))
+            .FirstOrDefault(File.Exists);
         if (kubectl is not null)
         {
-            var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, "deploy/k8s/overlays/dev")]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            var psi = new ProcessStartInfo(kubectl, ["kustomize", Path.Combine(Root, "deploy/k8s/overlays/dev")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
             using var p = Process.Start(psi)!;
             string output = p.StandardOutput.ReadToEnd();
             string error = p.StandardError.ReadToEnd();
@@ -173,7 +230,11 @@ public class DeployTests
         foreach (var dir in new[] { "deploy/k8s/base", "deploy/k8s/overlays/dev" })
         {
             var k = Documents(File.ReadAllText(Path.Combine(Root, dir, "kustomization.yaml"))).Single();
-            foreach (var r in ((YamlSequenceNode)At(k, "resources")!).Children.Select(c => ((YamlScalarNode)c).Value!).Where(r => r.EndsWith(".yaml", StringComparison.Ordinal)))
+            foreach (
+                var r in ((YamlSequenceNode)At(k, "resources")!)
+                    .Children.Select(c => ((YamlScalarNode)c).Value!)
+                    .Where(r => r.EndsWith(".yaml", StringComparison.Ordinal))
+            )
                 docs.AddRange(Documents(File.ReadAllText(Path.Combine(Root, dir, r))));
         }
         return docs;
@@ -184,7 +245,10 @@ public class DeployTests
     {
         var docs = RenderedKubernetes();
         var deployments = docs.Where(d => Text(d, "kind") == "Deployment").ToList();
-        Assert.Superset(new HashSet<string>(Ours.Append("redis")), deployments.Select(d => Text(d, "metadata", "name")!).ToHashSet());
+        Assert.Superset(
+            new HashSet<string>(Ours.Append("redis")),
+            deployments.Select(d => Text(d, "metadata", "name")!).ToHashSet()
+        );
         foreach (var d in deployments)
         {
             string name = Text(d, "metadata", "name")!;
@@ -194,11 +258,14 @@ public class DeployTests
                 Assert.NotNull(At(c, "readinessProbe"));
                 Assert.NotNull(At(c, "livenessProbe"));
                 foreach (var r in new[] { "requests", "limits" })
-                    foreach (var q in new[] { "cpu", "memory" })
-                        Assert.True(At(c, "resources", r, q) is not null, $"{name} lacks resources.{r}.{q}");
+                foreach (var q in new[] { "cpu", "memory" })
+                    Assert.True(At(c, "resources", r, q) is not null, $"{name} lacks resources.{r}.{q}");
                 Assert.Equal("true", Text(c, "securityContext", "readOnlyRootFilesystem"));
                 Assert.Equal("false", Text(c, "securityContext", "allowPrivilegeEscalation"));
-                Assert.Contains(((YamlSequenceNode)At(c, "securityContext", "capabilities", "drop")!).Children, x => ((YamlScalarNode)x).Value == "ALL");
+                Assert.Contains(
+                    ((YamlSequenceNode)At(c, "securityContext", "capabilities", "drop")!).Children,
+                    x => ((YamlScalarNode)x).Value == "ALL"
+                );
                 if (Ours.Contains(name))
                 {
                     Assert.Equal(ConfigurationKeys.ContainerPort.ToString(), Text(c, "readinessProbe", "grpc", "port"));
@@ -210,8 +277,13 @@ public class DeployTests
                     }
                     else
                     {
-                        var args = ((YamlSequenceNode)At(c, "args")!).Children.Select(a => ((YamlScalarNode)a).Value).ToList();
-                        Assert.Equal(["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"], args);
+                        var args = ((YamlSequenceNode)At(c, "args")!)
+                            .Children.Select(a => ((YamlScalarNode)a).Value)
+                            .ToList();
+                        Assert.Equal(
+                            ["serve", name, "--port", ConfigurationKeys.ContainerPort.ToString(), "--bind", "0.0.0.0"],
+                            args
+                        );
                     }
                 }
             }
@@ -226,18 +298,32 @@ public class DeployTests
         Assert.Superset(new HashSet<string>(Ours.Append("redis")), services.Keys.ToHashSet());
         Assert.Equal("None", Text(services["regression"], "spec", "clusterIP"));
         foreach (var name in Ours)
-            Assert.Contains(((YamlSequenceNode)At(services[name], "spec", "ports")!).Children, p => Text(p, "port") == ConfigurationKeys.ContainerPort.ToString());
+            Assert.Contains(
+                ((YamlSequenceNode)At(services[name], "spec", "ports")!).Children,
+                p => Text(p, "port") == ConfigurationKeys.ContainerPort.ToString()
+            );
 
         var hpa = docs.Single(d => Text(d, "kind") == "HorizontalPodAutoscaler");
         Assert.Equal("regression", Text(hpa, "spec", "scaleTargetRef", "name"));
         Assert.Equal("cpu", Text(((YamlSequenceNode)At(hpa, "spec", "metrics")!).Children[0], "resource", "name"));
 
         var study = docs.Single(d => Text(d, "kind") == "Deployment" && Text(d, "metadata", "name") == "study");
-        var env = ((YamlSequenceNode)At(((YamlSequenceNode)At(study, "spec", "template", "spec", "containers")!).Children[0], "env")!).Children
-            .ToDictionary(e => Text(e, "name")!, e => Text(e, "value")!);
-        Assert.Equal($"dns:///regression:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("regression")]);
-        Assert.Equal($"http://indexing:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("indexing")]);
-        Assert.Equal($"http://projection:{ConfigurationKeys.ContainerPort}", env[ConfigurationKeys.ServiceAddress("projection")]);
+        var env = (
+            (YamlSequenceNode)
+                At(((YamlSequenceNode)At(study, "spec", "template", "spec", "containers")!).Children[0], "env")!
+        ).Children.ToDictionary(e => Text(e, "name")!, e => Text(e, "value")!);
+        Assert.Equal(
+            $"dns:///regression:{ConfigurationKeys.ContainerPort}",
+            env[ConfigurationKeys.ServiceAddress("regression")]
+        );
+        Assert.Equal(
+            $"http://indexing:{ConfigurationKeys.ContainerPort}",
+            env[ConfigurationKeys.ServiceAddress("indexing")]
+        );
+        Assert.Equal(
+            $"http://projection:{ConfigurationKeys.ContainerPort}",
+            env[ConfigurationKeys.ServiceAddress("projection")]
+        );
         Assert.Equal("redis:6379", env[ConfigurationKeys.Redis]);
         var otlp = new Uri(env[ConfigurationKeys.OtlpEndpoint]);
         Assert.Contains(docs, d => Text(d, "kind") == "Service" && Text(d, "metadata", "name") == otlp.Host);
@@ -248,17 +334,29 @@ public class DeployTests
     {
         var policies = RenderedKubernetes().Where(d => Text(d, "kind") == "NetworkPolicy").ToList();
         var internalPolicy = policies.Single(p => At(p, "spec", "podSelector", "matchExpressions") is not null);
-        var guarded = ((YamlSequenceNode)At(((YamlSequenceNode)At(internalPolicy, "spec", "podSelector", "matchExpressions")!).Children[0], "values")!)
-            .Children.Select(v => ((YamlScalarNode)v).Value).ToHashSet();
+        var guarded = (
+            (YamlSequenceNode)
+                At(
+                    ((YamlSequenceNode)At(internalPolicy, "spec", "podSelector", "matchExpressions")!).Children[0],
+                    "values"
+                )!
+        )
+            .Children.Select(v => ((YamlScalarNode)v).Value)
+            .ToHashSet();
         Assert.Equal(new HashSet<string?> { "indexing", "projection", "regression" }, guarded);
-        var from = ((YamlSequenceNode)At(((YamlSequenceNode)At(internalPolicy, "spec", "ingress")!).Children[0], "from")!).Children;
+        var from = (
+            (YamlSequenceNode)At(((YamlSequenceNode)At(internalPolicy, "spec", "ingress")!).Children[0], "from")!
+        ).Children;
         Assert.All(from, f => Assert.Equal("study", Text(f, "podSelector", "matchLabels", "app")));
     }
 
     [Fact]
     public void TheDockerfileIsMultiStageNonRootAndRunsTheCommandLine()
     {
-        var lines = File.ReadAllLines(Path.Combine(Root, "deploy/docker/Dockerfile")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var lines = File.ReadAllLines(Path.Combine(Root, "deploy/docker/Dockerfile"))
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .ToList();
         var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
         Assert.True(froms.Count >= 2, "multi-stage");
         Assert.Contains("sdk", froms[0]);
@@ -266,7 +364,13 @@ public class DeployTests
         var finalStage = lines.SkipWhile(l => l != froms[^1]).ToList();
         var user = finalStage.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Split(':')[0];
         Assert.True(int.TryParse(user, out int uid) && uid > 0, $"runs as {user}");
-        Assert.Contains(finalStage, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains("resilience.dll"));
-        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "resilience.dll")), "the CLI's assembly is named resilience.dll");
+        Assert.Contains(
+            finalStage,
+            l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains("resilience.dll")
+        );
+        Assert.True(
+            File.Exists(Path.Combine(AppContext.BaseDirectory, "resilience.dll")),
+            "the CLI's assembly is named resilience.dll"
+        );
     }
 }

@@ -28,32 +28,49 @@ public class FailFastTests(ServiceStack backends) : IClassFixture<ServiceStack>
         using var stop = new CancellationTokenSource();
         var accepting = Task.Run(async () =>
         {
-            try { while (true) accepted.Add(await hole.AcceptSocketAsync(stop.Token)); }
+            try
+            {
+                while (true)
+                    accepted.Add(await hole.AcceptSocketAsync(stop.Token));
+            }
             catch (OperationCanceledException) { }
         });
         string address = $"http://127.0.0.1:{((IPEndPoint)hole.LocalEndpoint).Port}";
         var endpoints = new StudyEndpoints(
             silent == "indexing" ? address : backends.Indexing.Address.ToString(),
             backends.Projection.Address.ToString(),
-            silent == "regression" ? address : backends.Regression.Address.ToString());
-        await using var study = await ServiceHosting.StartAsync([StudyGrpcService.Module(endpoints)], new HostOptions(Quiet: true));
+            silent == "regression" ? address : backends.Regression.Address.ToString()
+        );
+        await using var study = await ServiceHosting.StartAsync(
+            [StudyGrpcService.Module(endpoints)],
+            new HostOptions(Quiet: true)
+        );
         using var channel = GrpcChannels.Create(study.Address);
 
         int before = backends.IndexingCalls.Count + backends.ProjectionCalls.Count + backends.RegressionCalls.Count;
-        var e = await Assert.ThrowsAsync<RpcException>(() => StudyStream.RunAsync(channel, new RunStudyRequest
-        {
-            Dataset = "sample",
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 } },
-        }));
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            StudyStream.RunAsync(
+                channel,
+                new RunStudyRequest
+                {
+                    Dataset = "sample",
+                    Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 } },
+                }
+            )
+        );
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         // The study gave up at its preflight (the event), before any call reached the services that answer.
-        Assert.Equal(before, backends.IndexingCalls.Count + backends.ProjectionCalls.Count + backends.RegressionCalls.Count);
+        Assert.Equal(
+            before,
+            backends.IndexingCalls.Count + backends.ProjectionCalls.Count + backends.RegressionCalls.Count
+        );
         Assert.Contains($"The {silent} service at {address}", e.Status.Detail);
         Assert.Contains("health check", e.Status.Detail);
         Assert.DoesNotContain("Exception", e.Status.Detail);
         Assert.NotEmpty(accepted); // the study did reach the listener
         await stop.CancelAsync();
         await accepting;
-        foreach (var s in accepted) s.Dispose();
+        foreach (var s in accepted)
+            s.Dispose();
     }
 }

@@ -16,22 +16,23 @@ namespace ResilienceGrpc.Operations.Tests;
 public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
     /// <summary>The default curve (1,872 specifications), each with a small bootstrap of its own seed; the tables without one.</summary>
-    private static RunStudyRequest Request() => new()
-    {
-        Dataset = "sample",
-        Spec = new StudySpec
+    private static RunStudyRequest Request() =>
+        new()
         {
-            Bootstrap = new BootstrapOptions { Replications = 0, Seed = 5 },
-            Multiverse = new MultiverseSpec
+            Dataset = "sample",
+            Spec = new StudySpec
             {
-                Weightings = { MultiversePlan.Default().Weightings },
-                WithinDimension = { false, true },
-                GrowthMethods = { MultiversePlan.Default().GrowthMethods },
-                CovarianceTypes = { MultiversePlan.Default().CovarianceTypes },
-                Bootstrap = 49,
+                Bootstrap = new BootstrapOptions { Replications = 0, Seed = 5 },
+                Multiverse = new MultiverseSpec
+                {
+                    Weightings = { MultiversePlan.Default().Weightings },
+                    WithinDimension = { false, true },
+                    GrowthMethods = { MultiversePlan.Default().GrowthMethods },
+                    CovarianceTypes = { MultiversePlan.Default().CovarianceTypes },
+                    Bootstrap = 49,
+                },
             },
-        },
-    };
+        };
 
     /// <summary>results.json without the run's start time and duration.</summary>
     private static string Untimed(StudyReport report)
@@ -48,9 +49,13 @@ public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<Servi
         var hosts = new List<ServiceDefaults.RunningService>();
         try
         {
-            foreach (var c in counters) hosts.Add(await Hosts.Start(RegressionGrpcService.Module, c));
-            var endpoints = new StudyEndpoints(backends.Indexing.Address.ToString(), backends.Projection.Address.ToString(),
-                string.Join(",", hosts.Select(h => h.Address.ToString())));
+            foreach (var c in counters)
+                hosts.Add(await Hosts.Start(RegressionGrpcService.Module, c));
+            var endpoints = new StudyEndpoints(
+                backends.Indexing.Address.ToString(),
+                backends.Projection.Address.ToString(),
+                string.Join(",", hosts.Select(h => h.Address.ToString()))
+            );
             await using var study = await Hosts.Study(endpoints);
             var (report, _) = await Hosts.RunAsync(study, Request());
             Assert.Equal(1872, report.Multiverse.Specifications.Count);
@@ -59,7 +64,8 @@ public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<Servi
         }
         finally
         {
-            foreach (var h in hosts) await h.DisposeAsync();
+            foreach (var h in hosts)
+                await h.DisposeAsync();
         }
     }
 
@@ -74,8 +80,14 @@ public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<Servi
             int models = counters.Sum(c => c.Models);
             Assert.Equal(1872, models);
             // Round-robin over batches of equal size: every replica gets at least half its even share.
-            Assert.All(counters, c => Assert.True(c.Models >= models / replicas / 2,
-                $"{replicas} replicas received {string.Join(", ", counters.Select(x => x.Models))} of {models} fits"));
+            Assert.All(
+                counters,
+                c =>
+                    Assert.True(
+                        c.Models >= models / replicas / 2,
+                        $"{replicas} replicas received {string.Join(", ", counters.Select(x => x.Models))} of {models} fits"
+                    )
+            );
         }
     }
 
@@ -89,20 +101,32 @@ public class MultiverseScalingTests(ServiceStack backends) : IClassFixture<Servi
         var b = await ChildProcess.ServeAsync(new Dictionary<string, string>(), "regression");
         try
         {
-            var endpoints = new StudyEndpoints(backends.Indexing.Address.ToString(), backends.Projection.Address.ToString(), $"{a.Address},{b.Address}");
+            var endpoints = new StudyEndpoints(
+                backends.Indexing.Address.ToString(),
+                backends.Projection.Address.ToString(),
+                $"{a.Address},{b.Address}"
+            );
             await using var study = await Hosts.Study(endpoints);
             Task? kill = null;
-            var (report, progress) = await Hosts.RunAsync(study, Request(), p =>
-            {
-                // The first batch back: the rest of the curve is queued or in flight on both replicas.
-                if (p.Stage == "multiverse" && kill is null) kill = b.DisposeAsync().AsTask();
-                return Task.CompletedTask;
-            });
+            var (report, progress) = await Hosts.RunAsync(
+                study,
+                Request(),
+                p =>
+                {
+                    // The first batch back: the rest of the curve is queued or in flight on both replicas.
+                    if (p.Stage == "multiverse" && kill is null)
+                        kill = b.DisposeAsync().AsTask();
+                    return Task.CompletedTask;
+                }
+            );
             Assert.NotNull(kill);
             await kill!;
             Assert.Equal(reference, Untimed(report));
             Assert.True(progress.Count(p => p.Stage == "multiverse") > 1, "the curve went on after the kill");
-            Assert.True(survivor.Models > 1872 / 2, $"the surviving replica took over the curve: {survivor.Models} fits");
+            Assert.True(
+                survivor.Models > 1872 / 2,
+                $"the surviving replica took over the curve: {survivor.Models} fits"
+            );
         }
         finally
         {

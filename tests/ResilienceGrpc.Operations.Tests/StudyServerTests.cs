@@ -14,24 +14,32 @@ namespace ResilienceGrpc.Operations.Tests;
 /// </summary>
 public class StudyServerTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["Services__indexing"] = backends.Indexing.Address.ToString(),
-        ["Services__projection"] = backends.Projection.Address.ToString(),
-        ["Services__regression"] = backends.Regression.Address.ToString(),
-        ["Server__Port"] = "0",
-        ["Server__Bind"] = "127.0.0.1",
-    };
+    private Dictionary<string, string> Environment() =>
+        new()
+        {
+            ["Services__indexing"] = backends.Indexing.Address.ToString(),
+            ["Services__projection"] = backends.Projection.Address.ToString(),
+            ["Services__regression"] = backends.Regression.Address.ToString(),
+            ["Server__Port"] = "0",
+            ["Server__Bind"] = "127.0.0.1",
+        };
 
     [Fact]
     public async Task TheStudyServerProcessRunsAStudyFromItsEnvironmentAndAnswersHealth()
     {
         await using var server = await ChildProcess.StartAsync("ResilienceGrpc.Study.dll", Environment());
-        var (report, _) = await Hosts.RunAsync(server.Address, new RunStudyRequest
-        {
-            Dataset = "sample",
-            Spec = new StudySpec { Bootstrap = new BootstrapOptions { Replications = 0 }, Multiverse = new MultiverseSpec { Disabled = true } },
-        });
+        var (report, _) = await Hosts.RunAsync(
+            server.Address,
+            new RunStudyRequest
+            {
+                Dataset = "sample",
+                Spec = new StudySpec
+                {
+                    Bootstrap = new BootstrapOptions { Replications = 0 },
+                    Multiverse = new MultiverseSpec { Disabled = true },
+                },
+            }
+        );
         Assert.All(report.Tables.SelectMany(t => t.Models), m => Assert.Equal("", m.Error));
         var (exit, err) = await Run(new(), "health", "--address", server.Address.ToString());
         Assert.True(exit == 0, err);
@@ -55,10 +63,17 @@ public class StudyServerTests(ServiceStack backends) : IClassFixture<ServiceStac
 
     private static async Task<(int Exit, string Err)> Run(Dictionary<string, string> env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResilienceGrpc.Study.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env)
+            psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         await p.StandardOutput.ReadToEndAsync();

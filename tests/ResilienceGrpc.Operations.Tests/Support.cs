@@ -38,13 +38,18 @@ public sealed class RedisServer : IAsyncDisposable
     public static bool Required => Environment.GetEnvironmentVariable("REQUIRE_REDIS") == "1";
 
     public static string? Executable =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/bin").Append("/usr/sbin")
-            .Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':')
+            .Append("/usr/bin")
+            .Append("/usr/sbin")
+            .Select(d => Path.Combine(d, "redis-server"))
+            .FirstOrDefault(File.Exists);
 
     /// <summary>Why the Redis tests skip (null when they run).</summary>
-    public static string? SkipReason => Executable is null && !Required
-        ? "redis-server is not installed (Debian package redis-server; .ci/run installs it and sets REQUIRE_REDIS=1)."
-        : null;
+    public static string? SkipReason =>
+        Executable is null && !Required
+            ? "redis-server is not installed (Debian package redis-server; .ci/run installs it and sets REQUIRE_REDIS=1)."
+            : null;
 
     public static int FreePort()
     {
@@ -58,11 +63,27 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts redis-server on <paramref name="port"/> (a free one when null) and waits until it answers.</summary>
     public static async Task<RedisServer> StartAsync(int? port = null)
     {
-        var exe = Executable ?? throw new InvalidOperationException("redis-server is required (REQUIRE_REDIS=1) but was not found; install Debian's redis-server.");
+        var exe =
+            Executable
+            ?? throw new InvalidOperationException(
+                "redis-server is required (REQUIRE_REDIS=1) but was not found; install Debian's redis-server."
+            );
         int chosen = port ?? FreePort();
         var psi = new ProcessStartInfo(exe)
         {
-            ArgumentList = { "--port", chosen.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            ArgumentList =
+            {
+                "--port",
+                chosen.ToString(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -77,7 +98,8 @@ public sealed class RedisServer : IAsyncDisposable
         {
             try
             {
-                if (await server.CommandAsync("PING") == "+PONG") return server;
+                if (await server.CommandAsync("PING") == "+PONG")
+                    return server;
             }
             catch (SocketException) { }
             await Task.Delay(50);
@@ -92,7 +114,8 @@ public sealed class RedisServer : IAsyncDisposable
         await client.ConnectAsync(IPAddress.Loopback, Port);
         var stream = client.GetStream();
         var sb = new StringBuilder($"*{args.Length}\r\n");
-        foreach (var a in args) sb.Append($"${Encoding.UTF8.GetByteCount(a)}\r\n{a}\r\n");
+        foreach (var a in args)
+            sb.Append($"${Encoding.UTF8.GetByteCount(a)}\r\n{a}\r\n");
         await stream.WriteAsync(Encoding.UTF8.GetBytes(sb.ToString()));
         var buffer = new byte[4096];
         int n = await stream.ReadAsync(buffer);
@@ -122,6 +145,7 @@ public sealed class RedisFactAttribute : FactAttribute
 {
     public RedisFactAttribute()
     {
-        if (RedisServer.SkipReason is { } reason) Skip = reason;
+        if (RedisServer.SkipReason is { } reason)
+            Skip = reason;
     }
 }

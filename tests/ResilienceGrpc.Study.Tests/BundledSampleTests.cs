@@ -16,7 +16,9 @@ public class BundledSampleTests
         {
             var path = Path.Combine(AppContext.BaseDirectory, "sample.binpb");
             File.WriteAllBytes(path, expected);
-            Assert.Fail($"orchestrator/ResilienceGrpc.Study/Data/sample.binpb is not the sample's CSV files loaded; after changing the sample, copy {path} there.");
+            Assert.Fail(
+                $"orchestrator/ResilienceGrpc.Study/Data/sample.binpb is not the sample's CSV files loaded; after changing the sample, copy {path} there."
+            );
         }
         Assert.Equal(38, BundledData.Sample().CityIds.Count);
     }
@@ -31,10 +33,22 @@ public class StudyServerAssemblyTests
         var server = typeof(StudyRunner).Assembly;
         var references = server.GetReferencedAssemblies().Select(a => a.Name).ToList();
         Assert.Contains("ResilienceGrpc.Contracts", references);
-        foreach (var banned in new[] { "ResilienceGrpc.Client", "CsvHelper", "Sep", "ResilienceGrpc.Indexing.Api", "ResilienceGrpc.Regression.Api" })
+        foreach (
+            var banned in new[]
+            {
+                "ResilienceGrpc.Client",
+                "CsvHelper",
+                "Sep",
+                "ResilienceGrpc.Indexing.Api",
+                "ResilienceGrpc.Regression.Api",
+            }
+        )
             Assert.DoesNotContain(banned, references);
         Assert.Equal([BundledData.SampleResource], server.GetManifestResourceNames());
         // ... and the client library does carry the report's assets and the sample's files.
-        Assert.Contains(typeof(BundledSample).Assembly.GetManifestResourceNames(), n => n.EndsWith("plotly-basic.min.js", StringComparison.Ordinal));
+        Assert.Contains(
+            typeof(BundledSample).Assembly.GetManifestResourceNames(),
+            n => n.EndsWith("plotly-basic.min.js", StringComparison.Ordinal)
+        );
     }
 }

@@ -20,45 +20,85 @@ public class ReportBrowserTests : IDisposable
     [Fact]
     public async Task TheReportOpensInChromiumWithoutErrorsAndShowsEveryFigure()
     {
-        Assert.True(File.Exists(Chromium), $"Chromium is needed at {Chromium} (Debian package 'chromium'; .ci/run installs it).");
+        Assert.True(
+            File.Exists(Chromium),
+            $"Chromium is needed at {Chromium} (Debian package 'chromium'; .ci/run installs it)."
+        );
         var (exit, _, err) = await StudyCliTests.Run("study", "--out", _dir);
         Assert.True(exit == 0, err);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await using var browser = await playwright.Chromium.LaunchAsync(
+            new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Args =
+                [
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            }
+        );
+        var page = await browser.NewPageAsync(
+            new BrowserNewPageOptions
+            {
+                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            }
+        );
         var problems = new List<string>();
-        page.Console += (_, m) => { if (m.Type is "error" or "warning") problems.Add($"console {m.Type}: {m.Text}"); };
+        page.Console += (_, m) =>
+        {
+            if (m.Type is "error" or "warning")
+                problems.Add($"console {m.Type}: {m.Text}");
+        };
         page.PageError += (_, e) => problems.Add("page error: " + e);
         page.RequestFailed += (_, r) => problems.Add("request failed: " + r.Url);
 
-        await page.GotoAsync(new Uri(Path.Combine(_dir, "report.html")).AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        await page.GotoAsync(
+            new Uri(Path.Combine(_dir, "report.html")).AbsoluteUri,
+            new PageGotoOptions { WaitUntil = WaitUntilState.Load }
+        );
         foreach (var id in HtmlReport.FigureIds)
         {
             var svg = page.Locator($"#{id} svg.main-svg").First;
             await svg.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 15000 });
             var box = await page.Locator($"#{id}").BoundingBoxAsync();
-            Assert.True(box is { Width: > 300, Height: > 200 }, $"{id} is not visibly drawn ({box?.Width}×{box?.Height})");
-            int marks = await page.EvaluateAsync<int>($"Array.from(document.querySelectorAll('#{id} .trace path')).filter(p => (p.getAttribute('d') || '').length > 10).length");
+            Assert.True(
+                box is { Width: > 300, Height: > 200 },
+                $"{id} is not visibly drawn ({box?.Width}×{box?.Height})"
+            );
+            int marks = await page.EvaluateAsync<int>(
+                $"Array.from(document.querySelectorAll('#{id} .trace path')).filter(p => (p.getAttribute('d') || '').length > 10).length"
+            );
             Assert.True(marks > 0, $"{id} has no marks");
             // Each figure as its own image beside the test binaries, for a person to look at.
-            await page.Locator($"#{id}").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, $"{id}.png") });
+            await page.Locator($"#{id}")
+                .ScreenshotAsync(
+                    new LocatorScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, $"{id}.png") }
+                );
         }
         Assert.True(await page.Locator("#synthetic-banner").IsVisibleAsync());
         // 9 paper tables + weighting robustness, the specification-curve summary, and the city table.
         Assert.Equal(11, await page.Locator("table.pub[id^=table-]").CountAsync() - 1);
 
         // The specification curve draws one bar (first trace) and one point (second) per fitted specification, the baseline among them.
-        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json"))).RootElement;
+        var results = System
+            .Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")))
+            .RootElement;
         var specifications = results.GetProperty("multiverse").GetProperty("specifications").EnumerateArray().ToList();
-        int points = await page.EvaluateAsync<int>("document.querySelectorAll('#fig-curve .trace.scatter')[1].querySelectorAll('.points path').length");
+        int points = await page.EvaluateAsync<int>(
+            "document.querySelectorAll('#fig-curve .trace.scatter')[1].querySelectorAll('.points path').length"
+        );
         Assert.Equal(specifications.Count(s => s.GetProperty("error").GetString() == ""), points);
-        int bars = await page.EvaluateAsync<int>("document.querySelectorAll('#fig-curve .trace.scatter')[0].querySelectorAll('.errorbar').length");
+        int bars = await page.EvaluateAsync<int>(
+            "document.querySelectorAll('#fig-curve .trace.scatter')[0].querySelectorAll('.errorbar').length"
+        );
         Assert.Equal(points, bars);
         Assert.Single(specifications, s => s.GetProperty("baseline").GetBoolean());
 
@@ -67,7 +107,9 @@ public class ReportBrowserTests : IDisposable
         await page.SelectOptionAsync("#city-select", second!);
         await page.WaitForFunctionAsync($"document.querySelector('#fig-monthly .gtitle').textContent.length > 0");
 
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "report.png"), FullPage = true });
+        await page.ScreenshotAsync(
+            new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "report.png"), FullPage = true }
+        );
         Assert.Empty(problems);
     }
 }

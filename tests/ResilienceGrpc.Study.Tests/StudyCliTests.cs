@@ -29,7 +29,8 @@ public class StudyCliTests : IDisposable
             Assert.True(new FileInfo(Path.Combine(outDir, f)).Length > 0, f);
 
         var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(outDir, "results.json")));
-        foreach (var id in StudyTests.StableIds) Assert.Contains(report.Tables, t => t.Id == id);
+        foreach (var id in StudyTests.StableIds)
+            Assert.Contains(report.Tables, t => t.Id == id);
         var manifest = JsonParser.Default.Parse<Manifest>(File.ReadAllText(Path.Combine(outDir, "manifest.json")));
         Assert.Equal(4, manifest.Inputs.Count(i => i.Name.EndsWith(".csv", StringComparison.Ordinal)));
         Assert.Equal("HC1".Length > 0, manifest.Spec.Tables.Count > 0);
@@ -47,9 +48,16 @@ public class StudyCliTests : IDisposable
     public async Task TheDocumentedMultiverseSpecWritesItsCurveAndEverySpecificationAsCsv()
     {
         string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ResilienceGrpc.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+        while (!File.Exists(Path.Combine(root, "ResilienceGrpc.sln")))
+            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
         var outDir = Path.Combine(_dir, "curve");
-        var (exit, stdout, stderr) = await Run("study", "--spec", Path.Combine(root, "docs", "examples", "multiverse.json"), "--out", outDir);
+        var (exit, stdout, stderr) = await Run(
+            "study",
+            "--spec",
+            Path.Combine(root, "docs", "examples", "multiverse.json"),
+            "--out",
+            outDir
+        );
         Assert.True(exit == 0, stderr);
         Assert.Contains("multiverse.csv", stderr);
         Assert.Contains("Specification curve", stdout);
@@ -83,7 +91,10 @@ public class StudyCliTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(outDir, "report.html"), victim);
         File.CreateSymbolicLink(Path.Combine(outDir, "tables.tex"), victim);
         var spec = Path.Combine(_dir, "title.json");
-        File.WriteAllText(spec, """{"title": "Evil\n\\input{/etc/passwd} & 100% <b>", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}""");
+        File.WriteAllText(
+            spec,
+            """{"title": "Evil\n\\input{/etc/passwd} & 100% <b>", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}"""
+        );
 
         var (exit, _, stderr) = await Run("study", "--spec", spec, "--out", outDir);
         Assert.True(exit == 0, stderr);
@@ -96,7 +107,10 @@ public class StudyCliTests : IDisposable
         Assert.StartsWith("% Evil", tex[0]);
         var md = File.ReadAllLines(Path.Combine(outDir, "report.md"));
         Assert.StartsWith("# Evil", md[0]);
-        Assert.DoesNotContain("<b>", File.ReadAllText(Path.Combine(outDir, "report.html")).Split("<title>")[1].Split("</title>")[0]);
+        Assert.DoesNotContain(
+            "<b>",
+            File.ReadAllText(Path.Combine(outDir, "report.html")).Split("<title>")[1].Split("</title>")[0]
+        );
     }
 
     [Fact]
@@ -105,7 +119,10 @@ public class StudyCliTests : IDisposable
         var (exit, _, stderr) = await Run("sample", "--out", _dir, "--seed", "20200123");
         Assert.True(exit == 0, stderr);
         foreach (var (name, bytes) in BundledSample.Files())
-            Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, name))), $"{name} differs from what the generator writes");
+            Assert.True(
+                bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, name))),
+                $"{name} differs from what the generator writes"
+            );
     }
 
     [Fact]
@@ -114,9 +131,22 @@ public class StudyCliTests : IDisposable
         // "Real" data: the sample's files without the synthetic label.
         var data = Path.Combine(_dir, "city-data");
         Directory.CreateDirectory(data);
-        foreach (var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
-            File.WriteAllLines(Path.Combine(data, name), System.Text.Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !l.StartsWith('#') && l.Length > 0));
-        var (exit, _, stderr) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "out"), "--format", "json");
+        foreach (
+            var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal))
+        )
+            File.WriteAllLines(
+                Path.Combine(data, name),
+                System.Text.Encoding.UTF8.GetString(bytes).Split('\n').Where(l => !l.StartsWith('#') && l.Length > 0)
+            );
+        var (exit, _, stderr) = await Run(
+            "study",
+            "--data",
+            data,
+            "--out",
+            Path.Combine(_dir, "out"),
+            "--format",
+            "json"
+        );
         Assert.True(exit == 0, stderr);
         var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(_dir, "out", "results.json")));
         Assert.False(report.Synthetic);
@@ -127,7 +157,13 @@ public class StudyCliTests : IDisposable
     [Fact]
     public async Task AMissingDataFolderIsOneSentence()
     {
-        var (exit, _, err) = await Run("study", "--data", Path.Combine(_dir, "nowhere"), "--out", Path.Combine(_dir, "o"));
+        var (exit, _, err) = await Run(
+            "study",
+            "--data",
+            Path.Combine(_dir, "nowhere"),
+            "--out",
+            Path.Combine(_dir, "o")
+        );
         Assert.Equal(CommandLineApp.ExitInput, exit);
         AssertOneSentence(err);
         Assert.Contains("nowhere", err);
@@ -138,8 +174,10 @@ public class StudyCliTests : IDisposable
     {
         var data = Path.Combine(_dir, "bad");
         Directory.CreateDirectory(data);
-        foreach (var (name, bytes) in BundledSample.Files()) File.WriteAllBytes(Path.Combine(data, name), bytes);
-        var cities = File.ReadAllText(Path.Combine(data, "cities.csv")).Replace("city,name,tier,density", "city,name,tier,popdensity");
+        foreach (var (name, bytes) in BundledSample.Files())
+            File.WriteAllBytes(Path.Combine(data, name), bytes);
+        var cities = File.ReadAllText(Path.Combine(data, "cities.csv"))
+            .Replace("city,name,tier,density", "city,name,tier,popdensity");
         File.WriteAllText(Path.Combine(data, "cities.csv"), cities);
         var (exit, _, err) = await Run("study", "--data", data, "--out", Path.Combine(_dir, "o"));
         Assert.Equal(CommandLineApp.ExitInput, exit);

@@ -31,16 +31,36 @@ public class StudyInputTests(StudyStack stack) : IClassFixture<StudyStack>
         var data = BundledData.Sample();
         switch (what)
         {
-            case "short tiers": data.Tiers.RemoveAt(0); break;
-            case "missing exports": data.Exports.RemoveAt(3); break;
-            case "stranger's exports": data.Exports[0].CityId = "atlantis"; break;
-            case "twice exported": data.Exports[1].CityId = data.Exports[0].CityId; break;
-            case "short attribute": data.Attributes[0].Values.RemoveAt(0); break;
-            case "short indicator": data.Indicators[4].Values.RemoveAt(7); break;
-            case "NUL in a city id": data.CityIds[2] = "wu\0han"; break;
-            case "bidi override in a city id": data.CityIds[2] = "wu\u202Ehan"; break;
-            case "city twice": data.CityIds[5] = data.CityIds[0]; break;
-            default: data.CityNames.RemoveAt(0); break;
+            case "short tiers":
+                data.Tiers.RemoveAt(0);
+                break;
+            case "missing exports":
+                data.Exports.RemoveAt(3);
+                break;
+            case "stranger's exports":
+                data.Exports[0].CityId = "atlantis";
+                break;
+            case "twice exported":
+                data.Exports[1].CityId = data.Exports[0].CityId;
+                break;
+            case "short attribute":
+                data.Attributes[0].Values.RemoveAt(0);
+                break;
+            case "short indicator":
+                data.Indicators[4].Values.RemoveAt(7);
+                break;
+            case "NUL in a city id":
+                data.CityIds[2] = "wu\0han";
+                break;
+            case "bidi override in a city id":
+                data.CityIds[2] = "wu\u202Ehan";
+                break;
+            case "city twice":
+                data.CityIds[5] = data.CityIds[0];
+                break;
+            default:
+                data.CityNames.RemoveAt(0);
+                break;
         }
         var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Data = data }));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
@@ -60,15 +80,39 @@ public class StudyInputTests(StudyStack stack) : IClassFixture<StudyStack>
         var spec = new StudySpec();
         switch (what)
         {
-            case "covariance": spec.CovarianceType = (CovarianceType)99; break;
-            case "weighting": spec.Weighting = (WeightingMethod)7; break;
-            case "growth": spec.GrowthMethod = (Contracts.Projection.V1.GrowthMethod)9; break;
-            case "alternative": spec.AlternativeWeightings.Add((WeightingMethod)5); break;
+            case "covariance":
+                spec.CovarianceType = (CovarianceType)99;
+                break;
+            case "weighting":
+                spec.Weighting = (WeightingMethod)7;
+                break;
+            case "growth":
+                spec.GrowthMethod = (Contracts.Projection.V1.GrowthMethod)9;
+                break;
+            case "alternative":
+                spec.AlternativeWeightings.Add((WeightingMethod)5);
+                break;
             default:
-                spec.Tables.Add(new TableSpec { Id = "mine", Regressions = { new RegressionSpec { Dependent = "ln_resexport", Regressors = { "ln_rescity" }, Weighting = (WeightingMethod)8 } } });
+                spec.Tables.Add(
+                    new TableSpec
+                    {
+                        Id = "mine",
+                        Regressions =
+                        {
+                            new RegressionSpec
+                            {
+                                Dependent = "ln_resexport",
+                                Regressors = { "ln_rescity" },
+                                Weighting = (WeightingMethod)8,
+                            },
+                        },
+                    }
+                );
                 break;
         }
-        var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec }));
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec })
+        );
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>().FieldViolations, v => v.Field == field);
     }
@@ -77,9 +121,21 @@ public class StudyInputTests(StudyStack stack) : IClassFixture<StudyStack>
     public async Task TooManyTablesAreRefusedWithResourceExhaustedBeforeAnyCall()
     {
         var spec = new StudySpec();
-        for (int t = 0; t <= StudyDataCheck.MaxTables; t++) spec.Tables.Add(new TableSpec { Id = $"t{t}", Regressions = { new RegressionSpec { Dependent = "ln_resexport", Regressors = { "ln_rescity" } } } });
+        for (int t = 0; t <= StudyDataCheck.MaxTables; t++)
+            spec.Tables.Add(
+                new TableSpec
+                {
+                    Id = $"t{t}",
+                    Regressions =
+                    {
+                        new RegressionSpec { Dependent = "ln_resexport", Regressors = { "ln_rescity" } },
+                    },
+                }
+            );
         int before = stack.RegressionCalls.Count;
-        var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec }));
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec })
+        );
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("101 tables", e.Status.Detail);
         Assert.Equal(before, stack.RegressionCalls.Count);

@@ -21,14 +21,27 @@ public class StudyStepsTests
         Assert.Equal(new IndexVariant(WeightingMethod.Entropy, false), plan.Indices[0]);
         Assert.Equal(6, plan.Indices.Count);
         Assert.Equal(3, plan.Indices.Count(v => v.WithinDimension));
-        Assert.Equal([plan.MainProjection, new ProjectionVariant(GrowthMethod.Arithmetic, 2015, 2019)], plan.Projections);
+        Assert.Equal(
+            [plan.MainProjection, new ProjectionVariant(GrowthMethod.Arithmetic, 2015, 2019)],
+            plan.Projections
+        );
         Assert.Equal(plan.Spec.Tables.Sum(t => t.Regressions.Count), plan.Fits);
         Assert.Equal(1872, plan.Curve.Count);
         Assert.Equal(6 + 2 + plan.Fits + 1872, plan.Steps);
 
-        var without = StudyPlan.Make(data, new StudySpec { Multiverse = new MultiverseSpec { Disabled = true }, AlternativeWeightings = { WeightingMethod.Equal } });
+        var without = StudyPlan.Make(
+            data,
+            new StudySpec
+            {
+                Multiverse = new MultiverseSpec { Disabled = true },
+                AlternativeWeightings = { WeightingMethod.Equal },
+            }
+        );
         Assert.Empty(without.Curve);
-        Assert.Equal([new IndexVariant(WeightingMethod.Entropy, false), new IndexVariant(WeightingMethod.Equal, false)], without.Indices);
+        Assert.Equal(
+            [new IndexVariant(WeightingMethod.Entropy, false), new IndexVariant(WeightingMethod.Equal, false)],
+            without.Indices
+        );
         Assert.Equal([without.MainProjection], without.Projections);
     }
 
@@ -36,38 +49,78 @@ public class StudyStepsTests
     public void TablesAndTheReportModelAreBuiltFromTheResultsAlone()
     {
         var data = BundledData.Sample();
-        var plan = StudyPlan.Make(data, new StudySpec { Multiverse = new MultiverseSpec { Disabled = true }, Tables = { new TableSpec { Id = "baseline" } } });
+        var plan = StudyPlan.Make(
+            data,
+            new StudySpec
+            {
+                Multiverse = new MultiverseSpec { Disabled = true },
+                Tables = { new TableSpec { Id = "baseline" } },
+            }
+        );
         var index = new ComputeIndexResponse { Method = WeightingMethod.Entropy };
         var projection = new ProjectExportsResponse();
         for (int i = 0; i < data.CityIds.Count; i++)
         {
             index.Units.Add(new UnitScore { UnitId = data.CityIds[i], Composite = 0.1 + i });
-            projection.Cities.Add(new CityProjection
-            {
-                CityId = data.CityIds[i],
-                Ratio = 1,
-                Recovery = new RecoveryTime { Status = i == 3 ? RecoveryStatus.Censored : RecoveryStatus.Recovered },
-            });
+            projection.Cities.Add(
+                new CityProjection
+                {
+                    CityId = data.CityIds[i],
+                    Ratio = 1,
+                    Recovery = new RecoveryTime
+                    {
+                        Status = i == 3 ? RecoveryStatus.Censored : RecoveryStatus.Recovered,
+                    },
+                }
+            );
         }
-        var models = plan.Spec.Tables.Select(t => (IReadOnlyList<RegressionModel>)t.Regressions
-            .Select((r, k) => new RegressionModel { Spec = r, Fit = new FitResponse(), Error = k == 1 ? "collinear" : "" }).ToList()).ToList();
+        var models = plan
+            .Spec.Tables.Select(t =>
+                (IReadOnlyList<RegressionModel>)
+                    t
+                        .Regressions.Select(
+                            (r, k) =>
+                                new RegressionModel
+                                {
+                                    Spec = r,
+                                    Fit = new FitResponse(),
+                                    Error = k == 1 ? "collinear" : "",
+                                }
+                        )
+                        .ToList()
+            )
+            .ToList();
         var results = new StudyResults(
             new Dictionary<IndexVariant, ComputeIndexResponse> { [plan.MainIndex] = index },
             new Dictionary<ProjectionVariant, ProjectExportsResponse> { [plan.MainProjection] = projection },
-            models, [], [new CacheEvent { Intermediate = "projection", Status = CacheStatus.Unavailable }]);
+            models,
+            [],
+            [new CacheEvent { Intermediate = "projection", Status = CacheStatus.Unavailable }]
+        );
 
         var tables = StudyReportBuilder.Tables(plan, results);
         Assert.Equal(["weights", "baseline"], tables.Select(t => t.Id));
         Assert.Same(index, tables[0].Weights);
         Assert.Equal(2, tables[1].Models.Count);
 
-        var report = StudyReportBuilder.Report(data, plan, results, tables, "2026-11-28T00:00:00Z", 1.5, "Redis at nowhere:1");
+        var report = StudyReportBuilder.Report(
+            data,
+            plan,
+            results,
+            tables,
+            "2026-11-28T00:00:00Z",
+            1.5,
+            "Redis at nowhere:1"
+        );
         Assert.Null(report.Multiverse);
         Assert.Equal(38, report.Cities.Count);
         Assert.Equal(3.1, report.Cities[3].Rescity);
         Assert.Contains(report.Warnings, w => w.Contains("Redis at nowhere:1") && w.Contains("unavailable"));
         Assert.Contains(report.Warnings, w => w.Contains(data.CityIds[3]) && w.Contains("never recovers"));
-        Assert.Contains(report.Warnings, w => w.StartsWith("baseline (2) was not fitted: collinear", StringComparison.Ordinal));
+        Assert.Contains(
+            report.Warnings,
+            w => w.StartsWith("baseline (2) was not fitted: collinear", StringComparison.Ordinal)
+        );
         Assert.Equal("2026-11-28T00:00:00Z", report.Manifest.StartedAt);
         Assert.Equal(1.5, report.Manifest.ElapsedSeconds);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data.ToByteArray())), report.Manifest.DataSha256);

@@ -19,8 +19,15 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
 {
     public static readonly string[] StableIds =
     [
-        "weights", "baseline", "robustness_growth", "robustness_recovery", "heterogeneity",
-        "mechanism_economy", "mechanism_ecology", "mechanism_infrastructure", "mechanism_society",
+        "weights",
+        "baseline",
+        "robustness_growth",
+        "robustness_recovery",
+        "heterogeneity",
+        "mechanism_economy",
+        "mechanism_ecology",
+        "mechanism_infrastructure",
+        "mechanism_society",
     ];
 
     [Fact]
@@ -28,7 +35,8 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
     {
         var (progress, report) = await stack.RunAsync(new RunStudyRequest { Dataset = "sample" });
 
-        foreach (var id in StableIds) Assert.Contains(report.Tables, t => t.Id == id);
+        foreach (var id in StableIds)
+            Assert.Contains(report.Tables, t => t.Id == id);
         Assert.Contains(report.Tables, t => t.Id == "robustness_weighting" && t.Models.Count == 3);
 
         // Table 1: all four dimension weights, summing with the indicator weights to 1.
@@ -44,13 +52,20 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
             Assert.Equal(CovarianceType.Hc1, m.Fit.Model.CovarianceType);
             Assert.Equal(9999, m.Fit.Bootstrap.Replications);
             Assert.All(m.Fit.Coefficients.Where(c => c.Term != "_cons"), c => Assert.True(c.HasBootstrapPValue));
-            Assert.True(m.HasLooMin && m.LooMin <= m.Fit.Coefficients[0].Estimate && m.Fit.Coefficients[0].Estimate <= m.LooMax);
+            Assert.True(
+                m.HasLooMin && m.LooMin <= m.Fit.Coefficients[0].Estimate && m.Fit.Coefficients[0].Estimate <= m.LooMax
+            );
         }
 
         // The recovery regression drops exactly the censored cities.
-        int censored = report.Cities.Count(c => c.Projection.Recovery.Status == Contracts.Projection.V1.RecoveryStatus.Censored);
+        int censored = report.Cities.Count(c =>
+            c.Projection.Recovery.Status == Contracts.Projection.V1.RecoveryStatus.Censored
+        );
         Assert.True(censored >= 1, "the sample is built to have a censored city");
-        Assert.True(report.Cities.Count(c => c.Projection.Recovery.Status == Contracts.Projection.V1.RecoveryStatus.NoDip) >= 1, "and a city that never dips");
+        Assert.True(
+            report.Cities.Count(c => c.Projection.Recovery.Status == Contracts.Projection.V1.RecoveryStatus.NoDip) >= 1,
+            "and a city that never dips"
+        );
         Assert.Equal(38 - censored, report.Tables.Single(t => t.Id == "robustness_recovery").Models[0].Fit.Model.NObs);
 
         // Progress came in order and ended complete.
@@ -61,8 +76,13 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
         // Labelled synthetic, with the inputs' hashes.
         Assert.True(report.Synthetic);
         Assert.Contains(report.Warnings, w => w.StartsWith("SYNTHETIC DATA", StringComparison.Ordinal));
-        foreach (var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)))
-            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), report.Manifest.Inputs.Single(i => i.Name == name).Sha256);
+        foreach (
+            var (name, bytes) in BundledSample.Files().Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal))
+        )
+            Assert.Equal(
+                Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                report.Manifest.Inputs.Single(i => i.Name == name).Sha256
+            );
         Assert.Equal(StudyRunner.SoftwareVersion, report.Manifest.SoftwareVersion);
     }
 
@@ -86,7 +106,10 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
         };
         using var channel = GrpcChannels.Create(stack.Regression.Address);
         var direct = await new RegressionService.RegressionServiceClient(channel).FitAsync(request);
-        var baseline = report.Tables.Single(t => t.Id == "baseline").Models.Single(m => m.Spec.Regressors.Count == 2).Fit;
+        var baseline = report
+            .Tables.Single(t => t.Id == "baseline")
+            .Models.Single(m => m.Spec.Regressors.Count == 2)
+            .Fit;
         for (int j = 0; j < 3; j++)
         {
             Assert.Equal(direct.Coefficients[j].Estimate, baseline.Coefficients[j].Estimate, 12);
@@ -109,7 +132,8 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
             ["ln_x"] = model.GetProperty("density_effect").GetDouble(),
             ["ln_rescity*d_first"] = model.GetProperty("first_tier_index_effect").GetDouble(),
         };
-        foreach (var d in model.GetProperty("dimension_effects").EnumerateObject()) truth["ln_res_" + d.Name] = d.Value.GetDouble();
+        foreach (var d in model.GetProperty("dimension_effects").EnumerateObject())
+            truth["ln_res_" + d.Name] = d.Value.GetDouble();
 
         var spec = new StudySpec
         {
@@ -117,8 +141,17 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
             {
                 new TableSpec
                 {
-                    Id = "structural", Title = "The sample's structural equation",
-                    Regressions = { new RegressionSpec { Label = "(1)", Dependent = "ln_resexport", Regressors = { truth.Keys.Where(k => k != "_cons") } } },
+                    Id = "structural",
+                    Title = "The sample's structural equation",
+                    Regressions =
+                    {
+                        new RegressionSpec
+                        {
+                            Label = "(1)",
+                            Dependent = "ln_resexport",
+                            Regressors = { truth.Keys.Where(k => k != "_cons") },
+                        },
+                    },
                 },
             },
             Bootstrap = new BootstrapOptions { Replications = 0 },
@@ -127,8 +160,10 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
         var fit = report.Tables.Single(t => t.Id == "structural").Models.Single().Fit;
         Assert.Equal(truth.Count, fit.Coefficients.Count);
         foreach (var c in fit.Coefficients)
-            Assert.True(c.CiLow <= truth[c.Term] && truth[c.Term] <= c.CiHigh,
-                $"{c.Term}: true {truth[c.Term]} outside [{c.CiLow}, {c.CiHigh}]");
+            Assert.True(
+                c.CiLow <= truth[c.Term] && truth[c.Term] <= c.CiHigh,
+                $"{c.Term}: true {truth[c.Term]} outside [{c.CiLow}, {c.CiHigh}]"
+            );
     }
 
     [Fact]
@@ -140,7 +175,11 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
             Controls = { "ln_density" },
             Bootstrap = new BootstrapOptions { Replications = 199, Seed = 3 },
             LeaveOneOut = false,
-            Tables = { new TableSpec { Id = "baseline" }, new TableSpec { Id = "mechanism_economy" } },
+            Tables =
+            {
+                new TableSpec { Id = "baseline" },
+                new TableSpec { Id = "mechanism_economy" },
+            },
         };
         var (_, report) = await stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec });
         Assert.Equal(["weights", "baseline", "mechanism_economy"], report.Tables.Select(t => t.Id));
@@ -153,14 +192,24 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
 
     [Theory]
     [InlineData("{\"tables\":[{\"id\":\"baseline\"},{\"id\":\"table_9\"}]}", "spec.tables[1].id", "table_9")]
-    [InlineData("{\"tables\":[{\"id\":\"mine\",\"regressions\":[{\"dependent\":\"ln_resexport\",\"regressors\":[\"gdp\"]}]}]}", "spec.tables[0].regressions[0].regressors[0]", "gdp")]
+    [InlineData(
+        "{\"tables\":[{\"id\":\"mine\",\"regressions\":[{\"dependent\":\"ln_resexport\",\"regressors\":[\"gdp\"]}]}]}",
+        "spec.tables[0].regressions[0].regressors[0]",
+        "gdp"
+    )]
     [InlineData("{\"controls\":[\"ln_rainfall\"]}", "spec.controls[0]", "ln_rainfall")]
-    [InlineData("{\"tierOverrides\":[{\"cityId\":\"atlantis\",\"tier\":\"first\"}]}", "spec.tier_overrides[0].city_id", "atlantis")]
+    [InlineData(
+        "{\"tierOverrides\":[{\"cityId\":\"atlantis\",\"tier\":\"first\"}]}",
+        "spec.tier_overrides[0].city_id",
+        "atlantis"
+    )]
     [InlineData("{\"bootstrap\":{\"replications\":-1}}", "spec.bootstrap.replications", "-1")]
     public async Task AnInvalidSpecGetsFieldViolations(string json, string field, string named)
     {
         var spec = Google.Protobuf.JsonParser.Default.Parse<StudySpec>(json);
-        var e = await Assert.ThrowsAsync<RpcException>(() => stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec }));
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            stack.RunAsync(new RunStudyRequest { Dataset = "sample", Spec = spec })
+        );
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         var bad = e.GetRpcStatus()!.GetDetail<BadRequest>();
         Assert.Contains(bad.FieldViolations, v => v.Field == field);
@@ -190,11 +239,19 @@ public class StudyTests(StudyStack stack) : IClassFixture<StudyStack>
     public async Task AStudyWithAServiceDownFailsFastNamingIt()
     {
         await using var lonely = await ServiceDefaults.ServiceHosting.StartAsync(
-            [StudyGrpcService.Module(new StudyEndpoints(stack.Indexing.Address, stack.Projection.Address, new Uri("http://127.0.0.1:1")))],
-            new ServiceDefaults.HostOptions(Quiet: true));
+            [
+                StudyGrpcService.Module(
+                    new StudyEndpoints(stack.Indexing.Address, stack.Projection.Address, new Uri("http://127.0.0.1:1"))
+                ),
+            ],
+            new ServiceDefaults.HostOptions(Quiet: true)
+        );
         using var channel = GrpcChannels.Create(lonely.Address);
-        int indexing = stack.IndexingCalls.Count, projection = stack.ProjectionCalls.Count;
-        var e = await Assert.ThrowsAsync<RpcException>(() => StudyStream.RunAsync(channel, new RunStudyRequest { Dataset = "sample" }));
+        int indexing = stack.IndexingCalls.Count,
+            projection = stack.ProjectionCalls.Count;
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            StudyStream.RunAsync(channel, new RunStudyRequest { Dataset = "sample" })
+        );
         // Failing fast is an event, not a time: the study stopped at its preflight, before any work
         // reached the services that were up.
         Assert.Equal(indexing, stack.IndexingCalls.Count);

@@ -11,8 +11,12 @@ public static partial class Reference
     {
         double err = Math.Abs(actual - expected);
         double allowed = Math.Max(rel * Math.Abs(expected), abs);
-        Assert.True(err <= allowed,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{what}: expected {expected:R}, got {actual:R} (error {err:E2}, relative {err / Math.Abs(expected):E2}, allowed {allowed:E2})"));
+        Assert.True(
+            err <= allowed,
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"{what}: expected {expected:R}, got {actual:R} (error {err:E2}, relative {err / Math.Abs(expected):E2}, allowed {allowed:E2})"
+            )
+        );
     }
 }

@@ -17,7 +17,9 @@ namespace ResilienceGrpc.Tests.Support;
 /// <summary>Counts the calls a server handles.</summary>
 public sealed class CallCounter
 {
-    private int _count, _retries, _models;
+    private int _count,
+        _retries,
+        _models;
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Models received in FitBatch calls (the specification curve's fits).</summary>
@@ -31,19 +33,26 @@ public sealed class CallCounter
     public void Add(bool retry)
     {
         Interlocked.Increment(ref _count);
-        if (retry) Interlocked.Increment(ref _retries);
+        if (retry)
+            Interlocked.Increment(ref _retries);
     }
 }
 
 /// <summary>Counts each call of the service's API (not health checks) into the host's <see cref="CallCounter"/>.</summary>
 public sealed class CountingInterceptor(CallCounter counter) : Interceptor
 {
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request,
+        ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation
+    )
     {
         // The work only: the study's preflight health checks are not calls of the service's API.
-        if (context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal)) return continuation(request, context);
+        if (context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal))
+            return continuation(request, context);
         counter.Add(context.RequestHeaders.Get("grpc-previous-rpc-attempts") is not null);
-        if (request is Contracts.Regression.V1.FitBatchRequest batch) counter.AddModels(batch.Models.Count);
+        if (request is Contracts.Regression.V1.FitBatchRequest batch)
+            counter.AddModels(batch.Models.Count);
         return continuation(request, context);
     }
 }
@@ -51,13 +60,18 @@ public sealed class CountingInterceptor(CallCounter counter) : Interceptor
 /// <summary>Hosts services for the tests, each on its own Kestrel on loopback.</summary>
 public static class Hosts
 {
-    public static Task<RunningService> Start(ServiceModule module, CallCounter? counter = null, int port = 0)
-        => ServiceHosting.StartAsync([module], new HostOptions(port, Quiet: true), b =>
-        {
-            if (counter is null) return;
-            b.Services.AddSingleton(counter);
-            b.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CountingInterceptor>());
-        });
+    public static Task<RunningService> Start(ServiceModule module, CallCounter? counter = null, int port = 0) =>
+        ServiceHosting.StartAsync(
+            [module],
+            new HostOptions(port, Quiet: true),
+            b =>
+            {
+                if (counter is null)
+                    return;
+                b.Services.AddSingleton(counter);
+                b.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CountingInterceptor>());
+            }
+        );
 
     /// <summary>Waits until the server's health service answers SERVING (polling; a minute at most).</summary>
     public static async Task WaitUntilServingAsync(Uri address)
@@ -68,8 +82,12 @@ public static class Hosts
         {
             try
             {
-                var r = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
-                if (r.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving) return;
+                var r = await health.CheckAsync(
+                    new Grpc.Health.V1.HealthCheckRequest(),
+                    deadline: DateTime.UtcNow.AddSeconds(2)
+                );
+                if (r.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving)
+                    return;
             }
             catch (RpcException) { }
             await Task.Delay(100);
@@ -77,15 +95,22 @@ public static class Hosts
         throw new InvalidOperationException($"{address} never answered SERVING.");
     }
 
-    public static Task<RunningService> Study(StudyEndpoints endpoints, CacheSettings? cache = null)
-        => ServiceHosting.StartAsync([StudyGrpcService.Module(endpoints, cache: cache)], new HostOptions(Quiet: true));
+    public static Task<RunningService> Study(StudyEndpoints endpoints, CacheSettings? cache = null) =>
+        ServiceHosting.StartAsync([StudyGrpcService.Module(endpoints, cache: cache)], new HostOptions(Quiet: true));
 
     /// <summary>Runs a study to its end and returns the report (and the progress events).</summary>
-    public static Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(RunningService study, RunStudyRequest request, Func<StudyProgress, Task>? onProgress = null)
-        => RunAsync(study.Address, request, onProgress);
+    public static Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(
+        RunningService study,
+        RunStudyRequest request,
+        Func<StudyProgress, Task>? onProgress = null
+    ) => RunAsync(study.Address, request, onProgress);
 
     /// <summary>Runs a study on the study server at <paramref name="address"/> to its end.</summary>
-    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(Uri address, RunStudyRequest request, Func<StudyProgress, Task>? onProgress = null)
+    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(
+        Uri address,
+        RunStudyRequest request,
+        Func<StudyProgress, Task>? onProgress = null
+    )
     {
         using var channel = GrpcChannels.Create(address);
         return await StudyStream.RunAsync(channel, request, onProgress);
@@ -162,10 +187,17 @@ public sealed class StudyStack : ServiceStack
 /// <summary>The one loop that drains a study's stream: progress events, then exactly one report, last.</summary>
 public static class StudyStream
 {
-    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(GrpcChannel channel, RunStudyRequest request,
-        Func<StudyProgress, Task>? onProgress = null, TimeSpan? timeout = null)
+    public static async Task<(StudyReport Report, List<StudyProgress> Progress)> RunAsync(
+        GrpcChannel channel,
+        RunStudyRequest request,
+        Func<StudyProgress, Task>? onProgress = null,
+        TimeSpan? timeout = null
+    )
     {
-        using var call = new StudyService.StudyServiceClient(channel).RunStudy(request, deadline: DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(5)));
+        using var call = new StudyService.StudyServiceClient(channel).RunStudy(
+            request,
+            deadline: DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(5))
+        );
         var progress = new List<StudyProgress>();
         StudyReport? report = null;
         while (await call.ResponseStream.MoveNext(CancellationToken.None))
@@ -175,9 +207,11 @@ public static class StudyStream
             if (e.EventCase == RunStudyResponse.EventOneofCase.Progress)
             {
                 progress.Add(e.Progress);
-                if (onProgress is not null) await onProgress(e.Progress);
+                if (onProgress is not null)
+                    await onProgress(e.Progress);
             }
-            else report = e.Report;
+            else
+                report = e.Report;
         }
         Assert.NotNull(report);
         return (report!, progress);

@@ -18,8 +18,10 @@ public sealed class DataFileException(string file, int line, int column, string?
     private static string Locate(string file, int line, int column, string? name)
     {
         string where = Path.GetFileName(file);
-        if (line > 0) where += $", line {line}";
-        if (column > 0) where += $", column {column}" + (name is null ? "" : $" ('{name}')");
+        if (line > 0)
+            where += $", line {line}";
+        if (column > 0)
+            where += $", column {column}" + (name is null ? "" : $" ('{name}')");
         return where + ": ";
     }
 }
@@ -62,7 +64,13 @@ public sealed class CsvTable
         if (Directory.Exists(path))
             throw new DataFileException(path, 0, 0, null, "this is a folder; give a CSV file.");
         if (!System.IO.File.Exists(path))
-            throw new DataFileException(path, 0, 0, null, $"the file does not exist (looked for {Path.GetFullPath(path)}).");
+            throw new DataFileException(
+                path,
+                0,
+                0,
+                null,
+                $"the file does not exist (looked for {Path.GetFullPath(path)})."
+            );
     }
 
     /// <summary>Refuses an empty or repeated column name in a header on line <paramref name="line"/>.</summary>
@@ -72,9 +80,21 @@ public sealed class CsvTable
         for (int c = 0; c < header.Length; c++)
         {
             if (header[c].Length == 0)
-                throw new DataFileException(file, line, c + 1, null, "the header has an empty column name; name every column.");
+                throw new DataFileException(
+                    file,
+                    line,
+                    c + 1,
+                    null,
+                    "the header has an empty column name; name every column."
+                );
             if (!seen.Add(header[c]))
-                throw new DataFileException(file, line, c + 1, Quote(header[c]), "this column name appears twice in the header.");
+                throw new DataFileException(
+                    file,
+                    line,
+                    c + 1,
+                    Quote(header[c]),
+                    "this column name appears twice in the header."
+                );
         }
     }
 
@@ -84,35 +104,65 @@ public sealed class CsvTable
     /// </summary>
     internal static DataFileException NoColumn(string file, string[] header, string name, string? purpose, int line)
     {
-        bool plausible = header.Length <= 200 && header.All(h => h.Length <= 64 && h.All(ch => char.IsLetterOrDigit(ch) || "_.-*() %/".Contains(ch)));
+        bool plausible =
+            header.Length <= 200
+            && header.All(h => h.Length <= 64 && h.All(ch => char.IsLetterOrDigit(ch) || "_.-*() %/".Contains(ch)));
         string known = plausible
             ? $"the columns are {string.Join(", ", header.Select(h => $"'{h}'"))}"
             : $"the header row has {header.Length} column{(header.Length == 1 ? "" : "s")}";
-        return new DataFileException(file, line, 0, null, $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; {known}.");
+        return new DataFileException(
+            file,
+            line,
+            0,
+            null,
+            $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; {known}."
+        );
     }
 
     /// <summary>The error for a cell that is not a finite number; the cell is quoted shortened.</summary>
-    internal static DataFileException NotANumber(string file, int line, int column, string name, ReadOnlySpan<char> cell)
+    internal static DataFileException NotANumber(
+        string file,
+        int line,
+        int column,
+        string name,
+        ReadOnlySpan<char> cell
+    )
     {
         string hint = cell.Contains(',') ? " (use '.' as the decimal mark)" : "";
-        return new DataFileException(file, line, column + 1, name, $"'{Quote(cell)}' is not a finite number{hint}; this column must be numeric.");
+        return new DataFileException(
+            file,
+            line,
+            column + 1,
+            name,
+            $"'{Quote(cell)}' is not a finite number{hint}; this column must be numeric."
+        );
     }
 
     /// <summary>A cell as an error quotes it: at most 32 characters, control characters replaced.</summary>
     internal static string Quote(ReadOnlySpan<char> cell)
     {
         var head = cell.Length > 32 ? cell[..32] : cell;
-        var s = string.Create(head.Length, head.ToString(), (dst, src) =>
-        {
-            for (int i = 0; i < src.Length; i++) dst[i] = char.IsControl(src[i]) ? '?' : src[i];
-        });
+        var s = string.Create(
+            head.Length,
+            head.ToString(),
+            (dst, src) =>
+            {
+                for (int i = 0; i < src.Length; i++)
+                    dst[i] = char.IsControl(src[i]) ? '?' : src[i];
+            }
+        );
         return cell.Length > 32 ? s + "…" : s;
     }
 
     /// <summary>Parses CSV text; <paramref name="name"/> names it in errors.</summary>
     public static CsvTable Parse(string content, string name)
     {
-        var comments = content.Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.StartsWith('#')).Select(l => l[1..].Trim()).ToList();
+        var comments = content
+            .Split('\n')
+            .Select(l => l.TrimEnd('\r'))
+            .TakeWhile(l => l.StartsWith('#'))
+            .Select(l => l[1..].Trim())
+            .ToList();
         var text = new StringReader(content);
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
@@ -134,10 +184,16 @@ public sealed class CsvTable
         {
             var cells = csv.Record!;
             int line = csv.RawRow;
-            if (cells.Length == 1 && cells[0].Length == 0) continue;
+            if (cells.Length == 1 && cells[0].Length == 0)
+                continue;
             if (cells.Length != header.Length)
-                throw new DataFileException(name, line, Math.Min(cells.Length, header.Length) + 1, null,
-                    $"the row has {cells.Length} cells but the header has {header.Length} columns.");
+                throw new DataFileException(
+                    name,
+                    line,
+                    Math.Min(cells.Length, header.Length) + 1,
+                    null,
+                    $"the row has {cells.Length} cells but the header has {header.Length} columns."
+                );
             rows.Add(new CsvRow(line, cells));
         }
         if (rows.Count == 0)
@@ -149,7 +205,8 @@ public sealed class CsvTable
     public int Column(string name, string? purpose = null)
     {
         int c = Array.IndexOf(Header, name);
-        if (c < 0) throw NoColumn(File, Header, name, purpose, 1);
+        if (c < 0)
+            throw NoColumn(File, Header, name, purpose, 1);
         return c;
     }
 
@@ -162,8 +219,15 @@ public sealed class CsvTable
         string cell = row.Cells[column];
         if (cell.Length == 0)
         {
-            if (allowMissing) return double.NaN;
-            throw new DataFileException(File, row.Line, column + 1, Header[column], "the value is missing, and this file needs every value.");
+            if (allowMissing)
+                return double.NaN;
+            throw new DataFileException(
+                File,
+                row.Line,
+                column + 1,
+                Header[column],
+                "the value is missing, and this file needs every value."
+            );
         }
         if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v))
             return v;
@@ -171,18 +235,28 @@ public sealed class CsvTable
     }
 
     /// <summary>A whole numeric column.</summary>
-    public double[] Numbers(int column, bool allowMissing = true) => Rows.Select(r => Number(r, column, allowMissing)).ToArray();
+    public double[] Numbers(int column, bool allowMissing = true) =>
+        Rows.Select(r => Number(r, column, allowMissing)).ToArray();
 
     /// <summary>Whether every non-empty cell of a column is a number.</summary>
-    public bool IsNumeric(int column) => Rows.All(r => r.Cells[column].Length == 0
-        || double.TryParse(r.Cells[column], NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+    public bool IsNumeric(int column) =>
+        Rows.All(r =>
+            r.Cells[column].Length == 0
+            || double.TryParse(r.Cells[column], NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+        );
 
     /// <summary>A text cell that must not be empty.</summary>
     public string Text(CsvRow row, int column)
     {
         string cell = row.Cells[column];
         if (cell.Length == 0)
-            throw new DataFileException(File, row.Line, column + 1, Header[column], "the cell is empty but a value is required.");
+            throw new DataFileException(
+                File,
+                row.Line,
+                column + 1,
+                Header[column],
+                "the cell is empty but a value is required."
+            );
         return cell;
     }
 }

@@ -15,40 +15,80 @@ public static class Loaders
     public static (List<string> Units, List<Indicator> Indicators) IndicatorTable(CsvTable data, CsvTable catalogue)
     {
         if (data.Header.Length < 2)
-            throw new DataFileException(data.File, 1, 0, null, "the indicator table needs a unit id column and at least one indicator column.");
+            throw new DataFileException(
+                data.File,
+                1,
+                0,
+                null,
+                "the indicator table needs a unit id column and at least one indicator column."
+            );
         var units = new List<string>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var row in data.Rows)
         {
             var id = data.Text(row, 0);
             if (seen.TryGetValue(id, out int first))
-                throw new DataFileException(data.File, row.Line, 1, data.Header[0], $"city '{id}' appears twice (first on line {first}); every city must appear once.");
+                throw new DataFileException(
+                    data.File,
+                    row.Line,
+                    1,
+                    data.Header[0],
+                    $"city '{id}' appears twice (first on line {first}); every city must appear once."
+                );
             seen[id] = row.Line;
             units.Add(id);
         }
 
-        int ci = catalogue.Has("indicator") || !catalogue.Has("name") ? catalogue.Column("indicator", "the indicator id") : catalogue.Column("name");
+        int ci =
+            catalogue.Has("indicator") || !catalogue.Has("name")
+                ? catalogue.Column("indicator", "the indicator id")
+                : catalogue.Column("name");
         int cd = catalogue.Column("dimension", "the indicator's dimension");
         int cr = catalogue.Column("direction", "positive or negative");
         int cl = Array.IndexOf(catalogue.Header, "label");
-        var entries = new Dictionary<string, (CsvRow Row, string Dimension, Direction Direction, string Label)>(StringComparer.Ordinal);
+        var entries = new Dictionary<string, (CsvRow Row, string Dimension, Direction Direction, string Label)>(
+            StringComparer.Ordinal
+        );
         foreach (var row in catalogue.Rows)
         {
             var id = catalogue.Text(row, ci);
             if (entries.ContainsKey(id))
-                throw new DataFileException(catalogue.File, row.Line, ci + 1, "indicator", $"indicator '{id}' is listed twice.");
+                throw new DataFileException(
+                    catalogue.File,
+                    row.Line,
+                    ci + 1,
+                    "indicator",
+                    $"indicator '{id}' is listed twice."
+                );
             var dimension = catalogue.Text(row, cd);
             var direction = row.Cells[cr].Trim().ToLowerInvariant() switch
             {
                 "positive" or "+" => Direction.Positive,
                 "negative" or "-" => Direction.Negative,
-                "" => throw new DataFileException(catalogue.File, row.Line, cr + 1, "direction", $"indicator '{id}' has no direction; write 'positive' or 'negative'."),
-                var other => throw new DataFileException(catalogue.File, row.Line, cr + 1, "direction", $"indicator '{id}' has an unknown direction '{other}'; write 'positive' or 'negative'."),
+                "" => throw new DataFileException(
+                    catalogue.File,
+                    row.Line,
+                    cr + 1,
+                    "direction",
+                    $"indicator '{id}' has no direction; write 'positive' or 'negative'."
+                ),
+                var other => throw new DataFileException(
+                    catalogue.File,
+                    row.Line,
+                    cr + 1,
+                    "direction",
+                    $"indicator '{id}' has an unknown direction '{other}'; write 'positive' or 'negative'."
+                ),
             };
             entries[id] = (row, dimension, direction, cl >= 0 ? row.Cells[cl] : "");
             if (Array.IndexOf(data.Header, id, 1) < 0)
-                throw new DataFileException(catalogue.File, row.Line, ci + 1, "indicator",
-                    $"indicator '{id}' is not a column of {Path.GetFileName(data.File)}.");
+                throw new DataFileException(
+                    catalogue.File,
+                    row.Line,
+                    ci + 1,
+                    "indicator",
+                    $"indicator '{id}' is not a column of {Path.GetFileName(data.File)}."
+                );
         }
 
         var indicators = new List<Indicator>();
@@ -56,10 +96,24 @@ public static class Loaders
         {
             string id = data.Header[c];
             if (!entries.TryGetValue(id, out var entry))
-                throw new DataFileException(data.File, 1, c + 1, id,
-                    $"indicator '{id}' is not in the catalogue {Path.GetFileName(catalogue.File)}; add its dimension and direction there.");
+                throw new DataFileException(
+                    data.File,
+                    1,
+                    c + 1,
+                    id,
+                    $"indicator '{id}' is not in the catalogue {Path.GetFileName(catalogue.File)}; add its dimension and direction there."
+                );
             var values = data.Rows.Select(r => data.Number(r, c, allowMissing: false));
-            indicators.Add(new Indicator { Id = id, Dimension = entry.Dimension, Direction = entry.Direction, Label = entry.Label, Values = { values } });
+            indicators.Add(
+                new Indicator
+                {
+                    Id = id,
+                    Dimension = entry.Dimension,
+                    Direction = entry.Direction,
+                    Label = entry.Label,
+                    Values = { values },
+                }
+            );
         }
         return (units, indicators);
     }
@@ -74,12 +128,18 @@ public static class Loaders
     {
         var cells = new List<(string City, string Period, CsvRow Row, int PeriodColumn, int ValueColumn)>();
         int cc = table.Column("city", "the city id");
-        int cp = new[] { "period", "month", "year" }.Select(n => Array.IndexOf(table.Header, n)).FirstOrDefault(i => i >= 0, -1);
+        int cp = new[] { "period", "month", "year" }
+            .Select(n => Array.IndexOf(table.Header, n))
+            .FirstOrDefault(i => i >= 0, -1);
         if (cp >= 0)
         {
-            int cv = new[] { "exports", "value", "export" }.Select(n => Array.IndexOf(table.Header, n)).FirstOrDefault(i => i >= 0, -1);
-            if (cv < 0) table.Column("exports", "the export value");
-            foreach (var row in table.Rows) cells.Add((table.Text(row, cc), table.Text(row, cp), row, cp, cv));
+            int cv = new[] { "exports", "value", "export" }
+                .Select(n => Array.IndexOf(table.Header, n))
+                .FirstOrDefault(i => i >= 0, -1);
+            if (cv < 0)
+                table.Column("exports", "the export value");
+            foreach (var row in table.Rows)
+                cells.Add((table.Text(row, cc), table.Text(row, cp), row, cp, cv));
         }
         else
         {
@@ -88,7 +148,8 @@ public static class Loaders
             if (columns.Length == 0 || !columns.All(c => IsYear(periods[c]) || IsMonth(periods[c])))
                 table.Column("period", "YYYY or YYYY-MM, in long form city,period,exports; or one column per period");
             foreach (var row in table.Rows)
-                foreach (var c in columns) cells.Add((table.Text(row, cc), periods[c], row, -1, c));
+            foreach (var c in columns)
+                cells.Add((table.Text(row, cc), periods[c], row, -1, c));
         }
 
         var byCity = new Dictionary<string, ExportSeries>(StringComparer.Ordinal);
@@ -97,13 +158,25 @@ public static class Loaders
         foreach (var (city, period, row, pc, vc) in cells)
         {
             int at = pc >= 0 ? pc : vc;
-            bool isMonth = IsMonth(period), isYear = IsYear(period);
+            bool isMonth = IsMonth(period),
+                isYear = IsYear(period);
             if (!isMonth && !isYear)
-                throw new DataFileException(table.File, row.Line, at + 1, table.Header[at], $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM).");
+                throw new DataFileException(
+                    table.File,
+                    row.Line,
+                    at + 1,
+                    table.Header[at],
+                    $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM)."
+                );
             monthly ??= isMonth;
             if (monthly != isMonth)
-                throw new DataFileException(table.File, row.Line, at + 1, table.Header[at],
-                    $"'{period}' is {(isMonth ? "a month" : "a year")}, but earlier periods are {(isMonth ? "years" : "months")}; use one frequency per file.");
+                throw new DataFileException(
+                    table.File,
+                    row.Line,
+                    at + 1,
+                    table.Header[at],
+                    $"'{period}' is {(isMonth ? "a month" : "a year")}, but earlier periods are {(isMonth ? "years" : "months")}; use one frequency per file."
+                );
             double v = table.Number(row, vc, allowMissing: false);
             if (!byCity.TryGetValue(city, out var series))
             {
@@ -114,9 +187,16 @@ public static class Loaders
             series.Periods.Add(period);
             series.Values.Add(v);
         }
-        var kind = monthly == true ? (cumulative ? SeriesKind.MonthlyCumulative : SeriesKind.Monthly) : SeriesKind.Annual;
+        var kind =
+            monthly == true ? (cumulative ? SeriesKind.MonthlyCumulative : SeriesKind.Monthly) : SeriesKind.Annual;
         if (cumulative && kind == SeriesKind.Annual)
-            throw new DataFileException(table.File, 0, 0, null, "--cumulative needs monthly periods (YYYY-MM), but the file has years.");
+            throw new DataFileException(
+                table.File,
+                0,
+                0,
+                null,
+                "--cumulative needs monthly periods (YYYY-MM), but the file has years."
+            );
         return (order, kind);
     }
 
@@ -128,9 +208,11 @@ public static class Loaders
     public static BaseWindow BaseWindow(string text)
     {
         var parts = text.Split('-', 2);
-        if (parts.Length == 2
+        if (
+            parts.Length == 2
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int a)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int b))
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int b)
+        )
             return new BaseWindow { StartYear = a, EndYear = b };
         throw new FormatException($"'{text}' is not a base window; write it as FIRST-LAST, for example 2015-2019.");
     }

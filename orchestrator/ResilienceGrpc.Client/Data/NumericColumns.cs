@@ -17,14 +17,23 @@ public static class NumericColumns
     private const int ChunkRows = 64 * 1024;
 
     /// <summary>The columns read, in the order asked, and the row ids (empty when there is no id column).</summary>
-    public sealed record Result(IReadOnlyList<(string Name, double[] Values)> Columns, IReadOnlyList<string> RowIds, int Rows);
+    public sealed record Result(
+        IReadOnlyList<(string Name, double[] Values)> Columns,
+        IReadOnlyList<string> RowIds,
+        int Rows
+    );
 
     /// <summary>
     /// Reads <paramref name="names"/> (a name <c>a*b</c> that is not a column reads
     /// <c>a</c> and <c>b</c>) and the id column: <paramref name="idColumn"/>, or a column
     /// named city, id, unit or city_id when there is one.
     /// </summary>
-    public static Result Read(string path, IEnumerable<string> names, string? idColumn, CancellationToken cancellationToken = default)
+    public static Result Read(
+        string path,
+        IEnumerable<string> names,
+        string? idColumn,
+        CancellationToken cancellationToken = default
+    )
     {
         CsvTable.RequireFile(path);
 
@@ -35,18 +44,29 @@ public static class NumericColumns
             text.ReadLine();
             skipped++;
         }
-        using var reader = Sep.New(',').Reader(o => o with { DisableColCountCheck = true, Trim = SepTrim.Outer, Unescape = true }).From(text);
+        using var reader = Sep.New(',')
+            .Reader(o => o with { DisableColCountCheck = true, Trim = SepTrim.Outer, Unescape = true })
+            .From(text);
         if (!reader.HasHeader || reader.Header.IsEmpty)
-            throw new DataFileException(path, skipped + 1, 0, null, "the file is empty; it needs a header row and data rows.");
+            throw new DataFileException(
+                path,
+                skipped + 1,
+                0,
+                null,
+                "the file is empty; it needs a header row and data rows."
+            );
         var header = reader.Header.ColNames.Select(h => h.Trim().TrimStart('\uFEFF')).ToArray();
         CsvTable.CheckHeader(path, header, skipped + 1);
 
         var wanted = new List<string>();
         foreach (var name in names)
         {
-            if (Array.IndexOf(header, name) >= 0) wanted.Add(name);
-            else if (name.Split('*') is { Length: > 1 } parts) wanted.AddRange(parts);
-            else wanted.Add(name);
+            if (Array.IndexOf(header, name) >= 0)
+                wanted.Add(name);
+            else if (name.Split('*') is { Length: > 1 } parts)
+                wanted.AddRange(parts);
+            else
+                wanted.Add(name);
         }
         wanted = wanted.Distinct(StringComparer.Ordinal).ToList();
         var indices = wanted.Select(n => IndexOf(path, header, n, skipped + 1, "named in --y or --x")).ToArray();
@@ -61,18 +81,28 @@ public static class NumericColumns
         foreach (var row in reader)
         {
             int line = skipped + row.LineNumberFrom;
-            if (row.ColCount == 1 && row[0].Span.IsEmpty) continue;          // blank line
-            if (row.Span.Length > 0 && row.Span[0] == '#') continue;          // comment line
+            if (row.ColCount == 1 && row[0].Span.IsEmpty)
+                continue; // blank line
+            if (row.Span.Length > 0 && row.Span[0] == '#')
+                continue; // comment line
             if (row.ColCount != header.Length)
-                throw new DataFileException(path, line, Math.Min(row.ColCount, header.Length) + 1, null,
-                    $"the row has {row.ColCount} cells but the header has {header.Length} columns.");
-            if ((rows & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                throw new DataFileException(
+                    path,
+                    line,
+                    Math.Min(row.ColCount, header.Length) + 1,
+                    null,
+                    $"the row has {row.ColCount} cells but the header has {header.Length} columns."
+                );
+            if ((rows & 0xFFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
             int slot = rows % ChunkRows;
             for (int c = 0; c < indices.Length; c++)
             {
-                if (slot == 0) chunks[c].Add(GC.AllocateUninitializedArray<double>(ChunkRows));
+                if (slot == 0)
+                    chunks[c].Add(GC.AllocateUninitializedArray<double>(ChunkRows));
                 var col = row[indices[c]];
-                chunks[c][^1][slot] = col.TryParse<double>(out double v) && double.IsFinite(v) ? v
+                chunks[c][^1][slot] =
+                    col.TryParse<double>(out double v) && double.IsFinite(v) ? v
                     : col.Span.IsEmpty ? double.NaN
                     : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], col.Span);
             }
@@ -80,10 +110,22 @@ public static class NumericColumns
             {
                 var cell = row[idIndex].Span;
                 if (cell.IsEmpty)
-                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], "the row id is empty but every row needs one.");
+                    throw new DataFileException(
+                        path,
+                        line,
+                        idIndex + 1,
+                        header[idIndex],
+                        "the row id is empty but every row needs one."
+                    );
                 string id = cell.ToString();
                 if (!seen.Add(id))
-                    throw new DataFileException(path, line, idIndex + 1, header[idIndex], $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique.");
+                    throw new DataFileException(
+                        path,
+                        line,
+                        idIndex + 1,
+                        header[idIndex],
+                        $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique."
+                    );
                 ids.Add(id);
             }
             rows++;

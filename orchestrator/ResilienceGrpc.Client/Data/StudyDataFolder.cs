@@ -23,12 +23,19 @@ public static class StudyDataFolder
     public static StudyData Load(string dir)
     {
         if (!Directory.Exists(dir))
-            throw new DataFileException(dir, 0, 0, null, $"the data folder does not exist (looked for {Path.GetFullPath(dir)}); it needs {string.Join(", ", Required)} and exports.csv.");
+            throw new DataFileException(
+                dir,
+                0,
+                0,
+                null,
+                $"the data folder does not exist (looked for {Path.GetFullPath(dir)}); it needs {string.Join(", ", Required)} and exports.csv."
+            );
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in Required.Append("exports.csv").Append("exports_ytd.csv"))
         {
             var path = Path.Combine(dir, name);
-            if (File.Exists(path)) files[name] = File.ReadAllBytes(path);
+            if (File.Exists(path))
+                files[name] = File.ReadAllBytes(path);
         }
         return FromFiles(files, Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar)), dir);
     }
@@ -38,20 +45,39 @@ public static class StudyDataFolder
     {
         foreach (var name in Required)
             if (!files.ContainsKey(name))
-                throw new DataFileException(Path.Combine(location, name), 0, 0, null, $"the data folder has no {name}; see README.md, 'Using your own data'.");
+                throw new DataFileException(
+                    Path.Combine(location, name),
+                    0,
+                    0,
+                    null,
+                    $"the data folder has no {name}; see README.md, 'Using your own data'."
+                );
         bool cumulative = !files.ContainsKey("exports.csv") && files.ContainsKey("exports_ytd.csv");
         string exportsName = cumulative ? "exports_ytd.csv" : "exports.csv";
         if (!files.ContainsKey(exportsName))
-            throw new DataFileException(Path.Combine(location, "exports.csv"), 0, 0, null, "the data folder has no exports.csv (or exports_ytd.csv for year-to-date values).");
+            throw new DataFileException(
+                Path.Combine(location, "exports.csv"),
+                0,
+                0,
+                null,
+                "the data folder has no exports.csv (or exports_ytd.csv for year-to-date values)."
+            );
 
-        CsvTable Table(string name) => CsvTable.Parse(System.Text.Encoding.UTF8.GetString(files[name]), Path.Combine(location, name));
+        CsvTable Table(string name) =>
+            CsvTable.Parse(System.Text.Encoding.UTF8.GetString(files[name]), Path.Combine(location, name));
         var indicatorsCsv = Table("indicators.csv");
         var catalogueCsv = Table("catalogue.csv");
         var exportsCsv = Table(exportsName);
         var citiesCsv = Table("cities.csv");
 
         if (indicatorsCsv.Header[0] != "city")
-            throw new DataFileException(indicatorsCsv.File, 1, 1, indicatorsCsv.Header[0], "the first column must be 'city', the city id.");
+            throw new DataFileException(
+                indicatorsCsv.File,
+                1,
+                1,
+                indicatorsCsv.Header[0],
+                "the first column must be 'city', the city id."
+            );
         var (units, indicators) = Loaders.IndicatorTable(indicatorsCsv, catalogueCsv);
         var (series, kind) = Loaders.Exports(exportsCsv, cumulative);
 
@@ -66,18 +92,42 @@ public static class StudyDataFolder
             if (!rowOf.TryAdd(id, row))
                 throw new DataFileException(citiesCsv.File, row.Line, cc + 1, "city", $"city '{id}' appears twice.");
             if (Array.IndexOf(units.ToArray(), id) < 0)
-                throw new DataFileException(citiesCsv.File, row.Line, cc + 1, "city", $"city '{id}' is not in indicators.csv.");
+                throw new DataFileException(
+                    citiesCsv.File,
+                    row.Line,
+                    cc + 1,
+                    "city",
+                    $"city '{id}' is not in indicators.csv."
+                );
         }
         foreach (var id in units)
             if (!rowOf.ContainsKey(id))
-                throw new DataFileException(citiesCsv.File, 0, 0, null, $"city '{id}' of indicators.csv has no row; every city needs its name, tier and density.");
+                throw new DataFileException(
+                    citiesCsv.File,
+                    0,
+                    0,
+                    null,
+                    $"city '{id}' of indicators.csv has no row; every city needs its name, tier and density."
+                );
         var exportCities = series.Select(s => s.CityId).ToHashSet(StringComparer.Ordinal);
         foreach (var id in units)
             if (!exportCities.Contains(id))
-                throw new DataFileException(exportsCsv.File, 0, 0, null, $"city '{id}' of indicators.csv has no exports.");
+                throw new DataFileException(
+                    exportsCsv.File,
+                    0,
+                    0,
+                    null,
+                    $"city '{id}' of indicators.csv has no exports."
+                );
         foreach (var s in series)
             if (!rowOf.ContainsKey(s.CityId))
-                throw new DataFileException(exportsCsv.File, 0, 0, null, $"city '{s.CityId}' has exports but is not in indicators.csv.");
+                throw new DataFileException(
+                    exportsCsv.File,
+                    0,
+                    0,
+                    null,
+                    $"city '{s.CityId}' has exports but is not in indicators.csv."
+                );
 
         var data = new StudyData
         {
@@ -90,9 +140,16 @@ public static class StudyDataFolder
         };
         for (int c = 0; c < citiesCsv.Header.Length; c++)
         {
-            if (c == cc || c == cn || c == ct) continue;
+            if (c == cc || c == cn || c == ct)
+                continue;
             if (!citiesCsv.IsNumeric(c))
-                throw new DataFileException(citiesCsv.File, 1, c + 1, citiesCsv.Header[c], "this attribute is not numeric; city attributes other than name and tier must be numbers.");
+                throw new DataFileException(
+                    citiesCsv.File,
+                    1,
+                    c + 1,
+                    citiesCsv.Header[c],
+                    "this attribute is not numeric; city attributes other than name and tier must be numbers."
+                );
             var values = new NamedValues { Name = citiesCsv.Header[c] };
             values.Values.AddRange(units.Select(id => citiesCsv.Number(rowOf[id], c)));
             data.Attributes.Add(values);
@@ -105,7 +162,14 @@ public static class StudyDataFolder
         var seed = synthetic is null ? null : System.Text.RegularExpressions.Regex.Match(synthetic, @"--seed (\d+)");
         data.Label = seed is { Success: true } ? $"{label}, generated with seed {seed.Groups[1].Value}" : label;
         foreach (var (name, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
-            data.Inputs.Add(new InputDigest { Name = name, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), SizeBytes = bytes.Length });
+            data.Inputs.Add(
+                new InputDigest
+                {
+                    Name = name,
+                    Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                    SizeBytes = bytes.Length,
+                }
+            );
         return data;
     }
 }

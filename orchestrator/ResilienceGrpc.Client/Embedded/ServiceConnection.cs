@@ -26,11 +26,24 @@ public sealed class ServiceConnection : IAsyncDisposable
     }
 
     /// <summary>Connects to <paramref name="url"/>, or starts the service embedded when there is none.</summary>
-    public static async Task<ServiceConnection> OpenAsync(ServiceModule module, string? url, CancellationToken cancellationToken)
+    public static async Task<ServiceConnection> OpenAsync(
+        ServiceModule module,
+        string? url,
+        CancellationToken cancellationToken
+    )
     {
         if (AddressOf(module.Name, url) is { } address)
-            return new ServiceConnection(module.Name, address, GrpcChannels.Create(CheckAddresses(address, module.Name)), null);
-        var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: cancellationToken);
+            return new ServiceConnection(
+                module.Name,
+                address,
+                GrpcChannels.Create(CheckAddresses(address, module.Name)),
+                null
+            );
+        var host = await ServiceHosting.StartAsync(
+            [module],
+            new HostOptions(Quiet: true, Telemetry: false),
+            cancellationToken: cancellationToken
+        );
         return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);
     }
 
@@ -40,21 +53,28 @@ public sealed class ServiceConnection : IAsyncDisposable
     /// <summary>Checks every address of a comma-separated list; returns the list.</summary>
     public static string CheckAddresses(string addresses, string name)
     {
-        foreach (var part in addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)) ParseUrl(part, name);
+        foreach (
+            var part in addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        )
+            ParseUrl(part, name);
         return addresses;
     }
 
     /// <summary>Accepts <c>http://host:port</c>, or <c>host:port</c> (taken as http).</summary>
     public static Uri ParseUrl(string url, string name)
     {
-        if (GrpcChannels.TryParseAddress(url, out var uri)) return uri;
-        throw new CommandLineException($"'{url}' is not a valid address for the {name} service; give one like http://127.0.0.1:5103.");
+        if (GrpcChannels.TryParseAddress(url, out var uri))
+            return uri;
+        throw new CommandLineException(
+            $"'{url}' is not a valid address for the {name} service; give one like http://127.0.0.1:5103."
+        );
     }
 
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
-        if (_host is not null) await _host.DisposeAsync();
+        if (_host is not null)
+            await _host.DisposeAsync();
     }
 }
 

@@ -18,26 +18,46 @@ public sealed class StudyServices : IAsyncDisposable
     public bool StudyIsRemote { get; private set; }
 
     /// <summary>Starts (or points at) the three services only.</summary>
-    public static async Task<StudyServices> StartBackendsAsync(string? indexing, string? projection, string? regression, Action<string>? progress, CancellationToken ct)
+    public static async Task<StudyServices> StartBackendsAsync(
+        string? indexing,
+        string? projection,
+        string? regression,
+        Action<string>? progress,
+        CancellationToken ct
+    )
     {
         var s = new StudyServices();
         async Task<string> One(ServiceModule module, string? url)
         {
-            if (ServiceConnection.AddressOf(module.Name, url) is { } address) return ServiceConnection.CheckAddresses(address, module.Name);
+            if (ServiceConnection.AddressOf(module.Name, url) is { } address)
+                return ServiceConnection.CheckAddresses(address, module.Name);
             progress?.Invoke($"Starting the {module.Name} service (embedded)");
-            var host = await ServiceHosting.StartAsync([module], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
+            var host = await ServiceHosting.StartAsync(
+                [module],
+                new HostOptions(Quiet: true, Telemetry: false),
+                cancellationToken: ct
+            );
             s._hosts.Add(host);
             return host.Address.ToString();
         }
         s.Endpoints = new StudyEndpoints(
             await One(IndexingGrpcService.Module, indexing),
             await One(ProjectionGrpcService.Module, projection),
-            await One(RegressionGrpcService.Module, regression));
+            await One(RegressionGrpcService.Module, regression)
+        );
         return s;
     }
 
     /// <summary>Starts (or points at) the three services and the orchestrator, and opens a channel to the orchestrator.</summary>
-    public static async Task<StudyServices> StartAsync(string? indexing, string? projection, string? regression, string? study, CacheSettings cache, Action<string>? progress, CancellationToken ct)
+    public static async Task<StudyServices> StartAsync(
+        string? indexing,
+        string? projection,
+        string? regression,
+        string? study,
+        CacheSettings cache,
+        Action<string>? progress,
+        CancellationToken ct
+    )
     {
         study = ServiceConnection.AddressOf("study", study);
         StudyServices s;
@@ -49,7 +69,11 @@ public sealed class StudyServices : IAsyncDisposable
         {
             s = await StartBackendsAsync(indexing, projection, regression, progress, ct);
             progress?.Invoke("Starting the study service (embedded)");
-            var host = await ServiceHosting.StartAsync([StudyGrpcService.Module(s.Endpoints, cache: cache)], new HostOptions(Quiet: true, Telemetry: false), cancellationToken: ct);
+            var host = await ServiceHosting.StartAsync(
+                [StudyGrpcService.Module(s.Endpoints, cache: cache)],
+                new HostOptions(Quiet: true, Telemetry: false),
+                cancellationToken: ct
+            );
             s._hosts.Add(host);
             s.StudyAddress = host.Address;
         }
@@ -60,6 +84,7 @@ public sealed class StudyServices : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         StudyChannel?.Dispose();
-        foreach (var h in Enumerable.Reverse(_hosts)) await h.DisposeAsync();
+        foreach (var h in Enumerable.Reverse(_hosts))
+            await h.DisposeAsync();
     }
 }

@@ -4,18 +4,33 @@ using System.Text;
 namespace ResilienceGrpc.Client.Reporting;
 
 /// <summary>Output formats of the command line and the report.</summary>
-public enum OutputFormat { Table, Json, Markdown, Latex, Csv }
+public enum OutputFormat
+{
+    Table,
+    Json,
+    Markdown,
+    Latex,
+    Csv,
+}
 
 /// <summary>One cell: text, or a number formatted per output (full precision in CSV).</summary>
 public readonly record struct Cell(string? Text, double? Number)
 {
     public static implicit operator Cell(string text) => new(text, null);
+
     public static implicit operator Cell(double number) => new(null, number);
+
     public static Cell Empty => new("", null);
 }
 
 /// <summary>A titled table with optional notes under it, rendered by <see cref="TableRenderer"/>.</summary>
-public sealed record TextTable(string Id, string Title, IReadOnlyList<string> Columns, IReadOnlyList<Cell[]> Rows, IReadOnlyList<string>? Notes = null);
+public sealed record TextTable(
+    string Id,
+    string Title,
+    IReadOnlyList<string> Columns,
+    IReadOnlyList<Cell[]> Rows,
+    IReadOnlyList<string>? Notes = null
+);
 
 /// <summary>Number formats for people (and for machines in CSV).</summary>
 public static class NumberText
@@ -23,10 +38,13 @@ public static class NumberText
     /// <summary>Six significant digits, without exponent for ordinary magnitudes.</summary>
     public static string Human(double v)
     {
-        if (double.IsNaN(v)) return "";
-        if (v == 0) return "0";
+        if (double.IsNaN(v))
+            return "";
+        if (v == 0)
+            return "0";
         double a = Math.Abs(v);
-        if (a >= 1e7 || a < 1e-5) return v.ToString("0.#####E+0", CultureInfo.InvariantCulture);
+        if (a >= 1e7 || a < 1e-5)
+            return v.ToString("0.#####E+0", CultureInfo.InvariantCulture);
         int digits = Math.Clamp(5 - (int)Math.Floor(Math.Log10(a)), 0, 10);
         return v.ToString("F" + digits, CultureInfo.InvariantCulture);
     }
@@ -46,37 +64,52 @@ public static class TableRenderer
         return string.Join("\n", tables.Select(t => Render(t, format)));
     }
 
-    public static string Render(TextTable t, OutputFormat format) => format switch
-    {
-        OutputFormat.Table => Plain(t),
-        OutputFormat.Markdown => Markdown(t),
-        OutputFormat.Latex => Latex(t),
-        OutputFormat.Csv => Csv(t),
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "JSON is rendered from the response message, not from tables."),
-    };
+    public static string Render(TextTable t, OutputFormat format) =>
+        format switch
+        {
+            OutputFormat.Table => Plain(t),
+            OutputFormat.Markdown => Markdown(t),
+            OutputFormat.Latex => Latex(t),
+            OutputFormat.Csv => Csv(t),
+            _ => throw new ArgumentOutOfRangeException(
+                nameof(format),
+                format,
+                "JSON is rendered from the response message, not from tables."
+            ),
+        };
 
     private static string[] Texts(Cell[] row, bool exact) =>
-        row.Select(c => c.Number is { } n ? (exact ? NumberText.Exact(n) : NumberText.Human(n)) : c.Text ?? "").ToArray();
+        row.Select(c => c.Number is { } n ? (exact ? NumberText.Exact(n) : NumberText.Human(n)) : c.Text ?? "")
+            .ToArray();
 
-    private static bool IsNumericColumn(TextTable t, int c) => t.Rows.Count > 0 && t.Rows.All(r => r[c].Number is not null || string.IsNullOrEmpty(r[c].Text) || LooksNumeric(r[c].Text!));
+    private static bool IsNumericColumn(TextTable t, int c) =>
+        t.Rows.Count > 0
+        && t.Rows.All(r => r[c].Number is not null || string.IsNullOrEmpty(r[c].Text) || LooksNumeric(r[c].Text!));
 
-    private static bool LooksNumeric(string s) => s.TrimStart('(', '[', '-').Length > 0 && (char.IsAsciiDigit(s.TrimStart('(', '[', '-')[0]));
+    private static bool LooksNumeric(string s) =>
+        s.TrimStart('(', '[', '-').Length > 0 && (char.IsAsciiDigit(s.TrimStart('(', '[', '-')[0]));
 
     private static string Plain(TextTable t)
     {
         var rows = t.Rows.Select(r => Texts(r, false)).ToList();
-        var widths = t.Columns.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length))).ToArray();
+        var widths = t
+            .Columns.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length)))
+            .ToArray();
         var right = t.Columns.Select((_, c) => c > 0 && IsNumericColumn(t, c)).ToArray();
-        string Line(string[] cells) => string.Join("  ", cells.Select((s, c) => right[c] ? s.PadLeft(widths[c]) : s.PadRight(widths[c]))).TrimEnd();
+        string Line(string[] cells) =>
+            string.Join("  ", cells.Select((s, c) => right[c] ? s.PadLeft(widths[c]) : s.PadRight(widths[c])))
+                .TrimEnd();
         int total = widths.Sum() + 2 * (widths.Length - 1);
         var sb = new StringBuilder();
         sb.AppendLine(t.Title);
         sb.AppendLine(new string('=', Math.Max(total, Math.Min(t.Title.Length, 100))));
         sb.AppendLine(Line(t.Columns.ToArray()));
         sb.AppendLine(new string('-', total));
-        foreach (var r in rows) sb.AppendLine(Line(r));
+        foreach (var r in rows)
+            sb.AppendLine(Line(r));
         sb.AppendLine(new string('-', total));
-        foreach (var n in t.Notes ?? []) sb.AppendLine(n);
+        foreach (var n in t.Notes ?? [])
+            sb.AppendLine(n);
         return sb.ToString();
     }
 
@@ -88,11 +121,13 @@ public static class TableRenderer
         sb.AppendLine($"**{Esc(t.Title)}**").AppendLine();
         sb.AppendLine("| " + string.Join(" | ", t.Columns.Select(Esc)) + " |");
         sb.AppendLine("|" + string.Join("|", right.Select(r => r ? "---:" : ":---")) + "|");
-        foreach (var r in t.Rows) sb.AppendLine("| " + string.Join(" | ", Texts(r, false).Select(Esc)) + " |");
+        foreach (var r in t.Rows)
+            sb.AppendLine("| " + string.Join(" | ", Texts(r, false).Select(Esc)) + " |");
         if (t.Notes is { Count: > 0 })
         {
             sb.AppendLine();
-            foreach (var n in t.Notes) sb.AppendLine($"*{Esc(n)}*  ");
+            foreach (var n in t.Notes)
+                sb.AppendLine($"*{Esc(n)}*  ");
         }
         return sb.ToString();
     }
@@ -102,18 +137,20 @@ public static class TableRenderer
     {
         var sb = new StringBuilder();
         foreach (char ch in s)
-            sb.Append(ch switch
-            {
-                '\\' => @"\textbackslash{}",
-                '&' or '%' or '$' or '#' or '_' or '{' or '}' => "\\" + ch,
-                '~' => @"\textasciitilde{}",
-                '^' => @"\textasciicircum{}",
-                '²' => "$^2$",
-                '×' => @"$\times$",
-                '≤' => @"$\leq$",
-                '−' => "-",
-                _ => ch.ToString(),
-            });
+            sb.Append(
+                ch switch
+                {
+                    '\\' => @"\textbackslash{}",
+                    '&' or '%' or '$' or '#' or '_' or '{' or '}' => "\\" + ch,
+                    '~' => @"\textasciitilde{}",
+                    '^' => @"\textasciicircum{}",
+                    '²' => "$^2$",
+                    '×' => @"$\times$",
+                    '≤' => @"$\leq$",
+                    '−' => "-",
+                    _ => ch.ToString(),
+                }
+            );
         return sb.ToString();
     }
 
@@ -128,7 +165,8 @@ public static class TableRenderer
         sb.AppendLine(@"\toprule");
         sb.AppendLine(string.Join(" & ", t.Columns.Select(TeX)) + @" \\");
         sb.AppendLine(@"\midrule");
-        foreach (var r in t.Rows) sb.AppendLine(string.Join(" & ", Texts(r, false).Select(TeX)) + @" \\");
+        foreach (var r in t.Rows)
+            sb.AppendLine(string.Join(" & ", Texts(r, false).Select(TeX)) + @" \\");
         sb.AppendLine(@"\bottomrule").AppendLine(@"\end{tabular}");
         if (t.Notes is { Count: > 0 })
         {
@@ -142,10 +180,12 @@ public static class TableRenderer
 
     private static string Csv(TextTable t)
     {
-        static string Q(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+        static string Q(string s) =>
+            s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
         var sb = new StringBuilder();
         sb.AppendLine(string.Join(",", t.Columns.Select(Q)));
-        foreach (var r in t.Rows) sb.AppendLine(string.Join(",", Texts(r, true).Select(Q)));
+        foreach (var r in t.Rows)
+            sb.AppendLine(string.Join(",", Texts(r, true).Select(Q)));
         return sb.ToString();
     }
 }

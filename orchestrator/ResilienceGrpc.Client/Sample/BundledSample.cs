@@ -17,7 +17,9 @@ public static class BundledSample
     {
         var assembly = typeof(BundledSample).Assembly;
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
+        foreach (
+            var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
+        )
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var copy = new MemoryStream();

@@ -15,9 +15,20 @@ public sealed record CacheSettings(string? Redis, TimeSpan OperationTimeout, Tim
     public static CacheSettings From(string? redis, string? operationTimeoutMs = null)
     {
         double ms = 500;
-        if (operationTimeoutMs is { Length: > 0 } t && !(double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out ms) && ms is > 0 and <= 60_000))
-            throw new ArgumentException($"Cache:OperationTimeoutMs = '{t}' is not a timeout; give milliseconds between 1 and 60000.");
-        return new(string.IsNullOrWhiteSpace(redis) ? null : redis, TimeSpan.FromMilliseconds(ms), TimeSpan.FromSeconds(5));
+        if (
+            operationTimeoutMs is { Length: > 0 } t
+            && !(
+                double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out ms) && ms is > 0 and <= 60_000
+            )
+        )
+            throw new ArgumentException(
+                $"Cache:OperationTimeoutMs = '{t}' is not a timeout; give milliseconds between 1 and 60000."
+            );
+        return new(
+            string.IsNullOrWhiteSpace(redis) ? null : redis,
+            TimeSpan.FromMilliseconds(ms),
+            TimeSpan.FromSeconds(5)
+        );
     }
 
     public static CacheSettings InMemory { get; } = new(null, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));

@@ -26,13 +26,18 @@ public sealed class IntermediateCache(HybridCache cache, IServiceProvider servic
     /// <summary>Bump when any service's mathematics changes, so old entries stop matching.</summary>
     public const string AlgorithmVersion = "resilience-math-v1";
 
-    private readonly ObservedDistributedCache? _l2 = services.GetService<IDistributedCache>() as ObservedDistributedCache;
+    private readonly ObservedDistributedCache? _l2 =
+        services.GetService<IDistributedCache>() as ObservedDistributedCache;
 
     /// <summary>The content-addressed key of an intermediate computed from <paramref name="request"/>.</summary>
     public static string Key(string intermediate, IMessage request)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(AlgorithmVersion + "\n" + intermediate + "\n" + request.Descriptor.FullName + "\n"));
+        hash.AppendData(
+            System.Text.Encoding.UTF8.GetBytes(
+                AlgorithmVersion + "\n" + intermediate + "\n" + request.Descriptor.FullName + "\n"
+            )
+        );
         hash.AppendData(request.ToByteArray());
         return $"resilience:{intermediate}:{Convert.ToHexStringLower(hash.GetHashAndReset())}";
     }
@@ -41,7 +46,12 @@ public sealed class IntermediateCache(HybridCache cache, IServiceProvider servic
     public string? SharedLevel => _l2?.Description;
 
     /// <summary>Returns the cached value for the request, or computes and stores it; says which it was.</summary>
-    public async Task<(T Value, CacheEvent Event)> GetOrComputeAsync<T>(string intermediate, IMessage request, Func<CancellationToken, Task<T>> compute, CancellationToken ct)
+    public async Task<(T Value, CacheEvent Event)> GetOrComputeAsync<T>(
+        string intermediate,
+        IMessage request,
+        Func<CancellationToken, Task<T>> compute,
+        CancellationToken ct
+    )
         where T : IMessage<T>
     {
         string key = Key(intermediate, request);
@@ -55,33 +65,55 @@ public sealed class IntermediateCache(HybridCache cache, IServiceProvider servic
         // computation among concurrent callers), which drops Activity.Current: parent the
         // computation on the lookup explicitly so the service calls stay in the study's trace.
         var parent = span?.Context ?? Activity.Current?.Context ?? default;
-        var value = await cache.GetOrCreateAsync(key, async token =>
-        {
-            computed = true;
-            using var computing = Telemetry.Source.StartActivity("cache.compute", ActivityKind.Internal, parent);
-            computing?.SetTag("cache.intermediate", intermediate);
-            return await compute(token);
-        }, cancellationToken: ct);
+        var value = await cache.GetOrCreateAsync(
+            key,
+            async token =>
+            {
+                computed = true;
+                using var computing = Telemetry.Source.StartActivity("cache.compute", ActivityKind.Internal, parent);
+                computing?.SetTag("cache.intermediate", intermediate);
+                return await compute(token);
+            },
+            cancellationToken: ct
+        );
 
         bool servedByL2 = _l2?.TakeServed(key) ?? false;
-        var status = !computed ? CacheStatus.Hit : _l2 is not null && _l2.FailedSince(started) ? CacheStatus.Unavailable : CacheStatus.Miss;
-        string source = computed ? "computed" : servedByL2 ? "redis" : "memory";
-        var e = new CacheEvent { Intermediate = intermediate, Key = key, Status = status, Source = source, SizeBytes = value.CalculateSize() };
+        var status =
+            !computed ? CacheStatus.Hit
+            : _l2 is not null && _l2.FailedSince(started) ? CacheStatus.Unavailable
+            : CacheStatus.Miss;
+        string source =
+            computed ? "computed"
+            : servedByL2 ? "redis"
+            : "memory";
+        var e = new CacheEvent
+        {
+            Intermediate = intermediate,
+            Key = key,
+            Status = status,
+            Source = source,
+            SizeBytes = value.CalculateSize(),
+        };
         span?.SetTag("cache.hit", !computed);
         span?.SetTag("cache.status", Words(status));
         span?.SetTag("cache.source", source);
         span?.SetTag("cache.bytes", e.SizeBytes);
-        Telemetry.CacheLookups.Add(1, new KeyValuePair<string, object?>("cache.intermediate", intermediate), new KeyValuePair<string, object?>("cache.status", Words(status)));
+        Telemetry.CacheLookups.Add(
+            1,
+            new KeyValuePair<string, object?>("cache.intermediate", intermediate),
+            new KeyValuePair<string, object?>("cache.status", Words(status))
+        );
         return (value, e);
     }
 
-    public static string Words(CacheStatus s) => s switch
-    {
-        CacheStatus.Hit => "hit",
-        CacheStatus.Miss => "miss",
-        CacheStatus.Unavailable => "unavailable",
-        _ => "unspecified",
-    };
+    public static string Words(CacheStatus s) =>
+        s switch
+        {
+            CacheStatus.Hit => "hit",
+            CacheStatus.Miss => "miss",
+            CacheStatus.Unavailable => "unavailable",
+            _ => "unspecified",
+        };
 }
 
 /// <summary>Registration of the cache in a host.</summary>
@@ -92,12 +124,18 @@ public static class CacheRegistration
 
     public static IServiceCollection AddIntermediateCache(this IServiceCollection services, CacheSettings settings)
     {
-        services.AddHybridCache(o =>
-        {
-            o.MaximumPayloadBytes = MaximumPayloadBytes;
-            o.MaximumKeyLength = 1024;
-            o.DefaultEntryOptions = new HybridCacheEntryOptions { Expiration = TimeSpan.FromDays(30), LocalCacheExpiration = TimeSpan.FromHours(6) };
-        }).AddSerializerFactory<ProtobufSerializerFactory>();
+        services
+            .AddHybridCache(o =>
+            {
+                o.MaximumPayloadBytes = MaximumPayloadBytes;
+                o.MaximumKeyLength = 1024;
+                o.DefaultEntryOptions = new HybridCacheEntryOptions
+                {
+                    Expiration = TimeSpan.FromDays(30),
+                    LocalCacheExpiration = TimeSpan.FromHours(6),
+                };
+            })
+            .AddSerializerFactory<ProtobufSerializerFactory>();
         if (!string.IsNullOrWhiteSpace(settings.Redis))
         {
             var configuration = ConfigurationOptions.Parse(settings.Redis);
@@ -108,7 +146,10 @@ public static class CacheRegistration
             configuration.ConnectRetry = 1;
             services.AddSingleton<IDistributedCache>(sp => new ObservedDistributedCache(
                 new RedisCache(Options.Create(new RedisCacheOptions { ConfigurationOptions = configuration })),
-                settings, $"Redis at {settings.Redis}", sp.GetRequiredService<ILogger<ObservedDistributedCache>>()));
+                settings,
+                $"Redis at {settings.Redis}",
+                sp.GetRequiredService<ILogger<ObservedDistributedCache>>()
+            ));
         }
         services.AddSingleton<IntermediateCache>();
         return services;
@@ -118,9 +159,14 @@ public static class CacheRegistration
 /// <summary>Protobuf serialization for every message type HybridCache stores.</summary>
 public sealed class ProtobufSerializerFactory : IHybridCacheSerializerFactory
 {
-    public bool TryCreateSerializer<T>([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IHybridCacheSerializer<T>? serializer)
+    public bool TryCreateSerializer<T>(
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IHybridCacheSerializer<T>? serializer
+    )
     {
-        if (typeof(IMessage).IsAssignableFrom(typeof(T)) && typeof(T).GetProperty("Parser")?.GetValue(null) is MessageParser parser)
+        if (
+            typeof(IMessage).IsAssignableFrom(typeof(T))
+            && typeof(T).GetProperty("Parser")?.GetValue(null) is MessageParser parser
+        )
         {
             serializer = new Serializer<T>(parser);
             return true;

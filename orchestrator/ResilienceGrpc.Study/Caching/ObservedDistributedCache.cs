@@ -17,11 +17,17 @@ namespace ResilienceGrpc.Study.Caching;
 /// which keys were served from it and when it last failed, so the report can say "redis" or
 /// "unavailable".
 /// </summary>
-public sealed partial class ObservedDistributedCache(IDistributedCache inner, CacheSettings settings, string description, ILogger<ObservedDistributedCache> logger) : IDistributedCache
+public sealed partial class ObservedDistributedCache(
+    IDistributedCache inner,
+    CacheSettings settings,
+    string description,
+    ILogger<ObservedDistributedCache> logger
+) : IDistributedCache
 {
     private readonly ConcurrentDictionary<string, byte> _served = new(StringComparer.Ordinal);
     private long _lastFailure; // Stopwatch timestamp of the last failure; 0 = never
-    private long _attempts, _skipped;
+    private long _attempts,
+        _skipped;
 
     /// <summary>Operations sent to the level (each bounded by the operation timeout).</summary>
     public long Attempts => Interlocked.Read(ref _attempts);
@@ -33,42 +39,73 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
     public string Description { get; } = description;
 
     /// <summary>Whether an operation failed at or after the given <see cref="Stopwatch"/> timestamp.</summary>
-    public bool FailedSince(long timestamp) => Interlocked.Read(ref _lastFailure) is var last && last != 0 && last >= timestamp;
+    public bool FailedSince(long timestamp) =>
+        Interlocked.Read(ref _lastFailure) is var last && last != 0 && last >= timestamp;
 
     /// <summary>Whether the key was read from this level since the last call (and forgets it).</summary>
     public bool TakeServed(string key) => _served.TryRemove(key, out _);
 
     /// <summary>Open after failures (operations skip Redis), half-open after the break (one probe), closed on a success.</summary>
     private readonly ResiliencePipeline _pipeline = new ResiliencePipelineBuilder()
-        .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-        {
-            FailureRatio = 0.5,
-            MinimumThroughput = 2,
-            SamplingDuration = TimeSpan.FromSeconds(10),
-            BreakDuration = settings.RetryAfter,
-        })
+        .AddCircuitBreaker(
+            new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 2,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = settings.RetryAfter,
+            }
+        )
         .AddTimeout(settings.OperationTimeout)
         .Build();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         var value = await Guard(() => inner.GetAsync(key, token), token);
-        if (value is not null) _served[key] = 0;
+        if (value is not null)
+            _served[key] = 0;
         return value;
     }
 
-    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
-        => Guard<object?>(async () => { await inner.SetAsync(key, value, options, token); return null; }, token);
+    public Task SetAsync(
+        string key,
+        byte[] value,
+        DistributedCacheEntryOptions options,
+        CancellationToken token = default
+    ) =>
+        Guard<object?>(
+            async () =>
+            {
+                await inner.SetAsync(key, value, options, token);
+                return null;
+            },
+            token
+        );
 
-    public Task RefreshAsync(string key, CancellationToken token = default)
-        => Guard<object?>(async () => { await inner.RefreshAsync(key, token); return null; }, token);
+    public Task RefreshAsync(string key, CancellationToken token = default) =>
+        Guard<object?>(
+            async () =>
+            {
+                await inner.RefreshAsync(key, token);
+                return null;
+            },
+            token
+        );
 
-    public Task RemoveAsync(string key, CancellationToken token = default)
-        => Guard<object?>(async () => { await inner.RemoveAsync(key, token); return null; }, token);
+    public Task RemoveAsync(string key, CancellationToken token = default) =>
+        Guard<object?>(
+            async () =>
+            {
+                await inner.RemoveAsync(key, token);
+                return null;
+            },
+            token
+        );
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
-    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
+        SetAsync(key, value, options).GetAwaiter().GetResult();
 
     public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
 
@@ -78,12 +115,15 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
     {
         try
         {
-            return await _pipeline.ExecuteAsync(async attempt =>
-            {
-                Interlocked.Increment(ref _attempts);
-                // The timeout (and the caller) cancel the wait even when the client ignores the token.
-                return await operation().WaitAsync(attempt);
-            }, token);
+            return await _pipeline.ExecuteAsync(
+                async attempt =>
+                {
+                    Interlocked.Increment(ref _attempts);
+                    // The timeout (and the caller) cancel the wait even when the client ignores the token.
+                    return await operation().WaitAsync(attempt);
+                },
+                token
+            );
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -104,6 +144,9 @@ public sealed partial class ObservedDistributedCache(IDistributedCache inner, Ca
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The cache's second level ({Description}) is unavailable ({Reason}); computing without it")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "The cache's second level ({Description}) is unavailable ({Reason}); computing without it"
+    )]
     private partial void LogUnavailable(string description, string reason);
 }

@@ -17,7 +17,8 @@ public static class BundledData
 
     private static readonly Lazy<byte[]> Bytes = new(() =>
     {
-        using var stream = typeof(BundledData).Assembly.GetManifestResourceStream(SampleResource)
+        using var stream =
+            typeof(BundledData).Assembly.GetManifestResourceStream(SampleResource)
             ?? throw new InvalidOperationException($"The bundled sample ({SampleResource}) is missing from the build.");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);

@@ -11,13 +11,18 @@ namespace ResilienceGrpc.Indexing.Api;
 public sealed class IndexingGrpcService : V1.IndexingService.IndexingServiceBase
 {
     /// <summary>The module that hosts this service.</summary>
-    public static ServiceModule Module { get; } = new(
-        "indexing",
-        V1.IndexingService.Descriptor.FullName,
-        b => { },
-        app => app.MapGrpcService<IndexingGrpcService>());
+    public static ServiceModule Module { get; } =
+        new(
+            "indexing",
+            V1.IndexingService.Descriptor.FullName,
+            b => { },
+            app => app.MapGrpcService<IndexingGrpcService>()
+        );
 
-    public override Task<V1.ComputeIndexResponse> ComputeIndex(V1.ComputeIndexRequest request, ServerCallContext context)
+    public override Task<V1.ComputeIndexResponse> ComputeIndex(
+        V1.ComputeIndexRequest request,
+        ServerCallContext context
+    )
     {
         context.CancellationToken.ThrowIfCancellationRequested();
         var (units, indicators, options) = IndexingMapping.ToDomain(request);
@@ -33,15 +38,19 @@ public sealed class IndexingGrpcService : V1.IndexingService.IndexingServiceBase
 /// <summary>Maps between the wire and the domain.</summary>
 public static class IndexingMapping
 {
-    public static (string[] Units, Indicator[] Indicators, IndexOptions Options) ToDomain(V1.ComputeIndexRequest request)
+    public static (string[] Units, Indicator[] Indicators, IndexOptions Options) ToDomain(
+        V1.ComputeIndexRequest request
+    )
     {
         var method = request.Method switch
         {
             V1.WeightingMethod.Entropy => WeightingMethod.Entropy,
             V1.WeightingMethod.Equal => WeightingMethod.Equal,
             V1.WeightingMethod.Critic => WeightingMethod.Critic,
-            _ => throw new InvalidInputException("method",
-                "The weighting method is not set; use WEIGHTING_METHOD_ENTROPY, WEIGHTING_METHOD_EQUAL or WEIGHTING_METHOD_CRITIC."),
+            _ => throw new InvalidInputException(
+                "method",
+                "The weighting method is not set; use WEIGHTING_METHOD_ENTROPY, WEIGHTING_METHOD_EQUAL or WEIGHTING_METHOD_CRITIC."
+            ),
         };
         var indicators = new Indicator[request.Indicators.Count];
         for (int j = 0; j < indicators.Length; j++)
@@ -51,19 +60,34 @@ public static class IndexingMapping
             {
                 V1.Direction.Positive => IndicatorDirection.Positive,
                 V1.Direction.Negative => IndicatorDirection.Negative,
-                _ => throw new InvalidInputException($"indicators[{j}].direction",
-                    $"Indicator '{i.Id}' has no direction; set DIRECTION_POSITIVE (more is better) or DIRECTION_NEGATIVE (more is worse)."),
+                _ => throw new InvalidInputException(
+                    $"indicators[{j}].direction",
+                    $"Indicator '{i.Id}' has no direction; set DIRECTION_POSITIVE (more is better) or DIRECTION_NEGATIVE (more is worse)."
+                ),
             };
-            indicators[j] = new Indicator(i.Id, i.Dimension, direction, i.Values.ToArray(), string.IsNullOrEmpty(i.Label) ? null : i.Label);
+            indicators[j] = new Indicator(
+                i.Id,
+                i.Dimension,
+                direction,
+                i.Values.ToArray(),
+                string.IsNullOrEmpty(i.Label) ? null : i.Label
+            );
         }
         bool dimensionMean = request.CompositeRule switch
         {
             V1.CompositeRule.Unspecified or V1.CompositeRule.Global => false,
             V1.CompositeRule.DimensionMean => true,
-            _ => throw new InvalidInputException("composite_rule",
-                $"Composite rule {(int)request.CompositeRule} is not known; use COMPOSITE_RULE_GLOBAL or COMPOSITE_RULE_DIMENSION_MEAN."),
+            _ => throw new InvalidInputException(
+                "composite_rule",
+                $"Composite rule {(int)request.CompositeRule} is not known; use COMPOSITE_RULE_GLOBAL or COMPOSITE_RULE_DIMENSION_MEAN."
+            ),
         };
-        var options = new IndexOptions(method, request.HasShift ? request.Shift : IndexOptions.DefaultShift, request.WithinDimension, dimensionMean);
+        var options = new IndexOptions(
+            method,
+            request.HasShift ? request.Shift : IndexOptions.DefaultShift,
+            request.WithinDimension,
+            dimensionMean
+        );
         return (request.UnitIds.ToArray(), indicators, options);
     }
 
@@ -92,16 +116,30 @@ public static class IndexingMapping
                 Label = w.Label ?? "",
                 Direction = w.Direction == IndicatorDirection.Positive ? V1.Direction.Positive : V1.Direction.Negative,
             };
-            if (w.Entropy is { } e) iw.Entropy = e;
+            if (w.Entropy is { } e)
+                iw.Entropy = e;
             response.Indicators.Add(iw);
         }
         foreach (var d in result.Dimensions)
-            response.Dimensions.Add(new V1.DimensionWeight { Dimension = d.Dimension, Weight = d.Weight, IndicatorCount = d.IndicatorCount });
+            response.Dimensions.Add(
+                new V1.DimensionWeight
+                {
+                    Dimension = d.Dimension,
+                    Weight = d.Weight,
+                    IndicatorCount = d.IndicatorCount,
+                }
+            );
         for (int i = 0; i < result.UnitIds.Count; i++)
         {
             var unit = new V1.UnitScore { UnitId = result.UnitIds[i], Composite = result.Composite[i] };
             for (int d = 0; d < result.Dimensions.Count; d++)
-                unit.DimensionScores.Add(new V1.DimensionScore { Dimension = result.Dimensions[d].Dimension, Score = result.DimensionScores[d][i] });
+                unit.DimensionScores.Add(
+                    new V1.DimensionScore
+                    {
+                        Dimension = result.Dimensions[d].Dimension,
+                        Score = result.DimensionScores[d][i],
+                    }
+                );
             response.Units.Add(unit);
         }
         return response;

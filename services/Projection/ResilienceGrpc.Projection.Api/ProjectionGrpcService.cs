@@ -11,13 +11,18 @@ namespace ResilienceGrpc.Projection.Api;
 public sealed class ProjectionGrpcService : V1.ProjectionService.ProjectionServiceBase
 {
     /// <summary>The module that hosts this service.</summary>
-    public static ServiceModule Module { get; } = new(
-        "projection",
-        V1.ProjectionService.Descriptor.FullName,
-        b => { },
-        app => app.MapGrpcService<ProjectionGrpcService>());
+    public static ServiceModule Module { get; } =
+        new(
+            "projection",
+            V1.ProjectionService.Descriptor.FullName,
+            b => { },
+            app => app.MapGrpcService<ProjectionGrpcService>()
+        );
 
-    public override Task<V1.ProjectExportsResponse> ProjectExports(V1.ProjectExportsRequest request, ServerCallContext context)
+    public override Task<V1.ProjectExportsResponse> ProjectExports(
+        V1.ProjectExportsRequest request,
+        ServerCallContext context
+    )
     {
         context.CancellationToken.ThrowIfCancellationRequested();
         var (series, options) = ProjectionMapping.ToDomain(request);
@@ -40,19 +45,32 @@ public static class ProjectionMapping
             V1.SeriesKind.Monthly => SeriesKind.Monthly,
             V1.SeriesKind.Annual => SeriesKind.Annual,
             V1.SeriesKind.MonthlyCumulative => SeriesKind.MonthlyCumulative,
-            _ => throw new InvalidInputException("kind",
-                "The series kind is not set; use SERIES_KIND_MONTHLY, SERIES_KIND_ANNUAL or SERIES_KIND_MONTHLY_CUMULATIVE."),
+            _ => throw new InvalidInputException(
+                "kind",
+                "The series kind is not set; use SERIES_KIND_MONTHLY, SERIES_KIND_ANNUAL or SERIES_KIND_MONTHLY_CUMULATIVE."
+            ),
         };
         var growth = request.GrowthMethod switch
         {
             V1.GrowthMethod.Geometric => GrowthMethod.Geometric,
             V1.GrowthMethod.Arithmetic => GrowthMethod.Arithmetic,
-            _ => throw new InvalidInputException("growth_method",
-                "The growth method is not set; use GROWTH_METHOD_GEOMETRIC or GROWTH_METHOD_ARITHMETIC."),
+            _ => throw new InvalidInputException(
+                "growth_method",
+                "The growth method is not set; use GROWTH_METHOD_GEOMETRIC or GROWTH_METHOD_ARITHMETIC."
+            ),
         };
-        int start = request.BaseWindow?.StartYear ?? 2015, end = request.BaseWindow?.EndYear ?? 2019;
-        var options = new ProjectionOptions(kind, growth, start, end, request.HasJanuaryShare ? request.JanuaryShare : 0.5);
-        var series = request.Series.Select(s => new ExportSeries(s.CityId, s.Periods.ToArray(), s.Values.ToArray())).ToArray();
+        int start = request.BaseWindow?.StartYear ?? 2015,
+            end = request.BaseWindow?.EndYear ?? 2019;
+        var options = new ProjectionOptions(
+            kind,
+            growth,
+            start,
+            end,
+            request.HasJanuaryShare ? request.JanuaryShare : 0.5
+        );
+        var series = request
+            .Series.Select(s => new ExportSeries(s.CityId, s.Periods.ToArray(), s.Values.ToArray()))
+            .ToArray();
         return (series, options);
     }
 
@@ -62,7 +80,8 @@ public static class ProjectionMapping
         {
             ShockYear = options.ShockYear,
             BaseWindow = new V1.BaseWindow { StartYear = options.BaseStart, EndYear = options.BaseEnd },
-            GrowthMethod = options.Growth == GrowthMethod.Geometric ? V1.GrowthMethod.Geometric : V1.GrowthMethod.Arithmetic,
+            GrowthMethod =
+                options.Growth == GrowthMethod.Geometric ? V1.GrowthMethod.Geometric : V1.GrowthMethod.Arithmetic,
         };
         foreach (var c in cities)
         {
@@ -80,7 +99,8 @@ public static class ProjectionMapping
                 RecoveryPeriod = r.RecoveryIndex is { } ri ? c.Monthly[ri].Period.ToString() : "",
                 Reason = r.Reason ?? "",
             };
-            if (r.Months is { } months) recovery.Months = months;
+            if (r.Months is { } months)
+                recovery.Months = months;
             var city = new V1.CityProjection
             {
                 CityId = c.CityId,
@@ -94,7 +114,15 @@ public static class ProjectionMapping
                 Recovery = recovery,
             };
             foreach (var m in c.Monthly)
-                city.Monthly.Add(new V1.MonthlyPoint { Period = m.Period.ToString(), Actual = m.Actual, Expected = m.Expected, Ratio = m.Ratio });
+                city.Monthly.Add(
+                    new V1.MonthlyPoint
+                    {
+                        Period = m.Period.ToString(),
+                        Actual = m.Actual,
+                        Expected = m.Expected,
+                        Ratio = m.Ratio,
+                    }
+                );
             response.Cities.Add(city);
         }
         return response;

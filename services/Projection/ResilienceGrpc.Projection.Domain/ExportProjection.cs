@@ -8,6 +8,7 @@ public enum GrowthMethod
 {
     /// <summary>(E_end / E_start)^(1/years) − 1.</summary>
     Geometric = 1,
+
     /// <summary>Mean of the year-on-year growth rates.</summary>
     Arithmetic = 2,
 }
@@ -23,7 +24,8 @@ public sealed record ProjectionOptions(
     GrowthMethod Growth = GrowthMethod.Geometric,
     int BaseStart = 2015,
     int BaseEnd = 2019,
-    double JanuaryShare = 0.5)
+    double JanuaryShare = 0.5
+)
 {
     /// <summary>The projected year.</summary>
     public int ShockYear => BaseEnd + 1;
@@ -47,7 +49,8 @@ public sealed record CityProjection(
     double Ratio,
     double GrowthRate,
     RecoveryTime Recovery,
-    IReadOnlyList<MonthlyPoint> Monthly);
+    IReadOnlyList<MonthlyPoint> Monthly
+);
 
 /// <summary>
 /// Counterfactual exports of docs/method.md §3: base growth g over the base window,
@@ -62,7 +65,8 @@ public static class ExportProjection
     {
         Validate(series, options);
         var result = new CityProjection[series.Count];
-        for (int c = 0; c < series.Count; c++) result[c] = ProjectCity(series[c], c, options);
+        for (int c = 0; c < series.Count; c++)
+            result[c] = ProjectCity(series[c], c, options);
         return result;
     }
 
@@ -77,31 +81,51 @@ public static class ExportProjection
         {
             if (!monthly)
             {
-                if (values.TryGetValue(new Period(year, 0), out var v)) return v;
-                throw new InvalidInputException(field, year <= o.BaseEnd
-                    ? $"City '{city}' has no exports for base year {year}; the base window {o.BaseStart}-{o.BaseEnd} needs every year."
-                    : $"City '{city}' has no exports for {year}, the year being projected.");
+                if (values.TryGetValue(new Period(year, 0), out var v))
+                    return v;
+                throw new InvalidInputException(
+                    field,
+                    year <= o.BaseEnd
+                        ? $"City '{city}' has no exports for base year {year}; the base window {o.BaseStart}-{o.BaseEnd} needs every year."
+                        : $"City '{city}' has no exports for {year}, the year being projected."
+                );
             }
             double sum = 0;
             for (int m = 1; m <= 12; m++)
             {
                 if (!values.TryGetValue(new Period(year, m), out var v))
-                    throw new InvalidInputException(field, year <= o.BaseEnd
-                        ? $"City '{city}' has no exports for {new Period(year, m)}; base year {year} needs all 12 months."
-                        : $"City '{city}' has no exports for {new Period(year, m)}; the projected year {year} needs all 12 months.");
+                    throw new InvalidInputException(
+                        field,
+                        year <= o.BaseEnd
+                            ? $"City '{city}' has no exports for {new Period(year, m)}; base year {year} needs all 12 months."
+                            : $"City '{city}' has no exports for {new Period(year, m)}; the projected year {year} needs all 12 months."
+                    );
                 sum += v;
             }
             return sum;
         }
 
         var e = new Dictionary<int, double>();
-        for (int y = o.BaseStart; y <= o.ShockYear; y++) e[y] = Annual(y);
+        for (int y = o.BaseStart; y <= o.ShockYear; y++)
+            e[y] = Annual(y);
 
         double g;
         if (o.Growth == GrowthMethod.Geometric)
         {
-            RequirePositive(e[o.BaseStart], city, o.BaseStart, $"series[{index}].values", "the base growth rate takes a root of E_end / E_start");
-            RequirePositive(e[o.BaseEnd], city, o.BaseEnd, $"series[{index}].values", "the base growth rate takes a root of E_end / E_start");
+            RequirePositive(
+                e[o.BaseStart],
+                city,
+                o.BaseStart,
+                $"series[{index}].values",
+                "the base growth rate takes a root of E_end / E_start"
+            );
+            RequirePositive(
+                e[o.BaseEnd],
+                city,
+                o.BaseEnd,
+                $"series[{index}].values",
+                "the base growth rate takes a root of E_end / E_start"
+            );
             g = Math.Pow(e[o.BaseEnd] / e[o.BaseStart], 1.0 / (o.BaseEnd - o.BaseStart)) - 1.0;
         }
         else
@@ -109,18 +133,32 @@ public static class ExportProjection
             double sum = 0;
             for (int y = o.BaseStart + 1; y <= o.BaseEnd; y++)
             {
-                RequirePositive(e[y - 1], city, y - 1, $"series[{index}].values", "a year-on-year growth rate divides by it");
+                RequirePositive(
+                    e[y - 1],
+                    city,
+                    y - 1,
+                    $"series[{index}].values",
+                    "a year-on-year growth rate divides by it"
+                );
                 sum += e[y] / e[y - 1] - 1.0;
             }
             g = sum / (o.BaseEnd - o.BaseStart);
         }
 
         double baseEnd = e[o.BaseEnd];
-        RequirePositive(baseEnd, city, o.BaseEnd, $"series[{index}].values", "the projection and the growth rate divide by it");
+        RequirePositive(
+            baseEnd,
+            city,
+            o.BaseEnd,
+            $"series[{index}].values",
+            "the projection and the growth rate divide by it"
+        );
         double projected = baseEnd * (1.0 + g);
         if (!(projected > 0))
-            throw new InvalidInputException(field,
-                $"City '{city}' has a base growth rate of {g.ToString("0.####", CultureInfo.InvariantCulture)}, which projects non-positive exports for {o.ShockYear}.");
+            throw new InvalidInputException(
+                field,
+                $"City '{city}' has a base growth rate of {g.ToString("0.####", CultureInfo.InvariantCulture)}, which projects non-positive exports for {o.ShockYear}."
+            );
         double actual = e[o.ShockYear];
         RequirePositive(actual, city, o.ShockYear, $"series[{index}].values", "export resilience is regressed in logs");
 
@@ -130,38 +168,63 @@ public static class ExportProjection
         {
             foreach (var (p, v) in values)
             {
-                if (p.Year < o.ShockYear) continue;
+                if (p.Year < o.ShockYear)
+                    continue;
                 int expectedIndex = path.Count;
                 var want = new Period(o.ShockYear + expectedIndex / 12, expectedIndex % 12 + 1);
                 if (p != want)
-                    throw new InvalidInputException(field,
-                        $"City '{city}' has no exports for {want}; the monthly path after the shock must have no gaps.");
+                    throw new InvalidInputException(
+                        field,
+                        $"City '{city}' has no exports for {want}; the monthly path after the shock must have no gaps."
+                    );
                 double baseMonth = values[new Period(o.BaseEnd, p.Month)];
                 if (!(baseMonth > 0))
-                    throw new InvalidInputException(field,
-                        $"City '{city}' exported nothing in {new Period(o.BaseEnd, p.Month)}, so the expected value of {p} is 0 and its ratio is undefined.");
+                    throw new InvalidInputException(
+                        field,
+                        $"City '{city}' exported nothing in {new Period(o.BaseEnd, p.Month)}, so the expected value of {p} is 0 and its ratio is undefined."
+                    );
                 path.Add(new MonthlyPoint(p, v, baseMonth * Math.Pow(1.0 + g, p.Year - o.BaseEnd)));
             }
-            recovery = RecoveryTime.FromRatios(path.Select(m => m.Ratio).ToArray(), i => path[i].Period.ToString(), $"City '{city}'");
+            recovery = RecoveryTime.FromRatios(
+                path.Select(m => m.Ratio).ToArray(),
+                i => path[i].Period.ToString(),
+                $"City '{city}'"
+            );
         }
         else
         {
-            recovery = new RecoveryTime(RecoveryStatus.Unavailable, null, null, null,
-                "Recovery time needs monthly exports; only annual values were given.");
+            recovery = new RecoveryTime(
+                RecoveryStatus.Unavailable,
+                null,
+                null,
+                null,
+                "Recovery time needs monthly exports; only annual values were given."
+            );
         }
 
-        double ratio = actual / projected, growth = actual / baseEnd - 1.0;
-        if (!double.IsFinite(g) || !double.IsFinite(projected) || !double.IsFinite(ratio) || !double.IsFinite(growth) || path.Any(m => !double.IsFinite(m.Expected) || !double.IsFinite(m.Ratio)))
-            throw new InvalidInputException($"series[{index}].values",
-                $"City '{city}' has export values too large to compute with (they overflow a double); rescale them, for example to millions.");
+        double ratio = actual / projected,
+            growth = actual / baseEnd - 1.0;
+        if (
+            !double.IsFinite(g)
+            || !double.IsFinite(projected)
+            || !double.IsFinite(ratio)
+            || !double.IsFinite(growth)
+            || path.Any(m => !double.IsFinite(m.Expected) || !double.IsFinite(m.Ratio))
+        )
+            throw new InvalidInputException(
+                $"series[{index}].values",
+                $"City '{city}' has export values too large to compute with (they overflow a double); rescale them, for example to millions."
+            );
         return new CityProjection(city, e[o.BaseStart], baseEnd, g, projected, actual, ratio, growth, recovery, path);
     }
 
     private static void RequirePositive(double value, string city, int year, string field, string why)
     {
         if (!(value > 0))
-            throw new InvalidInputException(field,
-                $"City '{city}' has exports of {value.ToString(CultureInfo.InvariantCulture)} in {year}, but they must be positive because {why}.");
+            throw new InvalidInputException(
+                field,
+                $"City '{city}' has exports of {value.ToString(CultureInfo.InvariantCulture)} in {year}, but they must be positive because {why}."
+            );
     }
 
     private static void Validate(IReadOnlyList<ExportSeries> series, ProjectionOptions o)
@@ -171,10 +234,15 @@ public static class ExportProjection
         if (!Enum.IsDefined(o.Growth))
             throw new InvalidInputException("growth_method", "The growth method must be geometric or arithmetic.");
         if (o.BaseStart < 1000 || o.BaseEnd > 9998 || o.BaseEnd <= o.BaseStart)
-            throw new InvalidInputException("base_window",
-                $"The base window {o.BaseStart}-{o.BaseEnd} is not valid; it needs at least two years, first year before last (for example 2015-2019).");
+            throw new InvalidInputException(
+                "base_window",
+                $"The base window {o.BaseStart}-{o.BaseEnd} is not valid; it needs at least two years, first year before last (for example 2015-2019)."
+            );
         if (!(o.JanuaryShare >= 0 && o.JanuaryShare <= 1))
-            throw new InvalidInputException("january_share", $"The January share must be between 0 and 1; {o.JanuaryShare.ToString(CultureInfo.InvariantCulture)} was given.");
+            throw new InvalidInputException(
+                "january_share",
+                $"The January share must be between 0 and 1; {o.JanuaryShare.ToString(CultureInfo.InvariantCulture)} was given."
+            );
         if (series.Count == 0)
             throw new InvalidInputException("series", "No export series were given.");
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -183,7 +251,10 @@ public static class ExportProjection
             if (string.IsNullOrWhiteSpace(series[c].CityId))
                 throw new InvalidInputException($"series[{c}].city_id", $"Series {c + 1} has no city id.");
             if (!seen.Add(series[c].CityId))
-                throw new InvalidInputException($"series[{c}].city_id", $"City '{series[c].CityId}' has two series; send one per city.");
+                throw new InvalidInputException(
+                    $"series[{c}].city_id",
+                    $"City '{series[c].CityId}' has two series; send one per city."
+                );
         }
     }
 }

@@ -37,34 +37,42 @@ public sealed partial class RegressionGrpcService
         var rowIds = request.RowIds.Count == 0 ? null : request.RowIds.ToArray();
         var full = new RegressionData(columns, rowIds);
         var results = new V1.BatchResult[plan.Length];
-        Parallel.For(0, plan.Length, new ParallelOptions { CancellationToken = ct }, i =>
-        {
-            var (model, options, excluded) = plan[i];
-            var data = excluded.Length == 0 ? full : Without(full, excluded);
-            try
+        Parallel.For(
+            0,
+            plan.Length,
+            new ParallelOptions { CancellationToken = ct },
+            i =>
             {
-                var report = RegressionAnalysis.Run(data, model, options with { Threads = 1 }, ct);
-                results[i] = new V1.BatchResult { Fit = RegressionMapping.ToResponse(report, options) };
-            }
-            catch (DomainInputException e) when (e is InvalidInputException or InfeasibleInputException)
-            {
-                results[i] = new V1.BatchResult
+                var (model, options, excluded) = plan[i];
+                var data = excluded.Length == 0 ? full : Without(full, excluded);
+                try
                 {
-                    Error = new V1.BatchError
+                    var report = RegressionAnalysis.Run(data, model, options with { Threads = 1 }, ct);
+                    results[i] = new V1.BatchResult { Fit = RegressionMapping.ToResponse(report, options) };
+                }
+                catch (DomainInputException e) when (e is InvalidInputException or InfeasibleInputException)
+                {
+                    results[i] = new V1.BatchResult
                     {
-                        Code = (int)(e is InvalidInputException ? StatusCode.InvalidArgument : StatusCode.FailedPrecondition),
-                        Field = e.Field,
-                        Message = e.Message,
-                    },
-                };
+                        Error = new V1.BatchError
+                        {
+                            Code = (int)(
+                                e is InvalidInputException ? StatusCode.InvalidArgument : StatusCode.FailedPrecondition
+                            ),
+                            Field = e.Field,
+                            Message = e.Message,
+                        },
+                    };
+                }
             }
-        });
+        );
         var response = new V1.FitBatchResponse();
         response.Results.AddRange(results);
         return Task.FromResult(response);
     }
 
-    private static int RowCount(V1.FitBatchRequest request) => request.Columns.Count == 0 ? request.RowIds.Count : request.Columns[0].Values.Count;
+    private static int RowCount(V1.FitBatchRequest request) =>
+        request.Columns.Count == 0 ? request.RowIds.Count : request.Columns[0].Values.Count;
 
     /// <summary>
     /// Every model's spec and options, and the rows it leaves out, checked before any fit:
@@ -76,12 +84,15 @@ public sealed partial class RegressionGrpcService
         if (request.Models.Count == 0)
             throw new InvalidInputException("models", "The batch has no models; send at least one.");
         if (request.Models.Count > MaxBatchModels)
-            throw new WorkLimitException("models",
-                $"The batch has {request.Models.Count:N0} models; the limit is {MaxBatchModels:N0} per call (MaxBatchModels). Split it into several calls.");
+            throw new WorkLimitException(
+                "models",
+                $"The batch has {request.Models.Count:N0} models; the limit is {MaxBatchModels:N0} per call (MaxBatchModels). Split it into several calls."
+            );
         long rows = RowCount(request);
         Dictionary<string, int>? rowIndex = null;
         var plan = new (ModelSpec, RegressionOptions, int[])[request.Models.Count];
-        long fitWork = 0, bootstrapWork = 0;
+        long fitWork = 0,
+            bootstrapWork = 0;
         for (int i = 0; i < request.Models.Count; i++)
         {
             var m = request.Models[i];
@@ -93,7 +104,8 @@ public sealed partial class RegressionGrpcService
                 Bootstrap = m.Bootstrap,
                 NoIntercept = m.NoIntercept,
             };
-            if (m.HasTolerance) head.Tolerance = m.Tolerance;
+            if (m.HasTolerance)
+                head.Tolerance = m.Tolerance;
             ModelSpec model;
             RegressionOptions options;
             try
@@ -105,18 +117,25 @@ public sealed partial class RegressionGrpcService
                 throw new InvalidInputException($"models[{i}].{e.Field}", $"Model {i + 1}: {e.Message}");
             }
             if (string.IsNullOrEmpty(m.Dependent))
-                throw new InvalidInputException($"models[{i}].dependent", $"Model {i + 1} names no dependent variable.");
+                throw new InvalidInputException(
+                    $"models[{i}].dependent",
+                    $"Model {i + 1} names no dependent variable."
+                );
             var excluded = new int[m.ExcludedRowIds.Count];
             if (excluded.Length > 0)
             {
                 if (request.RowIds.Count == 0)
-                    throw new InvalidInputException($"models[{i}].excluded_row_ids",
-                        $"Model {i + 1} leaves rows out by id, but the batch sends no row_ids.");
+                    throw new InvalidInputException(
+                        $"models[{i}].excluded_row_ids",
+                        $"Model {i + 1} leaves rows out by id, but the batch sends no row_ids."
+                    );
                 rowIndex ??= IndexRows(request.RowIds);
                 for (int r = 0; r < excluded.Length; r++)
                     if (!rowIndex.TryGetValue(m.ExcludedRowIds[r], out excluded[r]))
-                        throw new InvalidInputException($"models[{i}].excluded_row_ids[{r}]",
-                            $"Model {i + 1} leaves out row '{Names.Shown(m.ExcludedRowIds[r])}', which is not among the batch's row_ids.");
+                        throw new InvalidInputException(
+                            $"models[{i}].excluded_row_ids[{r}]",
+                            $"Model {i + 1} leaves out row '{Names.Shown(m.ExcludedRowIds[r])}', which is not among the batch's row_ids."
+                        );
                 Array.Sort(excluded);
             }
             plan[i] = (model, options, excluded);
@@ -125,11 +144,21 @@ public sealed partial class RegressionGrpcService
             bootstrapWork += options.BootstrapReplications * rows * (k + 1);
         }
         if (fitWork > MaxBatchFitWork)
-            throw new WorkLimitException("models",
-                string.Create(CultureInfo.InvariantCulture, $"The batch asks for {fitWork:N0} row × parameter² units of fitting; the limit is {MaxBatchFitWork:N0} per call (MaxBatchFitWork). Send fewer models per call."));
+            throw new WorkLimitException(
+                "models",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"The batch asks for {fitWork:N0} row × parameter² units of fitting; the limit is {MaxBatchFitWork:N0} per call (MaxBatchFitWork). Send fewer models per call."
+                )
+            );
         if (bootstrapWork > MaxBatchBootstrapWork)
-            throw new WorkLimitException("models",
-                string.Create(CultureInfo.InvariantCulture, $"The batch asks for {bootstrapWork:N0} replication × row × parameter units of bootstrap; the limit is {MaxBatchBootstrapWork:N0} per call (MaxBatchBootstrapWork). Send fewer models or replications per call."));
+            throw new WorkLimitException(
+                "models",
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"The batch asks for {bootstrapWork:N0} replication × row × parameter units of bootstrap; the limit is {MaxBatchBootstrapWork:N0} per call (MaxBatchBootstrapWork). Send fewer models or replications per call."
+                )
+            );
         return plan;
     }
 
@@ -138,7 +167,10 @@ public sealed partial class RegressionGrpcService
         var index = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
         for (int r = 0; r < ids.Count; r++)
             if (!index.TryAdd(ids[r], r))
-                throw new InvalidInputException($"row_ids[{r}]", $"Row id '{Names.Shown(ids[r])}' appears twice; row ids must be unique.");
+                throw new InvalidInputException(
+                    $"row_ids[{r}]",
+                    $"Row id '{Names.Shown(ids[r])}' appears twice; row ids must be unique."
+                );
         return index;
     }
 
@@ -149,13 +181,19 @@ public sealed partial class RegressionGrpcService
         var keep = new List<int>(n);
         for (int r = 0, e = 0; r < n; r++)
         {
-            while (e < excluded.Length && excluded[e] < r) e++;
-            if (e < excluded.Length && excluded[e] == r) continue;
+            while (e < excluded.Length && excluded[e] < r)
+                e++;
+            if (e < excluded.Length && excluded[e] == r)
+                continue;
             keep.Add(r);
         }
-        var columns = data.Columns.Select(c => new NamedColumn(c.Name, c.Values.Length == n ? keep.Select(r => c.Values[r]).ToArray() : c.Values)).ToList();
+        var columns = data
+            .Columns.Select(c => new NamedColumn(
+                c.Name,
+                c.Values.Length == n ? keep.Select(r => c.Values[r]).ToArray() : c.Values
+            ))
+            .ToList();
         var ids = data.RowIds is { } all ? keep.Select(r => all[r]).ToArray() : null;
         return new RegressionData(columns, ids);
     }
-
 }

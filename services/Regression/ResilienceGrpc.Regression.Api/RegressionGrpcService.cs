@@ -17,11 +17,13 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
     public const int MaxReplications = 1_000_000;
 
     /// <summary>The module that hosts this service.</summary>
-    public static ServiceModule Module { get; } = new(
-        "regression",
-        V1.RegressionService.Descriptor.FullName,
-        b => { },
-        app => app.MapGrpcService<RegressionGrpcService>());
+    public static ServiceModule Module { get; } =
+        new(
+            "regression",
+            V1.RegressionService.Descriptor.FullName,
+            b => { },
+            app => app.MapGrpcService<RegressionGrpcService>()
+        );
 
     public override Task<V1.FitResponse> Fit(V1.FitRequest request, ServerCallContext context)
     {
@@ -40,14 +42,21 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
     /// The same fit without a server: the request's model fields with data already in
     /// domain form (the CLI's in-process path). Domain exceptions propagate as they are.
     /// </summary>
-    public static V1.FitResponse FitInProcess(V1.FitRequest model, RegressionData data, CancellationToken cancellationToken)
+    public static V1.FitResponse FitInProcess(
+        V1.FitRequest model,
+        RegressionData data,
+        CancellationToken cancellationToken
+    )
     {
         var (spec, options) = RegressionMapping.ToModel(model);
         var report = RegressionAnalysis.Run(data, spec, options, cancellationToken);
         return RegressionMapping.ToResponse(report, options);
     }
 
-    public override async Task<V1.FitResponse> FitStream(IAsyncStreamReader<V1.FitRequest> requestStream, ServerCallContext context)
+    public override async Task<V1.FitResponse> FitStream(
+        IAsyncStreamReader<V1.FitRequest> requestStream,
+        ServerCallContext context
+    )
     {
         // Chunks are copied straight out of each message into per-column pieces and put
         // together once at the end; no per-value list, no intermediate FitRequest.
@@ -70,7 +79,8 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
                     Influence = part.Influence,
                     NoIntercept = part.NoIntercept,
                 };
-                if (part.HasTolerance) head.Tolerance = part.Tolerance;
+                if (part.HasTolerance)
+                    head.Tolerance = part.Tolerance;
                 foreach (var c in part.Columns)
                 {
                     names.Add(c.Name);
@@ -79,19 +89,31 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
             }
             else if (ChangedModel(part, head) is { } changed)
             {
-                throw new InvalidInputException(changed, $"Chunk {chunk + 1} changes the model ({changed}); send the model in the first chunk only, or the same model in every chunk.");
+                throw new InvalidInputException(
+                    changed,
+                    $"Chunk {chunk + 1} changes the model ({changed}); send the model in the first chunk only, or the same model in every chunk."
+                );
             }
             else if (part.Columns.Count != names.Count)
             {
-                throw new InvalidInputException("columns", $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {names.Count}; every chunk must send the same columns.");
+                throw new InvalidInputException(
+                    "columns",
+                    $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {names.Count}; every chunk must send the same columns."
+                );
             }
             for (int c = 0; c < part.Columns.Count; c++)
             {
                 if (part.Columns[c].Name != names[c])
-                    throw new InvalidInputException($"columns[{c}].name", $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{names[c]}'; keep the columns in the same order.");
+                    throw new InvalidInputException(
+                        $"columns[{c}].name",
+                        $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{names[c]}'; keep the columns in the same order."
+                    );
                 values += part.Columns[c].Values.Count;
                 if (values > MaxStreamedValues)
-                    throw new InvalidInputException("columns", $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first.");
+                    throw new InvalidInputException(
+                        "columns",
+                        $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first."
+                    );
                 var piece = new double[part.Columns[c].Values.Count];
                 part.Columns[c].Values.CopyTo(piece, 0);
                 pieces[c].Add(piece);
@@ -100,7 +122,10 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
             chunk++;
         }
         if (head is null)
-            throw new InvalidInputException("columns", "The stream ended before any data arrived; send at least one chunk.");
+            throw new InvalidInputException(
+                "columns",
+                "The stream ended before any data arrived; send at least one chunk."
+            );
 
         var columns = new List<NamedColumn>(names.Count);
         for (int c = 0; c < names.Count; c++)
@@ -117,7 +142,11 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
         }
         using var span = Telemetry.Source.StartActivity("regression.fit_stream");
         span?.SetTag("regression.chunks", chunk);
-        return FitInProcess(head, new RegressionData(columns, rowIds.Count == 0 ? null : rowIds), context.CancellationToken);
+        return FitInProcess(
+            head,
+            new RegressionData(columns, rowIds.Count == 0 ? null : rowIds),
+            context.CancellationToken
+        );
     }
 }
 
@@ -126,13 +155,20 @@ public sealed partial class RegressionGrpcService
     /// <summary>The first model field a later chunk sets to something other than the first chunk's, or null.</summary>
     private static string? ChangedModel(V1.FitRequest part, V1.FitRequest head)
     {
-        if (part.Dependent.Length > 0 && part.Dependent != head.Dependent) return "dependent";
-        if (part.Regressors.Count > 0 && !part.Regressors.SequenceEqual(head.Regressors)) return "regressors";
-        if (part.CovarianceType != V1.CovarianceType.Unspecified && part.CovarianceType != head.CovarianceType) return "covariance_type";
-        if (part.Bootstrap is not null && !part.Bootstrap.Equals(head.Bootstrap)) return "bootstrap";
-        if (part.Influence && !head.Influence) return "influence";
-        if (part.HasTolerance && (!head.HasTolerance || part.Tolerance != head.Tolerance)) return "tolerance";
-        if (part.NoIntercept && !head.NoIntercept) return "no_intercept";
+        if (part.Dependent.Length > 0 && part.Dependent != head.Dependent)
+            return "dependent";
+        if (part.Regressors.Count > 0 && !part.Regressors.SequenceEqual(head.Regressors))
+            return "regressors";
+        if (part.CovarianceType != V1.CovarianceType.Unspecified && part.CovarianceType != head.CovarianceType)
+            return "covariance_type";
+        if (part.Bootstrap is not null && !part.Bootstrap.Equals(head.Bootstrap))
+            return "bootstrap";
+        if (part.Influence && !head.Influence)
+            return "influence";
+        if (part.HasTolerance && (!head.HasTolerance || part.Tolerance != head.Tolerance))
+            return "tolerance";
+        if (part.NoIntercept && !head.NoIntercept)
+            return "no_intercept";
         return null;
     }
 }
@@ -148,7 +184,8 @@ public static class RegressionMapping
         var (model, options) = ToModel(request);
         var data = new RegressionData(
             request.Columns.Select(c => new NamedColumn(c.Name, c.Values.ToArray())).ToList(),
-            request.RowIds.Count == 0 ? null : request.RowIds.ToArray());
+            request.RowIds.Count == 0 ? null : request.RowIds.ToArray()
+        );
         return (data, model, options);
     }
 
@@ -158,35 +195,46 @@ public static class RegressionMapping
         var covariance = ToDomain(request.CovarianceType, "covariance_type");
         int replications = request.Bootstrap?.Replications ?? 0;
         if (replications < 0 || replications > RegressionGrpcService.MaxReplications)
-            throw new InvalidInputException("bootstrap.replications",
-                $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given.");
+            throw new InvalidInputException(
+                "bootstrap.replications",
+                $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given."
+            );
         double tolerance = request.HasTolerance ? request.Tolerance : HouseholderQr.Tolerance;
         if (!(tolerance >= MinTolerance && tolerance < 1))
-            throw new InvalidInputException("tolerance",
-                $"The pivot tolerance must be at least {MinTolerance:0e0} and below 1 (R's default is 1e-7); {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)} was given.");
+            throw new InvalidInputException(
+                "tolerance",
+                $"The pivot tolerance must be at least {MinTolerance:0e0} and below 1 (R's default is 1e-7); {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)} was given."
+            );
         var model = new ModelSpec(request.Dependent, request.Regressors.ToArray(), request.NoIntercept);
-        return (model, new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence, tolerance));
+        return (
+            model,
+            new RegressionOptions(covariance, replications, request.Bootstrap?.Seed ?? 0, request.Influence, tolerance)
+        );
     }
 
-    public static CovarianceType ToDomain(V1.CovarianceType type, string field) => type switch
-    {
-        V1.CovarianceType.Classical => CovarianceType.Classical,
-        V1.CovarianceType.Hc0 => CovarianceType.HC0,
-        V1.CovarianceType.Hc1 => CovarianceType.HC1,
-        V1.CovarianceType.Hc2 => CovarianceType.HC2,
-        V1.CovarianceType.Hc3 => CovarianceType.HC3,
-        _ => throw new InvalidInputException(field,
-            "The covariance type is not set; use COVARIANCE_TYPE_CLASSICAL, _HC0, _HC1 (Stata's robust), _HC2 or _HC3."),
-    };
+    public static CovarianceType ToDomain(V1.CovarianceType type, string field) =>
+        type switch
+        {
+            V1.CovarianceType.Classical => CovarianceType.Classical,
+            V1.CovarianceType.Hc0 => CovarianceType.HC0,
+            V1.CovarianceType.Hc1 => CovarianceType.HC1,
+            V1.CovarianceType.Hc2 => CovarianceType.HC2,
+            V1.CovarianceType.Hc3 => CovarianceType.HC3,
+            _ => throw new InvalidInputException(
+                field,
+                "The covariance type is not set; use COVARIANCE_TYPE_CLASSICAL, _HC0, _HC1 (Stata's robust), _HC2 or _HC3."
+            ),
+        };
 
-    public static V1.CovarianceType ToWire(CovarianceType type) => type switch
-    {
-        CovarianceType.Classical => V1.CovarianceType.Classical,
-        CovarianceType.HC0 => V1.CovarianceType.Hc0,
-        CovarianceType.HC1 => V1.CovarianceType.Hc1,
-        CovarianceType.HC2 => V1.CovarianceType.Hc2,
-        _ => V1.CovarianceType.Hc3,
-    };
+    public static V1.CovarianceType ToWire(CovarianceType type) =>
+        type switch
+        {
+            CovarianceType.Classical => V1.CovarianceType.Classical,
+            CovarianceType.HC0 => V1.CovarianceType.Hc0,
+            CovarianceType.HC1 => V1.CovarianceType.Hc1,
+            CovarianceType.HC2 => V1.CovarianceType.Hc2,
+            _ => V1.CovarianceType.Hc3,
+        };
 
     public static V1.FitResponse ToResponse(RegressionReport report, RegressionOptions options)
     {
@@ -205,7 +253,8 @@ public static class RegressionMapping
                 CiLow = c.CiLow,
                 CiHigh = c.CiHigh,
             };
-            if (report.Bootstrap?.FirstOrDefault(b => b.Term == c.Term) is { } boot) coef.BootstrapPValue = boot.PValue;
+            if (report.Bootstrap?.FirstOrDefault(b => b.Term == c.Term) is { } boot)
+                coef.BootstrapPValue = boot.PValue;
             response.Coefficients.Add(coef);
         }
         var f = report.Inference.FTest;
@@ -238,7 +287,8 @@ public static class RegressionMapping
             foreach (var r in report.Influence)
             {
                 var row = new V1.RowInfluence { RowId = r.RowId, Leverage = r.Leverage };
-                if (r.EstimatesWithout is { } est) row.EstimatesWithout.AddRange(order.Select(j => est[j]));
+                if (r.EstimatesWithout is { } est)
+                    row.EstimatesWithout.AddRange(order.Select(j => est[j]));
                 response.Influence.Add(row);
             }
         response.Warnings.AddRange(report.Warnings);

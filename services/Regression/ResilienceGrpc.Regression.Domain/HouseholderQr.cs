@@ -35,7 +35,14 @@ public sealed class HouseholderQr
     /// <summary>Numerical rank: the number of kept columns.</summary>
     public int Rank => Kept.Count;
 
-    private HouseholderQr(int rows, double[][] reflectors, double[] tau, int[] kept, AliasedColumn[] aliased, double[,] r)
+    private HouseholderQr(
+        int rows,
+        double[][] reflectors,
+        double[] tau,
+        int[] kept,
+        AliasedColumn[] aliased,
+        double[,] r
+    )
     {
         Rows = rows;
         _reflectors = reflectors;
@@ -83,15 +90,19 @@ public sealed class HouseholderQr
             // Householder reflector that maps a[pos..n) onto -sign(a_pos)·‖·‖ e_pos.
             double alpha = a[pos] >= 0 ? -rest : rest;
             var v = new double[n];
-            for (int i = pos; i < n; i++) v[i] = a[i];
+            for (int i = pos; i < n; i++)
+                v[i] = a[i];
             v[pos] -= alpha;
             double vv = 0;
-            for (int i = pos; i < n; i++) vv += v[i] * v[i];
+            for (int i = pos; i < n; i++)
+                vv += v[i] * v[i];
             double tau = vv == 0 ? 0 : 2.0 / vv;
 
-            for (int d = c + 1; d < p; d++) Apply(v, tau, pos, work[d]);
+            for (int d = c + 1; d < p; d++)
+                Apply(v, tau, pos, work[d]);
             var rCol = new double[pos + 1];
-            for (int i = 0; i < pos; i++) rCol[i] = a[i];
+            for (int i = 0; i < pos; i++)
+                rCol[i] = a[i];
             rCol[pos] = alpha;
             rColumns.Add(rCol);
             reflectors.Add(v);
@@ -102,8 +113,8 @@ public sealed class HouseholderQr
         int r = kept.Count;
         var rMat = new double[r, r];
         for (int j = 0; j < r; j++)
-            for (int i = 0; i <= j; i++)
-                rMat[i, j] = rColumns[j][i];
+        for (int i = 0; i <= j; i++)
+            rMat[i, j] = rColumns[j][i];
         return new HouseholderQr(n, reflectors.ToArray(), taus.ToArray(), kept.ToArray(), aliased.ToArray(), rMat);
     }
 
@@ -111,7 +122,8 @@ public sealed class HouseholderQr
     public double[] ApplyQTranspose(ReadOnlySpan<double> y)
     {
         var z = y.ToArray();
-        for (int j = 0; j < _reflectors.Length; j++) Apply(_reflectors[j], _tau[j], j, z);
+        for (int j = 0; j < _reflectors.Length; j++)
+            Apply(_reflectors[j], _tau[j], j, z);
         return z;
     }
 
@@ -119,7 +131,8 @@ public sealed class HouseholderQr
     public double[] ApplyQ(ReadOnlySpan<double> z)
     {
         var y = z.ToArray();
-        for (int j = _reflectors.Length - 1; j >= 0; j--) Apply(_reflectors[j], _tau[j], j, y);
+        for (int j = _reflectors.Length - 1; j >= 0; j--)
+            Apply(_reflectors[j], _tau[j], j, y);
         return y;
     }
 
@@ -149,7 +162,8 @@ public sealed class HouseholderQr
         for (int i = r - 1; i >= 0; i--)
         {
             double s = b[i];
-            for (int j = i + 1; j < r; j++) s -= rColumns[j][i] * x[j];
+            for (int j = i + 1; j < r; j++)
+                s -= rColumns[j][i] * x[j];
             x[i] = s / rColumns[i][i];
         }
         return x;
@@ -157,22 +171,28 @@ public sealed class HouseholderQr
 
     private static void Apply(double[] v, double tau, int from, double[] x)
     {
-        if (tau == 0) return;
+        if (tau == 0)
+            return;
         double s = 0;
-        for (int i = from; i < v.Length; i++) s += v[i] * x[i];
+        for (int i = from; i < v.Length; i++)
+            s += v[i] * x[i];
         s *= tau;
-        if (s == 0) return;
-        for (int i = from; i < v.Length; i++) x[i] -= s * v[i];
+        if (s == 0)
+            return;
+        for (int i = from; i < v.Length; i++)
+            x[i] -= s * v[i];
     }
 
     /// <summary>Euclidean norm of x[from..], scaled to avoid overflow and underflow.</summary>
     private static double Norm(double[] x, int from)
     {
-        double scale = 0, ssq = 1;
+        double scale = 0,
+            ssq = 1;
         for (int i = from; i < x.Length; i++)
         {
             double a = Math.Abs(x[i]);
-            if (a == 0) continue;
+            if (a == 0)
+                continue;
             if (scale < a)
             {
                 ssq = 1 + ssq * (scale / a) * (scale / a);

@@ -15,7 +15,8 @@ public static class LeaveOneOutInfluence
     /// <summary>The coefficients without each row in turn.</summary>
     public static IReadOnlyList<RowInfluence> Compute(OlsFit fit)
     {
-        int n = fit.N, k = fit.K;
+        int n = fit.N,
+            k = fit.K;
         var result = new RowInfluence[n];
         var qi = new double[k];
         for (int i = 0; i < n; i++)
@@ -26,13 +27,15 @@ public static class LeaveOneOutInfluence
                 result[i] = new RowInfluence(fit.Design.RowIds[i], null, h);
                 continue;
             }
-            for (int l = 0; l < k; l++) qi[l] = fit.Q(l)[i];
+            for (int l = 0; l < k; l++)
+                qi[l] = fit.Q(l)[i];
             double scale = fit.Residuals[i] / (1.0 - h);
             var without = new double[k];
             for (int j = 0; j < k; j++)
             {
                 double s = 0;
-                for (int l = j; l < k; l++) s += fit.RInverse[j, l] * qi[l];
+                for (int l = j; l < k; l++)
+                    s += fit.RInverse[j, l] * qi[l];
                 without[j] = fit.Beta[j] - s * scale;
             }
             result[i] = new RowInfluence(fit.Design.RowIds[i], without, h);

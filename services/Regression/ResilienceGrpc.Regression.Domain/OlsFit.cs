@@ -13,16 +13,22 @@ namespace ResilienceGrpc.Regression.Domain;
 /// A covariance type to prepare while the rows of Q are at hand (its middle matrix
 /// Q'ΩQ is made in the same pass as the leverage); null prepares none.
 /// </param>
-public sealed record FitOptions(double Tolerance = HouseholderQr.Tolerance, int Threads = 0, bool AllowExactFit = false, CovarianceType? Covariance = null)
+public sealed record FitOptions(
+    double Tolerance = HouseholderQr.Tolerance,
+    int Threads = 0,
+    bool AllowExactFit = false,
+    CovarianceType? Covariance = null
+)
 {
     /// <summary>The defaults.</summary>
     public static FitOptions Default { get; } = new();
 
-    internal ParallelOptions Parallel(CancellationToken cancellationToken) => new()
-    {
-        MaxDegreeOfParallelism = Threads > 0 ? Threads : Environment.ProcessorCount,
-        CancellationToken = cancellationToken,
-    };
+    internal ParallelOptions Parallel(CancellationToken cancellationToken) =>
+        new()
+        {
+            MaxDegreeOfParallelism = Threads > 0 ? Threads : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+        };
 }
 
 /// <summary>
@@ -92,8 +98,20 @@ public sealed class OlsFit
     /// <summary>Adjusted R² = 1 − (1 − R²)(n − i)/(n − k), i = 1 with an intercept and 0 without.</summary>
     public double AdjRSquared => 1.0 - (1.0 - RSquared) * (N - (Design.HasIntercept ? 1 : 0)) / DfResid;
 
-    private OlsFit(DesignMatrix design, FitOptions options, double[,] r, double[]? q, double[] qty, int[] blocks, bool ill,
-        double[] beta, double[] residuals, double[] leverage, double rss, double tss)
+    private OlsFit(
+        DesignMatrix design,
+        FitOptions options,
+        double[,] r,
+        double[]? q,
+        double[] qty,
+        int[] blocks,
+        bool ill,
+        double[] beta,
+        double[] residuals,
+        double[] leverage,
+        double rss,
+        double tss
+    )
     {
         Design = design;
         Options = options;
@@ -123,12 +141,20 @@ public sealed class OlsFit
     /// </exception>
     public static OlsFit Fit(DesignMatrix design, FitOptions options, CancellationToken cancellationToken = default)
     {
-        int n = design.N, k = design.K, c = k + 1;
+        int n = design.N,
+            k = design.K,
+            c = k + 1;
         if (n <= k)
-            throw new InfeasibleInputException("regressors",
-                $"The model has {k} parameters{(design.HasIntercept ? " (intercept included)" : "")} but only {n} complete row{(n == 1 ? "" : "s")}" +
-                (design.DroppedRowIds.Length > 0 ? $" after dropping {design.DroppedRowIds.Length} with missing values" : "") +
-                "; OLS needs more rows than parameters.");
+            throw new InfeasibleInputException(
+                "regressors",
+                $"The model has {k} parameters{(design.HasIntercept ? " (intercept included)" : "")} but only {n} complete row{(n == 1 ? "" : "s")}"
+                    + (
+                        design.DroppedRowIds.Length > 0
+                            ? $" after dropping {design.DroppedRowIds.Length} with missing values"
+                            : ""
+                    )
+                    + "; OLS needs more rows than parameters."
+            );
         var parallel = options.Parallel(cancellationToken);
 
         // 1. Blocked Householder QR of [X | y]: R of X, Q'y and √RSS in one triangle.
@@ -139,20 +165,25 @@ public sealed class OlsFit
         {
             z[j] = tsqr.R[k * c + j];
             if (j < k)
-                for (int i = 0; i <= j; i++) rx[i, j] = tsqr.R[j * c + i];
+                for (int i = 0; i <= j; i++)
+                    rx[i, j] = tsqr.R[j * c + i];
         }
 
         // 2. R's dqrdc2 rule: column j is aliased when |R_jj| < tol·‖x_j‖. Q is orthogonal,
         //    so ‖x_j‖ is the norm of R's column j. Only a refusal needs the pivoting QR itself.
-        bool aliased = false, ill = false;
+        bool aliased = false,
+            ill = false;
         for (int j = 0; j < k; j++)
         {
             double norm = 0;
-            for (int i = 0; i <= j; i++) norm += rx[i, j] * rx[i, j];
+            for (int i = 0; i <= j; i++)
+                norm += rx[i, j] * rx[i, j];
             norm = Math.Sqrt(norm);
             double diag = Math.Abs(rx[j, j]);
-            if (norm == 0 || diag < options.Tolerance * norm) aliased = true;
-            if (diag < IterativeRefinement.Threshold * norm) ill = true;
+            if (norm == 0 || diag < options.Tolerance * norm)
+                aliased = true;
+            if (diag < IterativeRefinement.Threshold * norm)
+                ill = true;
         }
         if (aliased)
         {
@@ -160,7 +191,8 @@ public sealed class OlsFit
             for (int j = 0; j < k; j++)
             {
                 cols[j] = new double[c];
-                for (int i = 0; i <= j; i++) cols[j][i] = rx[i, j];
+                for (int i = 0; i <= j; i++)
+                    cols[j][i] = rx[i, j];
             }
             throw Collinearity(design, HouseholderQr.Factor(cols, options.Tolerance));
         }
@@ -170,16 +202,21 @@ public sealed class OlsFit
         var beta = Triangular.SolveUpper(rx, z.AsSpan(0, k));
         double rss = z[k] * z[k];
         double tss = 0;
-        for (int j = design.HasIntercept ? 1 : 0; j < c; j++) tss += z[j] * z[j];
+        for (int j = design.HasIntercept ? 1 : 0; j < c; j++)
+            tss += z[j] * z[j];
         if (!double.IsFinite(tss) || !double.IsFinite(rss) || beta.Any(v => !double.IsFinite(v)))
             throw new InfeasibleInputException("columns", OverflowMessage);
         double first = design.HasIntercept ? design.Y[0] : 0.0;
         if (design.Y.AsSpan().IndexOfAnyExcept(first) < 0)
-            throw new InfeasibleInputException("dependent",
-                $"The dependent variable '{design.Dependent}' is {(design.HasIntercept ? "constant" : "zero")} in the estimation sample; there is no variation to explain.");
+            throw new InfeasibleInputException(
+                "dependent",
+                $"The dependent variable '{design.Dependent}' is {(design.HasIntercept ? "constant" : "zero")} in the estimation sample; there is no variation to explain."
+            );
         if (!options.AllowExactFit && rss <= tss * 1e-28)
-            throw new InfeasibleInputException("dependent",
-                $"The regressors explain '{design.Dependent}' exactly (zero residuals), so standard errors are zero and inference is undefined.");
+            throw new InfeasibleInputException(
+                "dependent",
+                $"The regressors explain '{design.Dependent}' exactly (zero residuals), so standard errors are zero and inference is undefined."
+            );
 
         // 4. Leverage h_i = ‖Q_i‖² and residuals e_i from the rows of Q: Q = X·R⁻¹ when well
         //    conditioned (error ≈ κ·ε), explicit Householder Q otherwise. The covariance the
@@ -191,32 +228,40 @@ public sealed class OlsFit
         var fit = new OlsFit(design, options, rx, q, z, blocks, ill, beta, new double[n], new double[n], rss, tss);
         var prepare = options.Covariance is { } t && t != CovarianceType.Classical && !ill ? t : (CovarianceType?)null;
         var middleParts = prepare is null ? null : new double[m * k * k];
-        TallQr.ForEachBlock(m, parallel, b =>
-        {
-            int s = blocks[b], nb = blocks[b + 1] - s;
-            var pool = System.Buffers.ArrayPool<double>.Shared;
-            var buffer = pool.Rent(nb * k);
-            try
+        TallQr.ForEachBlock(
+            m,
+            parallel,
+            b =>
             {
-                var e = fit.Residuals.AsSpan(s, nb);
-                fit.FillQBlock(b, buffer, e);
-                var h = fit.Leverage.AsSpan(s, nb);
-                for (int j = 0; j < k; j++) VectorKernels.AddSquares(buffer.AsSpan(j * nb, nb), h);
-                if (prepare is { } type)
+                int s = blocks[b],
+                    nb = blocks[b + 1] - s;
+                var pool = System.Buffers.ArrayPool<double>.Shared;
+                var buffer = pool.Rent(nb * k);
+                try
                 {
-                    var w = SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n);
-                    SandwichCovariance.AddMiddle(buffer, nb, k, w, middleParts.AsSpan(b * k * k, k * k));
+                    var e = fit.Residuals.AsSpan(s, nb);
+                    fit.FillQBlock(b, buffer, e);
+                    var h = fit.Leverage.AsSpan(s, nb);
+                    for (int j = 0; j < k; j++)
+                        VectorKernels.AddSquares(buffer.AsSpan(j * nb, nb), h);
+                    if (prepare is { } type)
+                    {
+                        var w = SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n);
+                        SandwichCovariance.AddMiddle(buffer, nb, k, w, middleParts.AsSpan(b * k * k, k * k));
+                    }
+                }
+                finally
+                {
+                    pool.Return(buffer);
                 }
             }
-            finally
-            {
-                pool.Return(buffer);
-            }
-        });
-        if (middleParts is not null) fit.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
+        );
+        if (middleParts is not null)
+            fit.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
 
         // 5. Ill-conditioned designs: refine β (and the residuals) on the augmented system (docs/method.md, "Refinement").
-        if (ill) IterativeRefinement.Refine(design, q!, blocks, rx, beta, fit.Residuals, parallel);
+        if (ill)
+            IterativeRefinement.Refine(design, q!, blocks, rx, beta, fit.Residuals, parallel);
         return fit;
     }
 
@@ -227,15 +272,20 @@ public sealed class OlsFit
     /// </summary>
     internal void FillQBlock(int b, double[] buffer, Span<double> residuals = default)
     {
-        int n = N, k = K, s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
+        int n = N,
+            k = K,
+            s = BlockStarts[b],
+            nb = BlockStarts[b + 1] - s;
         if (_q is not null)
         {
-            for (int j = 0; j < k; j++) _q.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+            for (int j = 0; j < k; j++)
+                _q.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
             if (!residuals.IsEmpty)
             {
                 // Ill-conditioned fits keep Q of [X | y]: its last column times √RSS is e, free of cancellation.
                 _q.AsSpan(k * n + s, nb).CopyTo(residuals);
-                for (int i = 0; i < nb; i++) residuals[i] *= QtY[k];
+                for (int i = 0; i < nb; i++)
+                    residuals[i] *= QtY[k];
             }
             return;
         }
@@ -244,14 +294,18 @@ public sealed class OlsFit
         {
             var qj = buffer.AsSpan(j * nb, nb);
             Design.Values.AsSpan(j * n + s, nb).CopyTo(qj);
-            for (int l = 0; l < j; l++) VectorKernels.Axpy(-R[l, j], buffer.AsSpan(l * nb, nb), qj);
+            for (int l = 0; l < j; l++)
+                VectorKernels.Axpy(-R[l, j], buffer.AsSpan(l * nb, nb), qj);
             double inv = 1.0 / R[j, j];
-            for (int i = 0; i < nb; i++) qj[i] *= inv;
+            for (int i = 0; i < nb; i++)
+                qj[i] *= inv;
         }
-        if (residuals.IsEmpty) return;
+        if (residuals.IsEmpty)
+            return;
         // e = y − Q (Q'y)_{0..k}.
         Design.Y.AsSpan(s, nb).CopyTo(residuals);
-        for (int l = 0; l < k; l++) VectorKernels.Axpy(-QtY[l], buffer.AsSpan(l * nb, nb), residuals);
+        for (int l = 0; l < k; l++)
+            VectorKernels.Axpy(-QtY[l], buffer.AsSpan(l * nb, nb), residuals);
     }
 
     /// <summary>Column j of the thin Q of X (length n), made whole on first use.</summary>
@@ -260,14 +314,17 @@ public sealed class OlsFit
         var q = _q;
         if (q is null)
         {
-            int n = N, k = K;
+            int n = N,
+                k = K;
             q = new double[n * k];
             for (int b = 0; b < BlockStarts.Length - 1; b++)
             {
-                int s = BlockStarts[b], nb = BlockStarts[b + 1] - s;
+                int s = BlockStarts[b],
+                    nb = BlockStarts[b + 1] - s;
                 var buffer = new double[nb * k];
                 FillQBlock(b, buffer);
-                for (int l = 0; l < k; l++) buffer.AsSpan(l * nb, nb).CopyTo(q.AsSpan(l * n + s, nb));
+                for (int l = 0; l < k; l++)
+                    buffer.AsSpan(l * nb, nb).CopyTo(q.AsSpan(l * n + s, nb));
             }
             Interlocked.CompareExchange(ref _q, q, null);
             q = _q!;
@@ -281,8 +338,10 @@ public sealed class OlsFit
         string name = design.Terms[alias.Column];
         int field = alias.Column - (design.HasIntercept ? 1 : 0); // regressors[] index (intercept is column 0)
         if (alias.OriginalNorm == 0 || alias.KeptBefore.Length == 0)
-            return new InfeasibleInputException($"regressors[{field}]",
-                $"Regressor '{name}' is zero in every row of the estimation sample{(design.HasIntercept ? ", so it is collinear with the intercept" : "")}; drop it.");
+            return new InfeasibleInputException(
+                $"regressors[{field}]",
+                $"Regressor '{name}' is zero in every row of the estimation sample{(design.HasIntercept ? ", so it is collinear with the intercept" : "")}; drop it."
+            );
 
         // Kept columns that carry the combination, weighted by their size.
         var involved = new List<string>();
@@ -290,11 +349,14 @@ public sealed class OlsFit
         {
             int col = alias.KeptBefore[i];
             double size = Math.Abs(alias.Coefficients[i]) * VectorKernels.Norm(design.Column(col));
-            if (size > 1e-6 * alias.OriginalNorm) involved.Add(design.Terms[col]);
+            if (size > 1e-6 * alias.OriginalNorm)
+                involved.Add(design.Terms[col]);
         }
         if (involved.Count == 1 && involved[0] == DesignMatrix.InterceptTerm)
-            return new InfeasibleInputException($"regressors[{field}]",
-                $"Regressor '{name}' is constant in the estimation sample, so it is collinear with the intercept; drop it.");
+            return new InfeasibleInputException(
+                $"regressors[{field}]",
+                $"Regressor '{name}' is constant in the estimation sample, so it is collinear with the intercept; drop it."
+            );
         var others = involved.Where(t => t != DesignMatrix.InterceptTerm).Select(t => $"'{t}'").ToList();
         string list = others.Count switch
         {
@@ -302,8 +364,11 @@ public sealed class OlsFit
             1 => others[0],
             _ => string.Join(", ", others.Take(others.Count - 1)) + " and " + others[^1],
         };
-        string withConst = involved.Contains(DesignMatrix.InterceptTerm) && others.Count > 0 ? " (with the intercept)" : "";
-        return new InfeasibleInputException($"regressors[{field}]",
-            $"Regressors '{name}' and {list} are perfectly collinear: '{name}' is a linear combination of {list}{withConst}; drop one of them.");
+        string withConst =
+            involved.Contains(DesignMatrix.InterceptTerm) && others.Count > 0 ? " (with the intercept)" : "";
+        return new InfeasibleInputException(
+            $"regressors[{field}]",
+            $"Regressors '{name}' and {list} are perfectly collinear: '{name}' is a linear combination of {list}{withConst}; drop one of them."
+        );
     }
 }

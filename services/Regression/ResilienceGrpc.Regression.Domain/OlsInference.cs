@@ -6,7 +6,14 @@ namespace ResilienceGrpc.Regression.Domain;
 
 /// <summary>One coefficient with its inference.</summary>
 public sealed record CoefficientEstimate(
-    string Term, double Estimate, double StdError, double TValue, double PValue, double CiLow, double CiHigh);
+    string Term,
+    double Estimate,
+    double StdError,
+    double TValue,
+    double PValue,
+    double CiLow,
+    double CiHigh
+);
 
 /// <summary>The overall test of all slopes = 0.</summary>
 public sealed record OverallFTest(double Statistic, int DfNum, int DfDen, double PValue, bool Robust);
@@ -16,7 +23,8 @@ public sealed record OlsInferenceResult(
     CovarianceType CovarianceType,
     IReadOnlyList<CoefficientEstimate> Coefficients,
     OverallFTest FTest,
-    double[,] Covariance);
+    double[,] Covariance
+);
 
 /// <summary>
 /// Standard errors, t, p, 95% intervals and the overall F from a fit and a
@@ -26,7 +34,11 @@ public sealed record OlsInferenceResult(
 public static class OlsInference
 {
     /// <summary>Computes inference for every term of the fit.</summary>
-    public static OlsInferenceResult Infer(OlsFit fit, CovarianceType type, CancellationToken cancellationToken = default)
+    public static OlsInferenceResult Infer(
+        OlsFit fit,
+        CovarianceType type,
+        CancellationToken cancellationToken = default
+    )
     {
         double[,]? middle = null;
         double[,] cov;
@@ -36,9 +48,14 @@ public static class OlsInference
         }
         else
         {
-            middle = fit.Options.Covariance == type && fit.PreparedMiddle is { } prepared
-                ? prepared
-                : SandwichCovariance.Middle(fit, SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds), cancellationToken);
+            middle =
+                fit.Options.Covariance == type && fit.PreparedMiddle is { } prepared
+                    ? prepared
+                    : SandwichCovariance.Middle(
+                        fit,
+                        SandwichCovariance.OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds),
+                        cancellationToken
+                    );
             cov = SandwichCovariance.Sandwich(fit.RInverse, middle);
         }
         int df = fit.DfResid;
@@ -49,7 +66,15 @@ public static class OlsInference
             double b = fit.Beta[j];
             double se = Math.Sqrt(cov[j, j]);
             double t = b / se;
-            coefs[j] = new CoefficientEstimate(fit.Design.Terms[j], b, se, t, TwoSidedP(t, df), b - tCrit * se, b + tCrit * se);
+            coefs[j] = new CoefficientEstimate(
+                fit.Design.Terms[j],
+                b,
+                se,
+                t,
+                TwoSidedP(t, df),
+                b - tCrit * se,
+                b + tCrit * se
+            );
         }
         return new OlsInferenceResult(type, coefs, SlopesFTest(fit, type, middle), cov);
     }
@@ -57,13 +82,14 @@ public static class OlsInference
     /// <summary>Two-sided p-value of t under Student t(df): I_{df/(df+t²)}(df/2, 1/2).</summary>
     public static double TwoSidedP(double t, int df)
     {
-        if (double.IsInfinity(t)) return 0.0;
+        if (double.IsInfinity(t))
+            return 0.0;
         return SpecialFunctions.BetaRegularized(df / 2.0, 0.5, df / (df + t * t));
     }
 
     /// <summary>Upper-tail p-value of F under F(d1, d2): I_{d2/(d2+d1 F)}(d2/2, d1/2).</summary>
-    public static double FUpperP(double f, int d1, int d2)
-        => f <= 0 ? 1.0 : SpecialFunctions.BetaRegularized(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f));
+    public static double FUpperP(double f, int d1, int d2) =>
+        f <= 0 ? 1.0 : SpecialFunctions.BetaRegularized(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * f));
 
     /// <summary>The 0.975 quantile of Student t(df), for 95% intervals.</summary>
     public static double StudentTQuantile975(int df) => StudentT.InvCDF(0.0, 1.0, df, 0.975);
@@ -78,27 +104,31 @@ public static class OlsInference
     private static OverallFTest SlopesFTest(OlsFit fit, CovarianceType type, double[,]? full)
     {
         int first = fit.Design.HasIntercept ? 1 : 0;
-        int q = fit.K - first, n = fit.N;
+        int q = fit.K - first,
+            n = fit.N;
         var u = fit.QtY.AsSpan(first, q).ToArray();
         double quad = 0;
         if (type == CovarianceType.Classical)
         {
-            foreach (var v in u) quad += v * v;
+            foreach (var v in u)
+                quad += v * v;
             quad /= fit.Sigma2;
         }
         else
         {
             var m = new double[q, q];
             for (int a = 0; a < q; a++)
-                for (int b = 0; b < q; b++) m[a, b] = full![a + first, b + first];
+            for (int b = 0; b < q; b++)
+                m[a, b] = full![a + first, b + first];
             var x0 = CholeskySolve(m, u);
-            for (int j = 0; j < q; j++) quad += u[j] * x0[j];
+            for (int j = 0; j < q; j++)
+                quad += u[j] * x0[j];
         }
         double f = quad / q;
         return new OverallFTest(f, q, n - fit.K, FUpperP(f, q, n - fit.K), type != CovarianceType.Classical);
     }
 
     /// <summary>Solves M x = b for symmetric positive definite M (Math.NET's Cholesky).</summary>
-    internal static double[] CholeskySolve(double[,] m, double[] b)
-        => Matrix<double>.Build.DenseOfArray(m).Cholesky().Solve(Vector<double>.Build.DenseOfArray(b)).ToArray();
+    internal static double[] CholeskySolve(double[,] m, double[] b) =>
+        Matrix<double>.Build.DenseOfArray(m).Cholesky().Solve(Vector<double>.Build.DenseOfArray(b)).ToArray();
 }

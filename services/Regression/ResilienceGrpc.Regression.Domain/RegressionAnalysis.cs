@@ -16,7 +16,8 @@ public sealed record RegressionOptions(
     ulong BootstrapSeed = 0,
     bool Influence = false,
     double Tolerance = HouseholderQr.Tolerance,
-    int Threads = 0);
+    int Threads = 0
+);
 
 /// <summary>Everything one regression produces, ready for reporting.</summary>
 public sealed record RegressionReport(
@@ -25,10 +26,12 @@ public sealed record RegressionReport(
     OlsInferenceResult Inference,
     IReadOnlyList<BootstrapPValue>? Bootstrap,
     IReadOnlyList<RowInfluence>? Influence,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings
+)
 {
     /// <summary>Terms in reporting order: slopes in the given order, then <c>_cons</c> (as Stata prints them).</summary>
-    public IEnumerable<int> ReportingOrder => Design.HasIntercept ? Enumerable.Range(1, Design.K - 1).Append(0) : Enumerable.Range(0, Design.K);
+    public IEnumerable<int> ReportingOrder =>
+        Design.HasIntercept ? Enumerable.Range(1, Design.K - 1).Append(0) : Enumerable.Range(0, Design.K);
 }
 
 /// <summary>Fit → inference → extras, in that order: the one entry point of the domain.</summary>
@@ -38,31 +41,62 @@ public static class RegressionAnalysis
     public const double SmallSampleRatio = 20.0;
 
     /// <summary>Runs one regression.</summary>
-    public static RegressionReport Run(RegressionData data, ModelSpec model, RegressionOptions options, CancellationToken cancellationToken = default)
+    public static RegressionReport Run(
+        RegressionData data,
+        ModelSpec model,
+        RegressionOptions options,
+        CancellationToken cancellationToken = default
+    )
     {
         var design = DesignMatrix.Build(data, model);
-        var fit = OlsFit.Fit(design, new FitOptions(options.Tolerance, options.Threads, Covariance: options.Covariance), cancellationToken);
+        var fit = OlsFit.Fit(
+            design,
+            new FitOptions(options.Tolerance, options.Threads, Covariance: options.Covariance),
+            cancellationToken
+        );
         cancellationToken.ThrowIfCancellationRequested();
         var inference = OlsInference.Infer(fit, options.Covariance, cancellationToken);
-        if (inference.Coefficients.Any(c => !double.IsFinite(c.Estimate) || !double.IsFinite(c.StdError) || !double.IsFinite(c.PValue))
-            || !double.IsFinite(inference.FTest.Statistic) || !double.IsFinite(fit.RSquared))
+        if (
+            inference.Coefficients.Any(c =>
+                !double.IsFinite(c.Estimate) || !double.IsFinite(c.StdError) || !double.IsFinite(c.PValue)
+            )
+            || !double.IsFinite(inference.FTest.Statistic)
+            || !double.IsFinite(fit.RSquared)
+        )
             throw new InfeasibleInputException("columns", OlsFit.OverflowMessage);
-        var bootstrap = options.BootstrapReplications > 0
-            ? WildBootstrap.SlopePValues(fit, options.Covariance, inference.Coefficients, options.BootstrapReplications, options.BootstrapSeed, cancellationToken)
-            : null;
+        var bootstrap =
+            options.BootstrapReplications > 0
+                ? WildBootstrap.SlopePValues(
+                    fit,
+                    options.Covariance,
+                    inference.Coefficients,
+                    options.BootstrapReplications,
+                    options.BootstrapSeed,
+                    cancellationToken
+                )
+                : null;
         var influence = options.Influence ? LeaveOneOutInfluence.Compute(fit) : null;
 
         var warnings = new List<string>();
         double ratio = (double)fit.N / fit.K;
         if (ratio < SmallSampleRatio)
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"With {fit.N} observations for {fit.K} parameters (n/k = {ratio:0.0}), {Describe(options.Covariance)} standard errors can be too small; HC3 or the wild-bootstrap p-values are the safer read."));
+            warnings.Add(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"With {fit.N} observations for {fit.K} parameters (n/k = {ratio:0.0}), {Describe(options.Covariance)} standard errors can be too small; HC3 or the wild-bootstrap p-values are the safer read."
+                )
+            );
         if (design.DroppedRowIds.Length > 0)
-            warnings.Add($"{design.DroppedRowIds.Length} row{(design.DroppedRowIds.Length == 1 ? " was" : "s were")} dropped for missing values: {string.Join(", ", design.DroppedRowIds.Take(10))}{(design.DroppedRowIds.Length > 10 ? ", ..." : "")}.");
+            warnings.Add(
+                $"{design.DroppedRowIds.Length} row{(design.DroppedRowIds.Length == 1 ? " was" : "s were")} dropped for missing values: {string.Join(", ", design.DroppedRowIds.Take(10))}{(design.DroppedRowIds.Length > 10 ? ", ..." : "")}."
+            );
         if (influence is not null && influence.Any(r => r.EstimatesWithout is null))
-            warnings.Add("Some rows have leverage 1; the model is not identified without them, so their leave-one-out estimates are missing.");
+            warnings.Add(
+                "Some rows have leverage 1; the model is not identified without them, so their leave-one-out estimates are missing."
+            );
         return new RegressionReport(design, fit, inference, bootstrap, influence, warnings);
     }
 
-    private static string Describe(CovarianceType type) => type == CovarianceType.Classical ? "classical" : type.ToString();
+    private static string Describe(CovarianceType type) =>
+        type == CovarianceType.Classical ? "classical" : type.ToString();
 }

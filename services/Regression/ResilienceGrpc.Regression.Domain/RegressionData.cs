@@ -64,7 +64,10 @@ public sealed class DesignMatrix
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(model);
         if (data.Columns.Count == 0)
-            throw new InvalidInputException("columns", "The data has no columns; send at least the dependent variable and one regressor.");
+            throw new InvalidInputException(
+                "columns",
+                "The data has no columns; send at least the dependent variable and one regressor."
+            );
 
         var byName = new Dictionary<string, (int Index, double[] Values)>(StringComparer.Ordinal);
         int rows = data.Columns[0].Values.Length;
@@ -72,13 +75,21 @@ public sealed class DesignMatrix
         {
             var col = data.Columns[c];
             if (string.IsNullOrWhiteSpace(col.Name))
-                throw new InvalidInputException($"columns[{c}].name", $"Column {c + 1} has no name; every column needs one.");
+                throw new InvalidInputException(
+                    $"columns[{c}].name",
+                    $"Column {c + 1} has no name; every column needs one."
+                );
             Names.CheckPrintable(col.Name, $"columns[{c}].name", "column name");
             if (!byName.TryAdd(col.Name, (c, col.Values)))
-                throw new InvalidInputException($"columns[{c}].name", $"Column '{col.Name}' appears twice; column names must be unique.");
+                throw new InvalidInputException(
+                    $"columns[{c}].name",
+                    $"Column '{col.Name}' appears twice; column names must be unique."
+                );
             if (col.Values.Length != rows)
-                throw new InvalidInputException($"columns[{c}].values",
-                    $"Column '{col.Name}' has {col.Values.Length} values but column '{data.Columns[0].Name}' has {rows}; every column needs one value per row.");
+                throw new InvalidInputException(
+                    $"columns[{c}].values",
+                    $"Column '{col.Name}' has {col.Values.Length} values but column '{data.Columns[0].Name}' has {rows}; every column needs one value per row."
+                );
         }
         if (rows == 0)
             throw new InvalidInputException("columns[0].values", "The data has no rows.");
@@ -97,11 +108,17 @@ public sealed class DesignMatrix
         {
             var name = model.Regressors[j];
             if (name == model.Dependent)
-                throw new InvalidInputException($"regressors[{j}]", $"'{name}' is the dependent variable and cannot also be a regressor.");
+                throw new InvalidInputException(
+                    $"regressors[{j}]",
+                    $"'{name}' is the dependent variable and cannot also be a regressor."
+                );
             if (name == InterceptTerm)
-                throw new InvalidInputException($"regressors[{j}]", model.NoIntercept
-                    ? $"'{InterceptTerm}' names the intercept, and this model has none (no_intercept is set); remove it from the regressors."
-                    : $"'{InterceptTerm}' is the intercept, which is always included; remove it from the regressors.");
+                throw new InvalidInputException(
+                    $"regressors[{j}]",
+                    model.NoIntercept
+                        ? $"'{InterceptTerm}' names the intercept, and this model has none (no_intercept is set); remove it from the regressors."
+                        : $"'{InterceptTerm}' is the intercept, which is always included; remove it from the regressors."
+                );
             if (!seen.Add(name))
                 throw new InvalidInputException($"regressors[{j}]", $"Regressor '{name}' is listed twice.");
             regressors[j] = Resolve(name, $"regressors[{j}]", byName, ids);
@@ -112,21 +129,31 @@ public sealed class DesignMatrix
         for (int i = 0; i < rows; i++)
         {
             bool complete = !double.IsNaN(y[i]);
-            for (int j = 0; complete && j < regressors.Length; j++) complete = !double.IsNaN(regressors[j][i]);
-            if (complete) keep.Add(i); else dropped.Add(ids[i]);
+            for (int j = 0; complete && j < regressors.Length; j++)
+                complete = !double.IsNaN(regressors[j][i]);
+            if (complete)
+                keep.Add(i);
+            else
+                dropped.Add(ids[i]);
         }
 
-        int offset = model.NoIntercept ? 0 : 1, n = keep.Count;
+        int offset = model.NoIntercept ? 0 : 1,
+            n = keep.Count;
         var x = GC.AllocateUninitializedArray<double>(n * (regressors.Length + offset));
-        if (offset == 1) x.AsSpan(0, n).Fill(1.0);
-        for (int j = 0; j < regressors.Length; j++) Pick(regressors[j], keep, x.AsSpan((j + offset) * n, n));
+        if (offset == 1)
+            x.AsSpan(0, n).Fill(1.0);
+        for (int j = 0; j < regressors.Length; j++)
+            Pick(regressors[j], keep, x.AsSpan((j + offset) * n, n));
         var terms = new string[regressors.Length + offset];
-        if (offset == 1) terms[0] = InterceptTerm;
-        for (int j = 0; j < regressors.Length; j++) terms[j + offset] = model.Regressors[j];
+        if (offset == 1)
+            terms[0] = InterceptTerm;
+        for (int j = 0; j < regressors.Length; j++)
+            terms[j + offset] = model.Regressors[j];
         var yKept = new double[n];
         Pick(y, keep, yKept);
         CheckScale(yKept, model.Dependent, "dependent");
-        for (int j = 0; j < regressors.Length; j++) CheckScale(x.AsSpan((j + offset) * n, n), model.Regressors[j], $"regressors[{j}]");
+        for (int j = 0; j < regressors.Length; j++)
+            CheckScale(x.AsSpan((j + offset) * n, n), model.Regressors[j], $"regressors[{j}]");
 
         return new DesignMatrix
         {
@@ -151,15 +178,24 @@ public sealed class DesignMatrix
     {
         double max = VectorKernels.MaxAbs(values);
         if (max > MaxMagnitude || (max > 0 && max < MinMagnitude))
-            throw new InfeasibleInputException(field, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"Column '{name}' has values of magnitude about {max:0e0}, too far from 1 to fit accurately in double precision (the limits are {MinMagnitude:0e0} to {MaxMagnitude:0e0}); rescale it, for example to thousands or millions."));
+            throw new InfeasibleInputException(
+                field,
+                string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"Column '{name}' has values of magnitude about {max:0e0}, too far from 1 to fit accurately in double precision (the limits are {MinMagnitude:0e0} to {MaxMagnitude:0e0}); rescale it, for example to thousands or millions."
+                )
+            );
     }
 
     private static IReadOnlyList<string> RowIdsOf(RegressionData data, int rows)
     {
-        if (data.RowIds is null || data.RowIds.Count == 0) return new RowNames(null, null, rows);
+        if (data.RowIds is null || data.RowIds.Count == 0)
+            return new RowNames(null, null, rows);
         if (data.RowIds.Count != rows)
-            throw new InvalidInputException("row_ids", $"There are {data.RowIds.Count} row ids for {rows} rows; send one id per row or none.");
+            throw new InvalidInputException(
+                "row_ids",
+                $"There are {data.RowIds.Count} row ids for {rows} rows; send one id per row or none."
+            );
         var unique = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < rows; i++)
         {
@@ -167,12 +203,20 @@ public sealed class DesignMatrix
                 throw new InvalidInputException($"row_ids[{i}]", $"Row {i + 1} has an empty id.");
             Names.CheckPrintable(data.RowIds[i], $"row_ids[{i}]", "row id");
             if (!unique.Add(data.RowIds[i]))
-                throw new InvalidInputException($"row_ids[{i}]", $"Row id '{data.RowIds[i]}' appears twice; row ids must be unique.");
+                throw new InvalidInputException(
+                    $"row_ids[{i}]",
+                    $"Row id '{data.RowIds[i]}' appears twice; row ids must be unique."
+                );
         }
         return data.RowIds;
     }
 
-    private static double[] Resolve(string name, string field, Dictionary<string, (int Index, double[] Values)> byName, IReadOnlyList<string> ids)
+    private static double[] Resolve(
+        string name,
+        string field,
+        Dictionary<string, (int Index, double[] Values)> byName,
+        IReadOnlyList<string> ids
+    )
     {
         double[] values;
         if (byName.TryGetValue(name, out var col))
@@ -189,7 +233,8 @@ public sealed class DesignMatrix
             {
                 var (index, v) = byName[part];
                 CheckFinite(v, part, $"columns[{index}].values", ids);
-                for (int i = 0; i < values.Length; i++) values[i] *= v[i];
+                for (int i = 0; i < values.Length; i++)
+                    values[i] *= v[i];
             }
             return values;
         }
@@ -202,8 +247,10 @@ public sealed class DesignMatrix
     {
         for (int i = 0; i < values.Length; i++)
             if (double.IsInfinity(values[i]))
-                throw new InvalidInputException($"{field}[{i}]",
-                    $"Column '{name}' has an infinite value in row '{ids[i]}'; use a finite number, or leave the cell empty (NaN) to drop the row.");
+                throw new InvalidInputException(
+                    $"{field}[{i}]",
+                    $"Column '{name}' has an infinite value in row '{ids[i]}'; use a finite number, or leave the cell empty (NaN) to drop the row."
+                );
     }
 
     private static void Pick(double[] values, List<int> rows, Span<double> into)
@@ -213,7 +260,8 @@ public sealed class DesignMatrix
             values.AsSpan().CopyTo(into);
             return;
         }
-        for (int i = 0; i < into.Length; i++) into[i] = values[rows[i]];
+        for (int i = 0; i < into.Length; i++)
+            into[i] = values[rows[i]];
     }
 }
 
@@ -238,7 +286,8 @@ internal sealed class RowNames(IReadOnlyList<string>? ids, int[]? kept, int coun
 
     public IEnumerator<string> GetEnumerator()
     {
-        for (int i = 0; i < Count; i++) yield return this[i];
+        for (int i = 0; i < Count; i++)
+            yield return this[i];
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();

@@ -7,12 +7,16 @@ public enum CovarianceType
 {
     /// <summary>σ̂² (X'X)⁻¹.</summary>
     Classical,
+
     /// <summary>White: (X'X)⁻¹ X' diag(e²) X (X'X)⁻¹.</summary>
     HC0,
+
     /// <summary>HC0 · n/(n − k): Stata's <c>regress, robust</c>.</summary>
     HC1,
+
     /// <summary>Middle weights e²/(1 − h).</summary>
     HC2,
+
     /// <summary>Middle weights e²/(1 − h)².</summary>
     HC3,
 }
@@ -30,11 +34,24 @@ public static class SandwichCovariance
     /// dimensions n, k. Classical: σ̂² for every row; HC0: e²; HC1: e²·n/(n − k);
     /// HC2: e²/(1 − h); HC3: e²/(1 − h)².
     /// </summary>
-    public static double[] OmegaWeights(CovarianceType type, ReadOnlySpan<double> e, ReadOnlySpan<double> h, int k, IReadOnlyList<string>? rowIds = null)
-        => OmegaWeights(type, e, h, k, rowIds, 0, e.Length);
+    public static double[] OmegaWeights(
+        CovarianceType type,
+        ReadOnlySpan<double> e,
+        ReadOnlySpan<double> h,
+        int k,
+        IReadOnlyList<string>? rowIds = null
+    ) => OmegaWeights(type, e, h, k, rowIds, 0, e.Length);
 
     /// <summary>As above for the rows from <paramref name="offset"/>; <paramref name="nTotal"/> is n of the whole fit (HC1's n/(n − k)).</summary>
-    internal static double[] OmegaWeights(CovarianceType type, ReadOnlySpan<double> e, ReadOnlySpan<double> h, int k, IReadOnlyList<string>? rowIds, int offset, int nTotal)
+    internal static double[] OmegaWeights(
+        CovarianceType type,
+        ReadOnlySpan<double> e,
+        ReadOnlySpan<double> h,
+        int k,
+        IReadOnlyList<string>? rowIds,
+        int offset,
+        int nTotal
+    )
     {
         int n = e.Length;
         var w = new double[n];
@@ -42,15 +59,18 @@ public static class SandwichCovariance
         {
             case CovarianceType.Classical:
                 double rss = 0;
-                foreach (var v in e) rss += v * v;
+                foreach (var v in e)
+                    rss += v * v;
                 Array.Fill(w, rss / (nTotal - k));
                 break;
             case CovarianceType.HC0:
-                for (int i = 0; i < n; i++) w[i] = e[i] * e[i];
+                for (int i = 0; i < n; i++)
+                    w[i] = e[i] * e[i];
                 break;
             case CovarianceType.HC1:
                 double scale = (double)nTotal / (nTotal - k);
-                for (int i = 0; i < n; i++) w[i] = e[i] * e[i] * scale;
+                for (int i = 0; i < n; i++)
+                    w[i] = e[i] * e[i] * scale;
                 break;
             case CovarianceType.HC2:
             case CovarianceType.HC3:
@@ -58,8 +78,10 @@ public static class SandwichCovariance
                 {
                     double m = 1.0 - h[i];
                     if (m < 1e-10)
-                        throw new InfeasibleInputException("covariance_type",
-                            $"Row '{rowIds?[offset + i] ?? (offset + i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}' has leverage 1 (it alone determines a coefficient), so {type} is undefined; use HC1 or drop the row.");
+                        throw new InfeasibleInputException(
+                            "covariance_type",
+                            $"Row '{rowIds?[offset + i] ?? (offset + i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}' has leverage 1 (it alone determines a coefficient), so {type} is undefined; use HC1 or drop the row."
+                        );
                     w[i] = type == CovarianceType.HC2 ? e[i] * e[i] / m : e[i] * e[i] / (m * m);
                 }
                 break;
@@ -79,20 +101,25 @@ public static class SandwichCovariance
         var blocks = fit.BlockStarts;
         int m = blocks.Length - 1;
         var parts = new double[m * k * k];
-        TallQr.ForEachBlock(m, fit.Options.Parallel(cancellationToken), b =>
-        {
-            int s = blocks[b], nb = blocks[b + 1] - s;
-            var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * (k + 1));
-            try
+        TallQr.ForEachBlock(
+            m,
+            fit.Options.Parallel(cancellationToken),
+            b =>
             {
-                fit.FillQBlock(b, buffer);
-                AddMiddle(buffer, nb, k, omega.AsSpan(s, nb), parts.AsSpan(b * k * k, k * k));
+                int s = blocks[b],
+                    nb = blocks[b + 1] - s;
+                var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * (k + 1));
+                try
+                {
+                    fit.FillQBlock(b, buffer);
+                    AddMiddle(buffer, nb, k, omega.AsSpan(s, nb), parts.AsSpan(b * k * k, k * k));
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<double>.Shared.Return(buffer);
+                }
             }
-            finally
-            {
-                System.Buffers.ArrayPool<double>.Shared.Return(buffer);
-            }
-        });
+        );
         return SumParts(parts, m, k);
     }
 
@@ -102,7 +129,8 @@ public static class SandwichCovariance
         for (int a = 0; a < k; a++)
         {
             var qa = qBlock.AsSpan(a * nb, nb);
-            for (int c = a; c < k; c++) part[a * k + c] += VectorKernels.WeightedDot(qa, w, qBlock.AsSpan(c * nb, nb));
+            for (int c = a; c < k; c++)
+                part[a * k + c] += VectorKernels.WeightedDot(qa, w, qBlock.AsSpan(c * nb, nb));
         }
     }
 
@@ -111,10 +139,12 @@ public static class SandwichCovariance
     {
         var mid = new double[k, k];
         for (int b = 0; b < m; b++)
-            for (int a = 0; a < k; a++)
-                for (int c = a; c < k; c++) mid[a, c] += parts[b * k * k + a * k + c];
         for (int a = 0; a < k; a++)
-            for (int c = 0; c < a; c++) mid[a, c] = mid[c, a];
+        for (int c = a; c < k; c++)
+            mid[a, c] += parts[b * k * k + a * k + c];
+        for (int a = 0; a < k; a++)
+        for (int c = 0; c < a; c++)
+            mid[a, c] = mid[c, a];
         return mid;
     }
 
@@ -126,7 +156,8 @@ public static class SandwichCovariance
             // σ̂² (X'X)⁻¹ = σ̂² R⁻¹R⁻ᵀ.
             int k = fit.K;
             var ident = new double[k, k];
-            for (int i = 0; i < k; i++) ident[i, i] = fit.Sigma2;
+            for (int i = 0; i < k; i++)
+                ident[i, i] = fit.Sigma2;
             return Sandwich(fit.RInverse, ident);
         }
         var omega = OmegaWeights(type, fit.Residuals, fit.Leverage, fit.K, fit.Design.RowIds);
@@ -139,21 +170,23 @@ public static class SandwichCovariance
         int k = a.GetLength(0);
         var am = new double[k, k];
         for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++)
-            {
-                double s = 0;
-                for (int l = 0; l < k; l++) s += a[i, l] * m[l, j];
-                am[i, j] = s;
-            }
+        for (int j = 0; j < k; j++)
+        {
+            double s = 0;
+            for (int l = 0; l < k; l++)
+                s += a[i, l] * m[l, j];
+            am[i, j] = s;
+        }
         var v = new double[k, k];
         for (int i = 0; i < k; i++)
-            for (int j = i; j < k; j++)
-            {
-                double s = 0;
-                for (int l = 0; l < k; l++) s += am[i, l] * a[j, l];
-                v[i, j] = s;
-                v[j, i] = s;
-            }
+        for (int j = i; j < k; j++)
+        {
+            double s = 0;
+            for (int l = 0; l < k; l++)
+                s += am[i, l] * a[j, l];
+            v[i, j] = s;
+            v[j, i] = s;
+        }
         return v;
     }
 }

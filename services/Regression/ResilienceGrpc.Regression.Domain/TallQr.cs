@@ -36,7 +36,7 @@ internal sealed class TallQr
     /// <summary>R of [X | y], c × c upper triangular, column-major.</summary>
     public double[] R { get; }
 
-    private readonly double[]? _stack;   // stacked triangles' reflectors ((m·c) × c), when m > 1
+    private readonly double[]? _stack; // stacked triangles' reflectors ((m·c) × c), when m > 1
     private readonly double[]? _stackTau;
 
     private TallQr(int n, int c, int[] starts, double[] r, double[]? stack, double[]? stackTau)
@@ -64,7 +64,8 @@ internal sealed class TallQr
         int size = BlockRows(c);
         int m = Math.Max(1, n / size);
         var starts = new int[m + 1];
-        for (int b = 0; b < m; b++) starts[b] = b * size;
+        for (int b = 0; b < m; b++)
+            starts[b] = b * size;
         starts[m] = n;
         return starts;
     }
@@ -76,31 +77,37 @@ internal sealed class TallQr
         var starts = BlockStarts(n, c);
         int m = starts.Length - 1;
         var tri = new double[m * c * c];
-        ForEachBlock(m, parallel, b =>
-        {
-            int s = starts[b], nb = starts[b + 1] - s;
-            var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * c);
-            try
+        ForEachBlock(
+            m,
+            parallel,
+            b =>
             {
-                LoadBlock(x, y, n, k, s, nb, buffer);
-                Span<double> tau = stackalloc double[c];
-                FactorInPlace(buffer, nb, 0, nb, c, tau, tri.AsSpan(b * c * c, c * c));
+                int s = starts[b],
+                    nb = starts[b + 1] - s;
+                var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(nb * c);
+                try
+                {
+                    LoadBlock(x, y, n, k, s, nb, buffer);
+                    Span<double> tau = stackalloc double[c];
+                    FactorInPlace(buffer, nb, 0, nb, c, tau, tri.AsSpan(b * c * c, c * c));
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<double>.Shared.Return(buffer);
+                }
             }
-            finally
-            {
-                System.Buffers.ArrayPool<double>.Shared.Return(buffer);
-            }
-        });
+        );
 
-        if (m == 1) return new TallQr(n, c, starts, tri, null, null);
+        if (m == 1)
+            return new TallQr(n, c, starts, tri, null, null);
 
         // Merge: factor the stacked triangles (m·c × c), sequentially and in block order.
         int rows = m * c;
         var stack = new double[rows * c];
         for (int b = 0; b < m; b++)
-            for (int j = 0; j < c; j++)
-                for (int i = 0; i <= j; i++)
-                    stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
+        for (int j = 0; j < c; j++)
+        for (int i = 0; i <= j; i++)
+            stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
         var stackTau = new double[c];
         var r = new double[c * c];
         parallel.CancellationToken.ThrowIfCancellationRequested();
@@ -116,56 +123,69 @@ internal sealed class TallQr
     /// </summary>
     public double[] ExplicitQ(double[] x, double[] y, ParallelOptions parallel)
     {
-        int c = C, m = Blocks, n = N, k = c - 1;
+        int c = C,
+            m = Blocks,
+            n = N,
+            k = c - 1;
         double[] slices = new double[m * c * c];
         if (_stack is null)
         {
-            for (int j = 0; j < c; j++) slices[j * c + j] = 1.0;
+            for (int j = 0; j < c; j++)
+                slices[j * c + j] = 1.0;
         }
         else
         {
             int rows = m * c;
             var t = new double[rows * c];
-            for (int j = 0; j < c; j++) t[j * rows + j] = 1.0;
+            for (int j = 0; j < c; j++)
+                t[j * rows + j] = 1.0;
             ApplyReflectors(_stack, rows, 0, rows, c, _stackTau!, t, rows, 0, c);
             for (int b = 0; b < m; b++)
-                for (int j = 0; j < c; j++)
-                    for (int i = 0; i < c; i++)
-                        slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
+            for (int j = 0; j < c; j++)
+            for (int i = 0; i < c; i++)
+                slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
         }
 
         var q = GC.AllocateUninitializedArray<double>(checked(n * c));
-        ForEachBlock(m, parallel, b =>
-        {
-            int s = Starts[b], nb = Starts[b + 1] - s;
-            var pool = System.Buffers.ArrayPool<double>.Shared;
-            var buffer = pool.Rent(nb * c);
-            var t = pool.Rent(nb * c);
-            try
+        ForEachBlock(
+            m,
+            parallel,
+            b =>
             {
-                LoadBlock(x, y, n, k, s, nb, buffer);
-                Span<double> tau = stackalloc double[c];
-                Span<double> r = stackalloc double[c * c];
-                FactorInPlace(buffer, nb, 0, nb, c, tau, r);
-                var tb = t.AsSpan(0, nb * c);
-                tb.Clear();
-                for (int j = 0; j < c; j++)
-                    for (int i = 0; i < c; i++) tb[j * nb + i] = slices[b * c * c + j * c + i];
-                ApplyReflectors(buffer, nb, 0, nb, c, tau, t, nb, 0, c);
-                for (int j = 0; j < c; j++) tb.Slice(j * nb, nb).CopyTo(q.AsSpan(j * n + s, nb));
+                int s = Starts[b],
+                    nb = Starts[b + 1] - s;
+                var pool = System.Buffers.ArrayPool<double>.Shared;
+                var buffer = pool.Rent(nb * c);
+                var t = pool.Rent(nb * c);
+                try
+                {
+                    LoadBlock(x, y, n, k, s, nb, buffer);
+                    Span<double> tau = stackalloc double[c];
+                    Span<double> r = stackalloc double[c * c];
+                    FactorInPlace(buffer, nb, 0, nb, c, tau, r);
+                    var tb = t.AsSpan(0, nb * c);
+                    tb.Clear();
+                    for (int j = 0; j < c; j++)
+                    for (int i = 0; i < c; i++)
+                        tb[j * nb + i] = slices[b * c * c + j * c + i];
+                    ApplyReflectors(buffer, nb, 0, nb, c, tau, t, nb, 0, c);
+                    for (int j = 0; j < c; j++)
+                        tb.Slice(j * nb, nb).CopyTo(q.AsSpan(j * n + s, nb));
+                }
+                finally
+                {
+                    pool.Return(buffer);
+                    pool.Return(t);
+                }
             }
-            finally
-            {
-                pool.Return(buffer);
-                pool.Return(t);
-            }
-        });
+        );
         return q;
     }
 
     private static void LoadBlock(double[] x, double[] y, int n, int k, int s, int nb, double[] buffer)
     {
-        for (int j = 0; j < k; j++) x.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
+        for (int j = 0; j < k; j++)
+            x.AsSpan(j * n + s, nb).CopyTo(buffer.AsSpan(j * nb, nb));
         y.AsSpan(s, nb).CopyTo(buffer.AsSpan(k * nb, nb));
     }
 
@@ -195,7 +215,8 @@ internal sealed class TallQr
         for (int j = 0; j < c; j++)
         {
             var col = a.AsSpan(j * lda + s, nb);
-            for (int i = 0; i < j; i++) r[j * c + i] = col[i];
+            for (int i = 0; i < j; i++)
+                r[j * c + i] = col[i];
             if (j >= nb)
             {
                 tau[j] = 0;
@@ -218,7 +239,8 @@ internal sealed class TallQr
             {
                 var target = a.AsSpan(d * lda + s + j, nb - j);
                 double f = tau[j] * VectorKernels.Dot(v, target);
-                if (f != 0) VectorKernels.Axpy(-f, v, target);
+                if (f != 0)
+                    VectorKernels.Axpy(-f, v, target);
             }
         }
     }
@@ -228,17 +250,30 @@ internal sealed class TallQr
     /// the <paramref name="cols"/> columns of <paramref name="t"/> (nb rows, column j at
     /// t[j·ldt + t0 ..]), last reflector first: t ← Q t.
     /// </summary>
-    private static void ApplyReflectors(double[] a, int lda, int s, int nb, int c, ReadOnlySpan<double> tau, double[] t, int ldt, int t0, int cols)
+    private static void ApplyReflectors(
+        double[] a,
+        int lda,
+        int s,
+        int nb,
+        int c,
+        ReadOnlySpan<double> tau,
+        double[] t,
+        int ldt,
+        int t0,
+        int cols
+    )
     {
         for (int j = Math.Min(c, nb) - 1; j >= 0; j--)
         {
-            if (tau[j] == 0) continue;
+            if (tau[j] == 0)
+                continue;
             var v = a.AsSpan(j * lda + s + j, nb - j);
             for (int d = 0; d < cols; d++)
             {
                 var target = t.AsSpan(d * ldt + t0 + j, nb - j);
                 double f = tau[j] * VectorKernels.Dot(v, target);
-                if (f != 0) VectorKernels.Axpy(-f, v, target);
+                if (f != 0)
+                    VectorKernels.Axpy(-f, v, target);
             }
         }
     }

@@ -11,7 +11,8 @@ internal static class Triangular
         for (int i = k - 1; i >= 0; i--)
         {
             double s = b[i];
-            for (int j = i + 1; j < k; j++) s -= r[i, j] * x[j];
+            for (int j = i + 1; j < k; j++)
+                s -= r[i, j] * x[j];
             x[i] = s / r[i, i];
         }
         return x;
@@ -25,7 +26,8 @@ internal static class Triangular
         for (int i = 0; i < k; i++)
         {
             double s = b[i];
-            for (int j = 0; j < i; j++) s -= r[j, i] * x[j];
+            for (int j = 0; j < i; j++)
+                s -= r[j, i] * x[j];
             x[i] = s / r[i, i];
         }
         return x;
@@ -42,7 +44,8 @@ internal static class Triangular
             Array.Clear(e);
             e[c] = 1.0;
             var x = SolveUpper(r, e);
-            for (int i = 0; i < k; i++) inv[i, c] = x[i];
+            for (int i = 0; i < k; i++)
+                inv[i, c] = x[i];
         }
         return inv;
     }

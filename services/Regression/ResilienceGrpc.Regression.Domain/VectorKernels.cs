@@ -25,11 +25,20 @@ internal static class VectorKernels
         int i = 0;
         for (; i <= n - 8; i += 8)
         {
-            s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i), s0);
-            s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref pa, (nuint)(i + 4)), Vector256.LoadUnsafe(ref pb, (nuint)(i + 4)), s1);
+            s0 = Vector256.FusedMultiplyAdd(
+                Vector256.LoadUnsafe(ref pa, (nuint)i),
+                Vector256.LoadUnsafe(ref pb, (nuint)i),
+                s0
+            );
+            s1 = Vector256.FusedMultiplyAdd(
+                Vector256.LoadUnsafe(ref pa, (nuint)(i + 4)),
+                Vector256.LoadUnsafe(ref pb, (nuint)(i + 4)),
+                s1
+            );
         }
         double s = Reduce(s0, s1);
-        for (; i < n; i++) s = Math.FusedMultiplyAdd(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i), s);
+        for (; i < n; i++)
+            s = Math.FusedMultiplyAdd(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i), s);
         return s;
     }
 
@@ -51,7 +60,8 @@ internal static class VectorKernels
             s1 = Vector256.FusedMultiplyAdd(x1, Vector256.LoadUnsafe(ref pb, (nuint)(i + 4)), s1);
         }
         double s = Reduce(s0, s1);
-        for (; i < n; i++) s = Math.FusedMultiplyAdd(Unsafe.Add(ref pa, i) * Unsafe.Add(ref pw, i), Unsafe.Add(ref pb, i), s);
+        for (; i < n; i++)
+            s = Math.FusedMultiplyAdd(Unsafe.Add(ref pa, i) * Unsafe.Add(ref pw, i), Unsafe.Add(ref pb, i), s);
         return s;
     }
 
@@ -64,8 +74,11 @@ internal static class VectorKernels
         var va = Vector256.Create(alpha);
         int i = 0;
         for (; i <= n - 4; i += 4)
-            Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref py, i) = Math.FusedMultiplyAdd(alpha, Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
+            Vector256
+                .FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i))
+                .StoreUnsafe(ref py, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref py, i) = Math.FusedMultiplyAdd(alpha, Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
     }
 
     /// <summary>max |x_i|.</summary>
@@ -75,9 +88,11 @@ internal static class VectorKernels
         ref double px = ref MemoryMarshal.GetReference(x);
         var m = Vector256<double>.Zero;
         int i = 0;
-        for (; i <= n - 4; i += 4) m = Vector256.Max(m, Vector256.Abs(Vector256.LoadUnsafe(ref px, (nuint)i)));
+        for (; i <= n - 4; i += 4)
+            m = Vector256.Max(m, Vector256.Abs(Vector256.LoadUnsafe(ref px, (nuint)i)));
         double r = Math.Max(Math.Max(m[0], m[1]), Math.Max(m[2], m[3]));
-        for (; i < n; i++) r = Math.Max(r, Math.Abs(Unsafe.Add(ref px, i)));
+        for (; i < n; i++)
+            r = Math.Max(r, Math.Abs(Unsafe.Add(ref px, i)));
         return r;
     }
 
@@ -88,10 +103,13 @@ internal static class VectorKernels
     public static double Norm(ReadOnlySpan<double> x)
     {
         double ss = Dot(x, x);
-        if (ss > 1e-280 && ss < 1e280) return Math.Sqrt(ss);
+        if (ss > 1e-280 && ss < 1e280)
+            return Math.Sqrt(ss);
         double scale = MaxAbs(x);
-        if (scale == 0 || !double.IsFinite(scale)) return scale;
-        double inv = 1.0 / scale, s = 0;
+        if (scale == 0 || !double.IsFinite(scale))
+            return scale;
+        double inv = 1.0 / scale,
+            s = 0;
         foreach (var v in x)
         {
             double t = v * inv;

@@ -26,29 +26,67 @@ public static class WildBootstrap
 
     /// <summary>Bootstrap p-values for every slope (the intercept is not tested).</summary>
     public static IReadOnlyList<BootstrapPValue> SlopePValues(
-        OlsFit fit, CovarianceType type, IReadOnlyList<CoefficientEstimate> observed, int replications, ulong seed,
-        CancellationToken cancellationToken = default)
-        => SlopePValues(fit, type, observed, replications, j => new Xoshiro256StarStar(SeedFor(seed, j), threadSafe: false), cancellationToken);
+        OlsFit fit,
+        CovarianceType type,
+        IReadOnlyList<CoefficientEstimate> observed,
+        int replications,
+        ulong seed,
+        CancellationToken cancellationToken = default
+    ) =>
+        SlopePValues(
+            fit,
+            type,
+            observed,
+            replications,
+            j => new Xoshiro256StarStar(SeedFor(seed, j), threadSafe: false),
+            cancellationToken
+        );
 
     /// <summary>As above, with the random source of slope j supplied (tests replay the same draws).</summary>
     internal static IReadOnlyList<BootstrapPValue> SlopePValues(
-        OlsFit fit, CovarianceType type, IReadOnlyList<CoefficientEstimate> observed, int replications, Func<int, Random> randomFor,
-        CancellationToken cancellationToken)
+        OlsFit fit,
+        CovarianceType type,
+        IReadOnlyList<CoefficientEstimate> observed,
+        int replications,
+        Func<int, Random> randomFor,
+        CancellationToken cancellationToken
+    )
     {
         if (replications < 1)
-            throw new InvalidInputException("bootstrap.replications", $"The bootstrap needs at least 1 replication; {replications} was given.");
-        int first = fit.Design.HasIntercept ? 1 : 0, k = fit.K;
+            throw new InvalidInputException(
+                "bootstrap.replications",
+                $"The bootstrap needs at least 1 replication; {replications} was given."
+            );
+        int first = fit.Design.HasIntercept ? 1 : 0,
+            k = fit.K;
         // Unit weights give each covariance type's per-row factor (1, n/(n−k), 1/(1−h), 1/(1−h)²).
         var unit = new double[fit.N];
         Array.Fill(unit, 1.0);
-        var rowFactor = type == CovarianceType.Classical ? null : SandwichCovariance.OmegaWeights(type, unit, fit.Leverage, k, fit.Design.RowIds);
+        var rowFactor =
+            type == CovarianceType.Classical
+                ? null
+                : SandwichCovariance.OmegaWeights(type, unit, fit.Leverage, k, fit.Design.RowIds);
         var results = new BootstrapPValue[k - first];
         var parallel = fit.Options.Parallel(cancellationToken);
-        System.Threading.Tasks.Parallel.For(first, k, parallel, j =>
-        {
-            double p = Slope(fit, type, j, Math.Abs(observed[j].TValue), rowFactor, replications, randomFor(j), cancellationToken);
-            results[j - first] = new BootstrapPValue(fit.Design.Terms[j], p, replications);
-        });
+        System.Threading.Tasks.Parallel.For(
+            first,
+            k,
+            parallel,
+            j =>
+            {
+                double p = Slope(
+                    fit,
+                    type,
+                    j,
+                    Math.Abs(observed[j].TValue),
+                    rowFactor,
+                    replications,
+                    randomFor(j),
+                    cancellationToken
+                );
+                results[j - first] = new BootstrapPValue(fit.Design.Terms[j], p, replications);
+            }
+        );
         return results;
     }
 
@@ -57,9 +95,19 @@ public static class WildBootstrap
     /// Rademacher draws: β* = a·ỹ + Σ vᵢ aᵢũᵢ, Q'w = Σ vᵢ (Qᵢ ũᵢ), e* = v∘ũ − Q(Q'w) and
     /// Var* = Σ dᵢ e*ᵢ² with dᵢ = aᵢ² times the type's row factor (docs/method.md, "Wild bootstrap").
     /// </summary>
-    private static double Slope(OlsFit fit, CovarianceType type, int j, double tObs, double[]? rowFactor, int replications, Random rng, CancellationToken cancellationToken)
+    private static double Slope(
+        OlsFit fit,
+        CovarianceType type,
+        int j,
+        double tObs,
+        double[]? rowFactor,
+        int replications,
+        Random rng,
+        CancellationToken cancellationToken
+    )
     {
-        int n = fit.N, k = fit.K;
+        int n = fit.N,
+            k = fit.K;
         var a = RowOfPseudoInverse(fit, j);
         var (fitted, resid) = RestrictedFit(fit.Design, j);
         double a0 = VectorKernels.Dot(a, fitted);
@@ -75,7 +123,8 @@ public static class WildBootstrap
         for (int l = 0; l < k; l++)
         {
             var ql = fit.Q(l);
-            for (int i = 0; i < n; i++) qu[l * n + i] = ql[i] * resid[i];
+            for (int i = 0; i < n; i++)
+                qu[l * n + i] = ql[i] * resid[i];
         }
         var bits = new byte[(n + 7) / 8];
         var v = new double[bits.Length * 8];
@@ -83,13 +132,15 @@ public static class WildBootstrap
         int exceed = 0;
         for (int b = 0; b < replications; b++)
         {
-            if ((b & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
+            if ((b & 255) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
             rng.NextBytes(bits);
             for (int byteIndex = 0; byteIndex < bits.Length; byteIndex++)
                 Signs.AsSpan(bits[byteIndex] * 8, 8).CopyTo(v.AsSpan(byteIndex * 8, 8));
             var vs = v.AsSpan(0, n);
             double beta = a0 + VectorKernels.Dot(vs, au);
-            for (int i = 0; i < n; i++) e[i] = vs[i] * resid[i];
+            for (int i = 0; i < n; i++)
+                e[i] = vs[i] * resid[i];
             for (int l = 0; l < k; l++)
             {
                 double c = VectorKernels.Dot(qu.AsSpan(l * n, n), vs);
@@ -99,7 +150,8 @@ public static class WildBootstrap
                 ? VectorKernels.Dot(e, e) * classicalScale
                 : VectorKernels.WeightedDot(e, d, e);
             double tStar = beta / Math.Sqrt(var);
-            if (Math.Abs(tStar) >= tObs) exceed++;
+            if (Math.Abs(tStar) >= tObs)
+                exceed++;
         }
         return (double)exceed / replications;
     }
@@ -111,7 +163,8 @@ public static class WildBootstrap
     {
         var table = new double[256 * 8];
         for (int value = 0; value < 256; value++)
-            for (int bit = 0; bit < 8; bit++) table[value * 8 + bit] = ((value >> bit) & 1) == 1 ? 1.0 : -1.0;
+        for (int bit = 0; bit < 8; bit++)
+            table[value * 8 + bit] = ((value >> bit) & 1) == 1 ? 1.0 : -1.0;
         return table;
     }
 
@@ -125,7 +178,8 @@ public static class WildBootstrap
         for (int l = j; l < fit.K; l++)
         {
             double r = fit.RInverse[j, l];
-            if (r == 0) continue;
+            if (r == 0)
+                continue;
             VectorKernels.Axpy(r, fit.Q(l), a);
         }
         return a;
@@ -135,13 +189,16 @@ public static class WildBootstrap
     private static (double[] Fitted, double[] Residuals) RestrictedFit(DesignMatrix design, int j)
     {
         var cols = Enumerable.Range(0, design.K).Where(c => c != j).Select(c => design.Column(c).ToArray()).ToArray();
-        if (cols.Length == 0) return (new double[design.N], (double[])design.Y.Clone());
+        if (cols.Length == 0)
+            return (new double[design.N], (double[])design.Y.Clone());
         var qr = HouseholderQr.Factor(cols);
         var qty = qr.ApplyQTranspose(design.Y);
-        for (int i = 0; i < qr.Rank; i++) qty[i] = 0;
+        for (int i = 0; i < qr.Rank; i++)
+            qty[i] = 0;
         var resid = qr.ApplyQ(qty);
         var fitted = new double[design.N];
-        for (int i = 0; i < fitted.Length; i++) fitted[i] = design.Y[i] - resid[i];
+        for (int i = 0; i < fitted.Length; i++)
+            fitted[i] = design.Y[i] - resid[i];
         return (fitted, resid);
     }
 

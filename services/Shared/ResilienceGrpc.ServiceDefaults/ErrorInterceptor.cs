@@ -17,31 +17,69 @@ namespace ResilienceGrpc.ServiceDefaults;
 public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        TRequest request,
+        ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation
+    )
     {
-        try { return await continuation(request, context); }
-        catch (Exception e) when (e is not RpcException) { throw Translate(e, context); }
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+        IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation
+    )
     {
-        try { return await continuation(requestStream, context); }
-        catch (Exception e) when (e is not RpcException) { throw Translate(e, context); }
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+        TRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation
+    )
     {
-        try { await continuation(request, responseStream, context); }
-        catch (Exception e) when (e is not RpcException) { throw Translate(e, context); }
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+        IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation
+    )
     {
-        try { await continuation(requestStream, responseStream, context); }
-        catch (Exception e) when (e is not RpcException) { throw Translate(e, context); }
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
     }
 
     private RpcException Translate(Exception e, ServerCallContext context)
@@ -58,15 +96,25 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 LogRejected(context.Method, "RESOURCE_EXHAUSTED", limit.Field);
                 return Statuses.ResourceExhausted(limit.Message, limit.Field);
             case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
-                return new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded,
-                    "The call's deadline passed before the computation finished; allow more time or send less work."));
+                return new RpcException(
+                    new Grpc.Core.Status(
+                        StatusCode.DeadlineExceeded,
+                        "The call's deadline passed before the computation finished; allow more time or send less work."
+                    )
+                );
             case OperationCanceledException:
-                return new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled by the client."));
+                return new RpcException(
+                    new Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled by the client.")
+                );
             default:
                 var incident = Guid.NewGuid().ToString("N")[..12];
                 LogUnexpected(e, context.Method, incident);
-                return new RpcException(new Grpc.Core.Status(StatusCode.Internal,
-                    $"The service failed unexpectedly (incident {incident}); the request was not processed. Report the incident id to the operators."));
+                return new RpcException(
+                    new Grpc.Core.Status(
+                        StatusCode.Internal,
+                        $"The service failed unexpectedly (incident {incident}); the request was not processed. Report the incident id to the operators."
+                    )
+                );
         }
     }
 
@@ -86,14 +134,31 @@ public static class Statuses
         var bad = new BadRequest();
         foreach (var (field, description) in violations)
             bad.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
-        return new Google.Rpc.Status { Code = (int)Code.InvalidArgument, Message = message, Details = { Any.Pack(bad) } }.ToRpcException();
+        return new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = message,
+            Details = { Any.Pack(bad) },
+        }.ToRpcException();
     }
 
     /// <summary><c>RESOURCE_EXHAUSTED</c> with a quota failure and the field whose size is over the limit.</summary>
     public static RpcException ResourceExhausted(string message, string field)
     {
-        var quota = new QuotaFailure { Violations = { new QuotaFailure.Types.Violation { Subject = field, Description = message } } };
-        var bad = new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } } };
+        var quota = new QuotaFailure
+        {
+            Violations =
+            {
+                new QuotaFailure.Types.Violation { Subject = field, Description = message },
+            },
+        };
+        var bad = new BadRequest
+        {
+            FieldViolations =
+            {
+                new BadRequest.Types.FieldViolation { Field = field, Description = message },
+            },
+        };
         return new Google.Rpc.Status
         {
             Code = (int)Code.ResourceExhausted,
@@ -107,9 +172,23 @@ public static class Statuses
     {
         var failure = new PreconditionFailure
         {
-            Violations = { new PreconditionFailure.Types.Violation { Type = "INPUT", Subject = field, Description = message } },
+            Violations =
+            {
+                new PreconditionFailure.Types.Violation
+                {
+                    Type = "INPUT",
+                    Subject = field,
+                    Description = message,
+                },
+            },
         };
-        var bad = new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } } };
+        var bad = new BadRequest
+        {
+            FieldViolations =
+            {
+                new BadRequest.Types.FieldViolation { Field = field, Description = message },
+            },
+        };
         return new Google.Rpc.Status
         {
             Code = (int)Code.FailedPrecondition,

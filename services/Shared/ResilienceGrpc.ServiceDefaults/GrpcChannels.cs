@@ -24,24 +24,25 @@ public static class GrpcChannels
     /// UNAVAILABLE only: enough to ride out a restarting service even when the draws are
     /// short, short enough that a service that is down fails the call within seconds.
     /// </summary>
-    public static ServiceConfig RetryConfig() => new()
-    {
-        MethodConfigs =
+    public static ServiceConfig RetryConfig() =>
+        new()
         {
-            new MethodConfig
+            MethodConfigs =
             {
-                Names = { MethodName.Default },
-                RetryPolicy = new RetryPolicy
+                new MethodConfig
                 {
-                    MaxAttempts = MaxAttempts,
-                    InitialBackoff = TimeSpan.FromSeconds(0.4),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
+                    Names = { MethodName.Default },
+                    RetryPolicy = new RetryPolicy
+                    {
+                        MaxAttempts = MaxAttempts,
+                        InitialBackoff = TimeSpan.FromSeconds(0.4),
+                        MaxBackoff = TimeSpan.FromSeconds(2),
+                        BackoffMultiplier = 2,
+                        RetryableStatusCodes = { StatusCode.Unavailable },
+                    },
                 },
             },
-        },
-    };
+        };
 
     /// <summary>
     /// The one rule for a service address: <c>http(s)://host:port</c>, <c>dns:///host:port</c> or
@@ -74,11 +75,16 @@ public static class GrpcChannels
     /// the address forms, round-robin, the retry policy, the message limits and the connection
     /// timeouts. The factory keeps one channel per name and client type.
     /// </summary>
-    public static IHttpClientBuilder AddServiceClient<TClient>(this IServiceCollection services, string name, string addresses)
+    public static IHttpClientBuilder AddServiceClient<TClient>(
+        this IServiceCollection services,
+        string name,
+        string addresses
+    )
         where TClient : class
     {
         var target = ChannelTarget.Of(addresses);
-        return services.AddGrpcClient<TClient>(name, o => o.Address = target.Address)
+        return services
+            .AddGrpcClient<TClient>(name, o => o.Address = target.Address)
             .ConfigurePrimaryHttpMessageHandler(NewHandler)
             .ConfigureChannel(o =>
             {
@@ -107,14 +113,15 @@ public static class GrpcChannels
     }
 
     /// <summary>The connection settings every channel gets: several HTTP/2 connections, a connect timeout, keep-alive pings.</summary>
-    private static SocketsHttpHandler NewHandler() => new()
-    {
-        EnableMultipleHttp2Connections = true,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-        KeepAlivePingDelay = TimeSpan.FromSeconds(60),
-        KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
-    };
+    private static SocketsHttpHandler NewHandler() =>
+        new()
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+        };
 
     /// <summary>
     /// Where a channel points: the address it is created for and, for <c>dns:///</c> and comma
@@ -127,13 +134,19 @@ public static class GrpcChannels
             var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length > 1)
             {
-                var endpoints = parts.Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
-                    .Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
+                var endpoints = parts
+                    .Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
+                    .Select(u => new BalancerAddress(u.Host, u.Port))
+                    .ToArray();
                 var services = new ServiceCollection();
                 services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
                 return new ChannelTarget(new Uri("static:///replicas"), services.BuildServiceProvider());
             }
-            var single = new Uri(parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal) ? parts[0] : "http://" + addresses.Trim());
+            var single = new Uri(
+                parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal)
+                    ? parts[0]
+                    : "http://" + addresses.Trim()
+            );
             if (single.Scheme == "dns")
             {
                 var services = new ServiceCollection();
@@ -146,7 +159,8 @@ public static class GrpcChannels
         /// <summary>Sets the resolver and round-robin balancing on a channel's options, when the address needs them.</summary>
         public void Apply(GrpcChannelOptions options)
         {
-            if (Resolvers is null) return;
+            if (Resolvers is null)
+                return;
             options.ServiceProvider = Resolvers;
             options.Credentials = ChannelCredentials.Insecure;
             options.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());

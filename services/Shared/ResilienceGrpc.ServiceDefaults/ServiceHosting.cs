@@ -21,7 +21,8 @@ public sealed record ServiceModule(
     string Name,
     string GrpcServiceName,
     Action<WebApplicationBuilder> Register,
-    Action<WebApplication> Map);
+    Action<WebApplication> Map
+);
 
 /// <summary>Where and how a host listens.</summary>
 /// <param name="Port">TCP port; 0 picks a free one.</param>
@@ -31,7 +32,14 @@ public sealed record ServiceModule(
 /// <param name="Telemetry">Give the host its own tracer and meter providers (standalone servers). Embedded
 /// hosts share one process, so the CLI sets up one process-wide provider instead.</param>
 /// <param name="OtlpEndpoint">Where to export traces and metrics; null reads OTEL_EXPORTER_OTLP_ENDPOINT from the host's configuration.</param>
-public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes, bool Quiet = false, bool Telemetry = true, string? OtlpEndpoint = null);
+public sealed record HostOptions(
+    int Port = 0,
+    string Bind = "127.0.0.1",
+    int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes,
+    bool Quiet = false,
+    bool Telemetry = true,
+    string? OtlpEndpoint = null
+);
 
 /// <summary>
 /// Builds and starts a Kestrel host serving one or more modules over cleartext HTTP/2
@@ -41,10 +49,16 @@ public sealed record HostOptions(int Port = 0, string Bind = "127.0.0.1", int Ma
 public static class ServiceHosting
 {
     /// <summary>Builds, starts and returns the host; <see cref="RunningService.Address"/> says where it listens.</summary>
-    public static async Task<RunningService> StartAsync(IReadOnlyList<ServiceModule> modules, HostOptions options,
-        Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<RunningService> StartAsync(
+        IReadOnlyList<ServiceModule> modules,
+        HostOptions options,
+        Action<WebApplicationBuilder>? configure = null,
+        CancellationToken cancellationToken = default
+    )
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "ResilienceGrpc" });
+        var builder = WebApplication.CreateSlimBuilder(
+            new WebApplicationOptions { ApplicationName = "ResilienceGrpc" }
+        );
         builder.WebHost.ConfigureKestrel(k =>
         {
             var address = options.Bind is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Bind);
@@ -58,25 +72,38 @@ public static class ServiceHosting
             k.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
         builder.AddServiceDefaults(modules, options.MaxMessageBytes);
-        if (options.Quiet) builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
+        if (options.Quiet)
+            builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
         if (options.Telemetry)
-            builder.Services.AddTelemetry("resilience-" + string.Join("-", modules.Select(m => m.Name)),
-                options.OtlpEndpoint ?? builder.Configuration[ConfigurationKeys.OtlpEndpoint]);
-        foreach (var m in modules) m.Register(builder);
+            builder.Services.AddTelemetry(
+                "resilience-" + string.Join("-", modules.Select(m => m.Name)),
+                options.OtlpEndpoint ?? builder.Configuration[ConfigurationKeys.OtlpEndpoint]
+            );
+        foreach (var m in modules)
+            m.Register(builder);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapServiceDefaults();
-        foreach (var m in modules) m.Map(app);
+        foreach (var m in modules)
+            m.Map(app);
         await app.StartAsync(cancellationToken);
 
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningService(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")), modules);
+        var bound = app
+            .Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
+        return new RunningService(
+            app,
+            new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")),
+            modules
+        );
     }
 }
 
 /// <summary>A started host. Dispose to stop it.</summary>
-public sealed class RunningService(WebApplication app, Uri address, IReadOnlyList<ServiceModule> modules) : IAsyncDisposable
+public sealed class RunningService(WebApplication app, Uri address, IReadOnlyList<ServiceModule> modules)
+    : IAsyncDisposable
 {
     /// <summary>The http:// address it listens on.</summary>
     public Uri Address { get; } = address;
@@ -88,12 +115,17 @@ public sealed class RunningService(WebApplication app, Uri address, IReadOnlyLis
     public IServiceProvider Services => app.Services;
 
     /// <summary>Waits until the host is stopped (Ctrl+C or SIGTERM in a standalone server).</summary>
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => app.WaitForShutdownAsync(cancellationToken);
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) =>
+        app.WaitForShutdownAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try { await app.StopAsync(cts.Token); } catch (OperationCanceledException) { }
+        try
+        {
+            await app.StopAsync(cts.Token);
+        }
+        catch (OperationCanceledException) { }
         await app.DisposeAsync();
     }
 }
@@ -105,11 +137,21 @@ public static class ServiceDefaultsExtensions
     public const int DefaultMaxMessageBytes = 4 * 1024 * 1024;
 
     /// <summary>Adds gRPC with the error interceptor and size limits, health (answering at once), reflection and logging.</summary>
-    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, IReadOnlyList<ServiceModule> modules, int maxMessageBytes = DefaultMaxMessageBytes)
+    public static WebApplicationBuilder AddServiceDefaults(
+        this WebApplicationBuilder builder,
+        IReadOnlyList<ServiceModule> modules,
+        int maxMessageBytes = DefaultMaxMessageBytes
+    )
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+            o.LogToStandardErrorThreshold = LogLevel.Trace
+        );
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Information);
 
@@ -126,7 +168,8 @@ public static class ServiceDefaultsExtensions
             // Run the checks on every Check call: SERVING as soon as the host is up, not after a publisher period.
             o.UseHealthChecksCache = false;
             o.Services.Map("", _ => true);
-            foreach (var m in modules) o.Services.Map(m.GrpcServiceName, r => r.Tags.Contains(m.Name) || r.Name == "self");
+            foreach (var m in modules)
+                o.Services.Map(m.GrpcServiceName, r => r.Tags.Contains(m.Name) || r.Name == "self");
         });
         health.AddCheck("self", () => HealthCheckResult.Healthy("ready"));
         builder.Services.Configure<HealthCheckPublisherOptions>(o => o.Delay = TimeSpan.Zero);
@@ -137,11 +180,12 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         app.MapGrpcHealthChecksService();
-        if (ReflectionEnabled(app.Configuration)) app.MapGrpcReflectionService();
+        if (ReflectionEnabled(app.Configuration))
+            app.MapGrpcReflectionService();
         return app;
     }
 
     /// <summary>Reflection is on unless the configuration says <c>Grpc:Reflection=false</c> (the production overlay does).</summary>
-    public static bool ReflectionEnabled(Microsoft.Extensions.Configuration.IConfiguration config)
-        => config[ConfigurationKeys.ReflectionKey] is not { } v || !bool.TryParse(v, out var on) || on;
+    public static bool ReflectionEnabled(Microsoft.Extensions.Configuration.IConfiguration config) =>
+        config[ConfigurationKeys.ReflectionKey] is not { } v || !bool.TryParse(v, out var on) || on;
 }

@@ -29,21 +29,27 @@ public static class Telemetry
     public static readonly Meter Meter = new(Name);
 
     /// <summary>Cache lookups, tagged with <c>cache.intermediate</c> and <c>cache.status</c>.</summary>
-    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("resilience.cache.lookups", description: "Lookups of cached intermediates by status (hit, miss, unavailable).");
-
+    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(
+        "resilience.cache.lookups",
+        description: "Lookups of cached intermediates by status (hit, miss, unavailable)."
+    );
 
     /// <summary>The instrumentation every process uses.</summary>
-    public static TracerProviderBuilder AddResilienceInstrumentation(this TracerProviderBuilder builder) => builder
-        .AddSource(Name)
-        .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/grpc.health.v1.Health"))
-        .AddGrpcClientInstrumentation()
-        .AddHttpClientInstrumentation();
+    public static TracerProviderBuilder AddResilienceInstrumentation(this TracerProviderBuilder builder) =>
+        builder
+            .AddSource(Name)
+            .AddAspNetCoreInstrumentation(o =>
+                o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/grpc.health.v1.Health")
+            )
+            .AddGrpcClientInstrumentation()
+            .AddHttpClientInstrumentation();
 
     /// <summary>Resource attributes: <c>service.name</c> and version.</summary>
-    public static ResourceBuilder Resource(string serviceName) => AddService(ResourceBuilder.CreateDefault(), serviceName);
+    public static ResourceBuilder Resource(string serviceName) =>
+        AddService(ResourceBuilder.CreateDefault(), serviceName);
 
-    private static ResourceBuilder AddService(ResourceBuilder r, string serviceName)
-        => r.AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3));
+    private static ResourceBuilder AddService(ResourceBuilder r, string serviceName) =>
+        r.AddService(serviceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(3));
 
     /// <summary>
     /// A process-wide tracer provider (the CLI's embedded mode, where several hosts share
@@ -51,7 +57,8 @@ public static class Telemetry
     /// </summary>
     public static TracerProvider? ProcessTracer(string serviceName, string? otlpEndpoint)
     {
-        if (string.IsNullOrWhiteSpace(otlpEndpoint)) return null;
+        if (string.IsNullOrWhiteSpace(otlpEndpoint))
+            return null;
         return Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(Resource(serviceName))
             .AddResilienceInstrumentation()
@@ -63,17 +70,20 @@ public static class Telemetry
     public static void AddTelemetry(this IServiceCollection services, string serviceName, string? otlpEndpoint)
     {
         bool export = !string.IsNullOrWhiteSpace(otlpEndpoint);
-        services.AddOpenTelemetry()
+        services
+            .AddOpenTelemetry()
             .ConfigureResource(r => AddService(r, serviceName))
             .WithTracing(t =>
             {
                 t.AddResilienceInstrumentation();
-                if (export) t.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
+                if (export)
+                    t.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
             })
             .WithMetrics(m =>
             {
                 m.AddMeter(Name).AddAspNetCoreInstrumentation();
-                if (export) m.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
+                if (export)
+                    m.AddOtlpExporter(o => o.Endpoint = new Uri(otlpEndpoint!));
             });
     }
 }

@@ -11,12 +11,19 @@ namespace ResilienceGrpc.ServiceDefaults;
 public static class Unreachable
 {
     /// <summary>Whether the call failed because this client could not reach the server.</summary>
-    public static bool Is(RpcException e) => e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null;
+    public static bool Is(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null;
 
     /// <summary><c>UNAVAILABLE</c>: "The {service} service at {address} is unavailable ({why}); {advice}."</summary>
     public static RpcException Named(RpcException e, string service, string address, string advice)
     {
-        string why = e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
-        return new RpcException(new Status(StatusCode.Unavailable, $"The {service} service at {address} is unavailable ({why.TrimEnd('.')}); {advice}."));
+        string why =
+            e.Status.DebugException?.InnerException?.Message ?? e.Status.DebugException?.Message ?? e.Status.Detail;
+        return new RpcException(
+            new Status(
+                StatusCode.Unavailable,
+                $"The {service} service at {address} is unavailable ({why.TrimEnd('.')}); {advice}."
+            )
+        );
     }
 }
