@@ -119,20 +119,12 @@ public static class HtmlReport
     }
 
     private static string PlotlyScript() =>
-        Resource("ResilienceGrpc.Client.Reporting.Assets.plotly-basic.min.js")
+        ReportTemplates
+            .Resource("ResilienceGrpc.Client.Reporting.Assets.plotly-basic.min.js")
             .Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A template file of <c>Reporting/Templates/</c> (the page's CSS and script), as embedded.</summary>
-    public static string Template(string name) => Resource("ResilienceGrpc.Client.Reporting.Templates." + name);
-
-    private static string Resource(string name)
-    {
-        using var s =
-            typeof(HtmlReport).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"The report template {name} is missing from the build.");
-        using var r = new StreamReader(s);
-        return r.ReadToEnd();
-    }
+    public static string Template(string name) => ReportTemplates.Get(name);
 
     public static string Table(TextTable t)
     {

@@ -82,10 +82,18 @@ public static class ReportWriter
 
     public static string Latex(StudyReport report)
     {
-        var sb = new StringBuilder();
-        sb.Append($"% {OneLine(report.Title)}\n% Tables for \\input{{tables.tex}}; needs \\usepackage{{booktabs}}.\n");
-        if (report.Synthetic)
-            sb.Append("% SYNTHETIC DATA: generated numbers, not statistics of the cities named.\n");
+        var sb = new StringBuilder(
+            ReportTemplates.Fill(
+                "tables-head.tex",
+                new Dictionary<string, string>
+                {
+                    ["title"] = OneLine(report.Title),
+                    ["synthetic"] = report.Synthetic
+                        ? "% SYNTHETIC DATA: generated numbers, not statistics of the cities named.\n"
+                        : "",
+                }
+            )
+        );
         foreach (var t in PublishedTables.For(report))
             sb.Append('\n').Append(TableRenderer.Render(t, OutputFormat.Latex));
         if (report.Multiverse is { } m)

@@ -154,28 +154,31 @@ public static class TableRenderer
         return sb.ToString();
     }
 
+    /// <summary>One booktabs table, laid out by <c>Templates/table.tex</c>.</summary>
     private static string Latex(TextTable t)
     {
         var right = t.Columns.Select((_, c) => c > 0 && IsNumericColumn(t, c)).ToArray();
-        var sb = new StringBuilder();
-        sb.AppendLine(@"\begin{table}[htbp]").AppendLine(@"\centering");
-        sb.AppendLine($@"\caption{{{TeX(t.Title)}}}");
-        sb.AppendLine($@"\label{{tab:{t.Id}}}");
-        sb.AppendLine($@"\begin{{tabular}}{{{string.Concat(right.Select(r => r ? "r" : "l"))}}}");
-        sb.AppendLine(@"\toprule");
-        sb.AppendLine(string.Join(" & ", t.Columns.Select(TeX)) + @" \\");
-        sb.AppendLine(@"\midrule");
+        var rows = new StringBuilder();
         foreach (var r in t.Rows)
-            sb.AppendLine(string.Join(" & ", Texts(r, false).Select(TeX)) + @" \\");
-        sb.AppendLine(@"\bottomrule").AppendLine(@"\end{tabular}");
-        if (t.Notes is { Count: > 0 })
-        {
-            sb.AppendLine(@"\par\smallskip\begin{minipage}{0.9\linewidth}\footnotesize");
-            sb.AppendLine(string.Join(@" \\" + "\n", t.Notes.Select(TeX)));
-            sb.AppendLine(@"\end{minipage}");
-        }
-        sb.AppendLine(@"\end{table}");
-        return sb.ToString();
+            rows.Append(string.Join(" & ", Texts(r, false).Select(TeX))).Append(" \\\\\n");
+        string notes = t.Notes is { Count: > 0 }
+            ? ReportTemplates.Fill(
+                "table-notes.tex",
+                new Dictionary<string, string> { ["notes"] = string.Join(" \\\\\n", t.Notes.Select(TeX)) }
+            )
+            : "";
+        return ReportTemplates.Fill(
+            "table.tex",
+            new Dictionary<string, string>
+            {
+                ["caption"] = TeX(t.Title),
+                ["id"] = t.Id,
+                ["align"] = string.Concat(right.Select(r => r ? "r" : "l")),
+                ["header"] = string.Join(" & ", t.Columns.Select(TeX)),
+                ["rows"] = rows.ToString(),
+                ["notes"] = notes,
+            }
+        );
     }
 
     private static string Csv(TextTable t)
