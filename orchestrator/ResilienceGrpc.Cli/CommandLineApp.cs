@@ -123,6 +123,10 @@ public static class CommandLineApp
         {
             return Fail(stderr, e, verbose, e.Message, ExitUsage);
         }
+        catch (ResilienceGrpc.ServiceDefaults.InvalidConfigurationException e)
+        {
+            return Fail(stderr, e, verbose, e.Message, ExitUsage);
+        }
         catch (FormatException e)
         {
             return Fail(stderr, e, verbose, e.Message, ExitUsage);

@@ -457,6 +457,30 @@ public static partial class Verbs
         int rows = request.Columns[0].Values.Count;
         int rowsPerChunk = Math.Max(1, ChunkValues / Math.Max(1, request.Columns.Count));
         using var call = client.FitStream(deadline: deadline, cancellationToken: ct);
+        try
+        {
+            await SendChunks(call, request, rows, rowsPerChunk, progress, ct);
+        }
+        catch (RpcException) when (!ct.IsCancellationRequested)
+        {
+            // The server refused mid-stream (a limit, a bad chunk): the write fails with a bare
+            // CANCELLED, and the server's own status (code, field, message) is the response's.
+            await call.ResponseAsync;
+            throw;
+        }
+        progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
+        return await call.ResponseAsync;
+    }
+
+    private static async Task SendChunks(
+        AsyncClientStreamingCall<FitRequest, FitResponse> call,
+        FitRequest request,
+        int rows,
+        int rowsPerChunk,
+        TerminalProgress? progress,
+        CancellationToken ct
+    )
+    {
         for (int start = 0; start < rows; start += rowsPerChunk)
         {
             int count = Math.Min(rowsPerChunk, rows - start);
@@ -487,8 +511,6 @@ public static partial class Verbs
             progress?.Report($"Sent {start + count:N0} of {rows:N0} rows");
         }
         await call.RequestStream.CompleteAsync();
-        progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
-        return await call.ResponseAsync;
     }
 
     // ---- serve ----

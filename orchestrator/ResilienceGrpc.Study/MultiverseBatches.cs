@@ -10,7 +10,7 @@ public sealed record MultiverseBatch(IndexVariant Index, ProjectionVariant Proje
 /// <summary>
 /// How the specification curve travels to the regression service: specifications that
 /// share a data variant (index × projection) go together, in batches of at most
-/// <see cref="MaxBatch"/> models, so thousands of tiny fits pay a few dozen round trips,
+/// <see cref="StudyLimits.BatchModels"/> models, so thousands of tiny fits pay a few dozen round trips,
 /// and there are still enough batches to spread over the replicas. Each batch carries the
 /// variant's outcome, main regressor and controls once, and each model names the city it
 /// leaves out. Results are written back by plan position, so the order of arrival (and
@@ -18,22 +18,14 @@ public sealed record MultiverseBatch(IndexVariant Index, ProjectionVariant Proje
 /// </summary>
 public static class MultiverseBatches
 {
-    /// <summary>Most specifications per FitBatch call.</summary>
-    public const int MaxBatch = 128;
-
-    /// <summary>
-    /// Most work per FitBatch call (fitting or bootstrap, as the service counts them): a quarter
-    /// of the regression service's default per-call budgets, so a batch is never refused there
-    /// and a heavy bootstrap is spread over more calls (and replicas).
-    /// </summary>
-    public const long MaxBatchWork = 1_000_000_000;
-
     public static IReadOnlyList<MultiverseBatch> Plan(
         IReadOnlyList<PlannedSpecification> plan,
         StudySpec spec,
-        int rows
+        int rows,
+        StudyLimits? limits = null
     )
     {
+        limits ??= StudyLimits.Default;
         var batches = new List<MultiverseBatch>();
         foreach (var group in Enumerable.Range(0, plan.Count).GroupBy(i => (plan[i].Index, plan[i].Projection)))
         {
@@ -43,8 +35,8 @@ public static class MultiverseBatches
                     MultiversePlan.BootstrapWork(spec.Multiverse.Bootstrap, rows, plan[i].Controls.Count),
                     MultiversePlan.FitWork(rows, plan[i].Controls.Count)
                 );
-            // Even batches of at most MaxBatch models, then split further wherever the work would pass MaxBatchWork.
-            int parts = (members.Length + MaxBatch - 1) / MaxBatch;
+            // Even batches of at most BatchModels models, then split further wherever the work would pass BatchWork.
+            int parts = (members.Length + limits.BatchModels - 1) / limits.BatchModels;
             int size = (members.Length + parts - 1) / parts;
             foreach (var chunk in members.Chunk(size))
             {
@@ -52,7 +44,7 @@ public static class MultiverseBatches
                 long work = 0;
                 foreach (int i in chunk)
                 {
-                    if (current.Count > 0 && work + Work(i) > MaxBatchWork)
+                    if (current.Count > 0 && work + Work(i) > limits.BatchWork)
                     {
                         batches.Add(new MultiverseBatch(group.Key.Index, group.Key.Projection, [.. current]));
                         current.Clear();

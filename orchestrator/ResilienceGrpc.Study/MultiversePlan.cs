@@ -38,20 +38,10 @@ public sealed record PlannedSpecification(
 /// multiverse's choice lists, each list led by the study's own choice so that the paper's
 /// specification is always one of them, in a fixed order, each with a stable id (a hash of
 /// its choices) and its own bootstrap seed derived from the study's seed and that id. The
-/// plan is refused before anything runs when it exceeds <see cref="MaxSpecifications"/>.
+/// plan is refused before anything runs when it exceeds the <see cref="StudyLimits"/>.
 /// </summary>
 public static class MultiversePlan
 {
-    /// <summary>Most specifications one study may ask for.</summary>
-    public const int MaxSpecifications = 100_000;
-
-    /// <summary>
-    /// Most bootstrap work one curve may ask for, counted as the regression service counts it:
-    /// Σ over specifications of replications × cities × (parameters + 1). It equals the service's
-    /// default per-call budget, so no single specification can be refused there.
-    /// </summary>
-    public const long MaxBootstrapWork = 4_000_000_000;
-
     /// <summary>The term every specification estimates.</summary>
     public const string Term = "ln_rescity";
 
@@ -71,8 +61,14 @@ public static class MultiversePlan
     /// list gets the study's own choice first (added when missing), duplicates are removed,
     /// and every value is checked. Throws with a <c>spec.multiverse.</c> field path.
     /// </summary>
-    public static void Complete(StudySpec spec, StudyData data, IReadOnlySet<string> variables)
+    public static void Complete(
+        StudySpec spec,
+        StudyData data,
+        IReadOnlySet<string> variables,
+        StudyLimits? limits = null
+    )
     {
+        limits ??= StudyLimits.Default;
         var m = spec.Multiverse ?? Default();
         if (m.Disabled)
         {
@@ -153,19 +149,29 @@ public static class MultiversePlan
             Bootstrap = m.Bootstrap,
         };
         long count = Count(done, data.CityIds.Count);
-        if (count > MaxSpecifications)
+        if (count > limits.MaxSpecifications)
             throw new WorkLimitException(
                 "spec.multiverse",
-                $"The multiverse has {count:N0} specifications ({Product(done, data.CityIds.Count)}); the limit is {MaxSpecifications:N0}. Cross fewer choices."
+                $"The multiverse has {count:N0} specifications ({Product(done, data.CityIds.Count)}); the limit is {limits.MaxSpecifications:N0} ({StudyLimits.Key(nameof(StudyLimits.MaxSpecifications))}). Cross fewer choices."
             );
         long perControlSet = count / done.ControlSets.Count;
         long work = done.ControlSets.Sum(c =>
             perControlSet * BootstrapWork(done.Bootstrap, data.CityIds.Count, c.Variables.Count)
         );
-        if (work > MaxBootstrapWork)
+        if (work > limits.MaxCurveBootstrapWork)
             throw new WorkLimitException(
                 "spec.multiverse.bootstrap",
-                $"The curve's bootstrap ({count:N0} specifications × {done.Bootstrap:N0} replications × {data.CityIds.Count} cities × their parameters) is {work:N0} units of work; the limit is {MaxBootstrapWork:N0}. Ask for fewer replications or specifications."
+                $"The curve's bootstrap ({count:N0} specifications × {done.Bootstrap:N0} replications × {data.CityIds.Count} cities × their parameters) is {work:N0} units of work; the limit is {limits.MaxCurveBootstrapWork:N0} ({StudyLimits.Key(nameof(StudyLimits.MaxCurveBootstrapWork))}). Ask for fewer replications or specifications."
+            );
+        int widest = done.ControlSets.Max(c => c.Variables.Count);
+        long heaviest = Math.Max(
+            BootstrapWork(done.Bootstrap, data.CityIds.Count, widest),
+            FitWork(data.CityIds.Count, widest)
+        );
+        if (count > 0 && heaviest > limits.BatchWork)
+            throw new WorkLimitException(
+                "spec.multiverse.bootstrap",
+                $"One specification of the curve is {heaviest:N0} units of work ({done.Bootstrap:N0} replications × {data.CityIds.Count} cities × its parameters); one call to the regression service takes at most {limits.BatchWork:N0} ({StudyLimits.Key(nameof(StudyLimits.BatchWork))}). Ask for fewer replications."
             );
         spec.Multiverse = done;
     }

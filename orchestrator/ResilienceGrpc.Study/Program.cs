@@ -40,10 +40,25 @@ catch (InvalidOperationException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
-await using var host = await ServiceHosting.StartAsync(
-    [StudyGrpcService.Module(options.Endpoints, cache: options.Cache)],
-    new HostOptions(options.Port, options.Bind)
-);
+RunningService host;
+try
+{
+    // The host sees the same settings (environment and command line), limits included.
+    host = await ServiceHosting.StartAsync(
+        [StudyGrpcService.Module(options.Endpoints, cache: options.Cache)],
+        new HostOptions(
+            options.Port,
+            options.Bind,
+            Settings: config.AsEnumerable().Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value)
+        )
+    );
+}
+catch (InvalidConfigurationException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+await using var running = host;
 Console.Error.WriteLine(
     $"Serving {StudyGrpcService.Module(options.Endpoints).GrpcServiceName} on {host.Address} (h2c; health and reflection on)."
 );

@@ -10,12 +10,6 @@ namespace ResilienceGrpc.Study;
 /// </summary>
 public static class StudyDataCheck
 {
-    /// <summary>Most regression tables one study may ask for.</summary>
-    public const int MaxTables = 100;
-
-    /// <summary>Most regression models (columns) in all tables of one study.</summary>
-    public const int MaxModels = 1_000;
-
     /// <summary>Checks that every list of the data agrees with <see cref="StudyData.CityIds"/>.</summary>
     /// <exception cref="InvalidInputException">Naming the field, e.g. <c>data.tiers</c> or <c>data.exports[3].city_id</c>.</exception>
     public static void Data(StudyData data)
@@ -83,8 +77,9 @@ public static class StudyDataCheck
     }
 
     /// <summary>Checks the user's spec before it is completed: known enum values, and bounded tables.</summary>
-    public static void Spec(StudySpec? spec)
+    public static void Spec(StudySpec? spec, StudyLimits? limits = null)
     {
+        limits ??= StudyLimits.Default;
         if (spec is null)
             return;
         Known(spec.Weighting, "spec.weighting");
@@ -92,16 +87,16 @@ public static class StudyDataCheck
         Known(spec.CovarianceType, "spec.covariance_type");
         for (int i = 0; i < spec.AlternativeWeightings.Count; i++)
             Known(spec.AlternativeWeightings[i], $"spec.alternative_weightings[{i}]");
-        if (spec.Tables.Count > MaxTables)
+        if (spec.Tables.Count > limits.MaxTables)
             throw new WorkLimitException(
                 "spec.tables",
-                $"The spec has {spec.Tables.Count:N0} tables; the limit is {MaxTables:N0} (StudyDataCheck.MaxTables)."
+                $"The spec has {spec.Tables.Count:N0} tables; the limit is {limits.MaxTables:N0} ({StudyLimits.Key(nameof(StudyLimits.MaxTables))})."
             );
         int models = spec.Tables.Sum(t => t.Regressions.Count);
-        if (models > MaxModels)
+        if (models > limits.MaxModels)
             throw new WorkLimitException(
                 "spec.tables",
-                $"The spec's tables have {models:N0} regressions in all; the limit is {MaxModels:N0} (StudyDataCheck.MaxModels)."
+                $"The spec's tables have {models:N0} regressions in all; the limit is {limits.MaxModels:N0} ({StudyLimits.Key(nameof(StudyLimits.MaxModels))})."
             );
         for (int t = 0; t < spec.Tables.Count; t++)
         for (int r = 0; r < spec.Tables[t].Regressions.Count; r++)

@@ -63,6 +63,7 @@ public sealed partial class StudyFanOut(
     StudyClients clients,
     StudyRunnerOptions options,
     IntermediateCache cache,
+    StudyLimits limits,
     ILogger<StudyFanOut> logger
 )
 {
@@ -219,7 +220,7 @@ public sealed partial class StudyFanOut(
         var curveClock = Stopwatch.StartNew();
         int fitted = 0;
         var batchTasks = MultiverseBatches
-            .Plan(plan.Curve, spec, data.CityIds.Count)
+            .Plan(plan.Curve, spec, data.CityIds.Count, limits)
             .Select(batch =>
             {
                 var request = MultiverseBatches.Request(

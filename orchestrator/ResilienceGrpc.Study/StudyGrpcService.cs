@@ -10,7 +10,7 @@ using ResilienceGrpc.Study.Data;
 namespace ResilienceGrpc.Study;
 
 /// <summary><c>resilience.study.v1.StudyService</c>: resolves the data, runs the study, streams progress and then the report.</summary>
-public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudyServiceBase
+public sealed class StudyGrpcService(StudyRunner runner, StudyLimits limits) : StudyService.StudyServiceBase
 {
     /// <summary>The module hosting the orchestrator against the given services.</summary>
     public static ServiceModule Module(
@@ -24,6 +24,7 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
             b =>
             {
                 StudyClients.Register(b.Services, endpoints);
+                b.Services.AddSingleton(ServiceLimits.Bind<StudyLimits>(b.Configuration, StudyLimits.Service));
                 b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
                 b.Services.AddSingleton<StudyFanOut>();
                 b.Services.AddSingleton<StudyRunner>();
@@ -51,7 +52,7 @@ public sealed class StudyGrpcService(StudyRunner runner) : StudyService.StudySer
         };
         if (request.SourceCase == RunStudyRequest.SourceOneofCase.Data)
             StudyDataCheck.Data(data);
-        StudyDataCheck.Spec(request.Spec);
+        StudyDataCheck.Spec(request.Spec, limits);
         var report = await runner.RunAsync(
             data,
             request.Spec,

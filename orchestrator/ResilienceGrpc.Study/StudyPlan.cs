@@ -26,9 +26,9 @@ public sealed record StudyPlan(
 
     /// <summary>Completes and validates the user's spec against the data, and lists the calls.</summary>
     /// <exception cref="Domain.DomainInputException">A spec field the data cannot satisfy, or a curve over its limits.</exception>
-    public static StudyPlan Make(StudyData data, StudySpec? userSpec)
+    public static StudyPlan Make(StudyData data, StudySpec? userSpec, StudyLimits? limits = null)
     {
-        var spec = StudySpecs.Complete(userSpec, data);
+        var spec = StudySpecs.Complete(userSpec, data, limits);
         var curve = MultiversePlan.Specifications(spec, data);
         var mainIndex = new IndexVariant(spec.Weighting, false);
         var mainProjection = new ProjectionVariant(

@@ -14,7 +14,12 @@ namespace ResilienceGrpc.Study;
 /// and <see cref="StudyReportBuilder.Report">build the report model</see>. Progress is
 /// reported as it goes.
 /// </summary>
-public sealed partial class StudyRunner(StudyFanOut fanOut, IntermediateCache cache, ILogger<StudyRunner> logger)
+public sealed partial class StudyRunner(
+    StudyFanOut fanOut,
+    IntermediateCache cache,
+    StudyLimits limits,
+    ILogger<StudyRunner> logger
+)
 {
     /// <summary>The software version written into every manifest.</summary>
     public static string SoftwareVersion => StudyReportBuilder.SoftwareVersion;
@@ -35,7 +40,7 @@ public sealed partial class StudyRunner(StudyFanOut fanOut, IntermediateCache ca
         run?.SetTag("study.indicators", data.Indicators.Count);
         run?.SetTag("study.synthetic", data.Synthetic);
 
-        var plan = StudyPlan.Make(data, userSpec);
+        var plan = StudyPlan.Make(data, userSpec, limits);
         run?.SetTag("study.tables", plan.Spec.Tables.Count);
         run?.SetTag("study.specifications", plan.Curve.Count);
         run?.SetTag("study.covariance_type", plan.Spec.CovarianceType.ToString());

@@ -39,7 +39,7 @@ public static partial class StudySpecs
 
     /// <summary>Fills defaults into a copy of <paramref name="user"/> and validates it against the data.</summary>
     /// <exception cref="InvalidInputException">With a <c>spec.</c> field path and a sentence.</exception>
-    public static StudySpec Complete(StudySpec? user, StudyData data)
+    public static StudySpec Complete(StudySpec? user, StudyData data, StudyLimits? limits = null)
     {
         var spec = user?.Clone() ?? new StudySpec();
         var dimensions = StudyVariables.Dimensions(data);
@@ -170,7 +170,7 @@ public static partial class StudySpecs
         }
         spec.Tables.Clear();
         spec.Tables.AddRange(tables);
-        MultiversePlan.Complete(spec, data, variables);
+        MultiversePlan.Complete(spec, data, variables, limits);
         return spec;
     }
 

@@ -179,15 +179,15 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
     {
         var many = City38();
         many.Models.AddRange(
-            Enumerable.Range(0, RegressionGrpcService.MaxBatchModels + 1).Select(_ => Model(CovarianceType.Hc1))
+            Enumerable.Range(0, new RegressionLimits().MaxBatchModels + 1).Select(_ => Model(CovarianceType.Hc1))
         );
         var message = await Rejection.Expect(
             StatusCode.ResourceExhausted,
             "models",
             () => Client.FitBatchAsync(many).ResponseAsync
         );
-        Assert.Contains($"{RegressionGrpcService.MaxBatchModels:N0}", message);
-        Assert.Contains("MaxBatchModels", message);
+        Assert.Contains($"{new RegressionLimits().MaxBatchModels:N0}", message);
+        Assert.Contains("Limits:Regression:MaxBatchModels", message);
 
         // 38 rows × 4 × 1,000,000 replications × 30 models is over the bootstrap budget.
         var heavy = City38();
@@ -206,6 +206,6 @@ public class FitBatchTests(ServiceStack services) : IClassFixture<ServiceStack>
             "models",
             () => Client.FitBatchAsync(heavy).ResponseAsync
         );
-        Assert.Contains("MaxBatchBootstrapWork", message);
+        Assert.Contains("Limits:Regression:MaxBootstrapWork", message);
     }
 }

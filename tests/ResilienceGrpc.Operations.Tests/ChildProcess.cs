@@ -24,6 +24,16 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     private ChildProcess(Process process) => _process = process;
 
+    /// <summary>The processor time the process has used so far (user and system, every thread).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+/?)")]
     private static partial Regex Listening();
 

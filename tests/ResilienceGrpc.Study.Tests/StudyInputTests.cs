@@ -121,7 +121,7 @@ public class StudyInputTests(StudyStack stack) : IClassFixture<StudyStack>
     public async Task TooManyTablesAreRefusedWithResourceExhaustedBeforeAnyCall()
     {
         var spec = new StudySpec();
-        for (int t = 0; t <= StudyDataCheck.MaxTables; t++)
+        for (int t = 0; t <= StudyLimits.Default.MaxTables; t++)
             spec.Tables.Add(
                 new TableSpec
                 {
@@ -138,6 +138,7 @@ public class StudyInputTests(StudyStack stack) : IClassFixture<StudyStack>
         );
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("101 tables", e.Status.Detail);
+        Assert.Contains("(Limits:Study:MaxTables)", e.Status.Detail);
         Assert.Equal(before, stack.RegressionCalls.Count);
     }
 }

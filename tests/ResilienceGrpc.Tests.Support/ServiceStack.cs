@@ -60,10 +60,15 @@ public sealed class CountingInterceptor(CallCounter counter) : Interceptor
 /// <summary>Hosts services for the tests, each on its own Kestrel on loopback.</summary>
 public static class Hosts
 {
-    public static Task<RunningService> Start(ServiceModule module, CallCounter? counter = null, int port = 0) =>
+    public static Task<RunningService> Start(
+        ServiceModule module,
+        CallCounter? counter = null,
+        int port = 0,
+        IReadOnlyDictionary<string, string?>? settings = null
+    ) =>
         ServiceHosting.StartAsync(
             [module],
-            new HostOptions(port, Quiet: true),
+            new HostOptions(port, Quiet: true, Settings: settings),
             b =>
             {
                 if (counter is null)

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Domain;
 using ResilienceGrpc.Indexing.Domain;
 using ResilienceGrpc.ServiceDefaults;
@@ -8,14 +9,15 @@ using V1 = ResilienceGrpc.Contracts.Indexing.V1;
 namespace ResilienceGrpc.Indexing.Api;
 
 /// <summary><c>resilience.indexing.v1.IndexingService</c>: validate, map, call <see cref="CompositeIndex"/>, map back.</summary>
-public sealed class IndexingGrpcService : V1.IndexingService.IndexingServiceBase
+/// <param name="limits">The work budget, bound from <c>Limits:Indexing</c> at start.</param>
+public sealed class IndexingGrpcService(IndexingLimits limits) : V1.IndexingService.IndexingServiceBase
 {
-    /// <summary>The module that hosts this service.</summary>
+    /// <summary>The module that hosts this service; its limits are bound from configuration and checked at start.</summary>
     public static ServiceModule Module { get; } =
         new(
             "indexing",
             V1.IndexingService.Descriptor.FullName,
-            b => { },
+            b => b.Services.AddSingleton(ServiceLimits.Bind<IndexingLimits>(b.Configuration, IndexingLimits.Service)),
             app => app.MapGrpcService<IndexingGrpcService>()
         );
 
@@ -25,12 +27,13 @@ public sealed class IndexingGrpcService : V1.IndexingService.IndexingServiceBase
     )
     {
         context.CancellationToken.ThrowIfCancellationRequested();
+        limits.Check(request.Indicators.Count);
         var (units, indicators, options) = IndexingMapping.ToDomain(request);
         using var span = Telemetry.Source.StartActivity("indexing.compute_index");
         span?.SetTag("index.units", units.Length);
         span?.SetTag("index.indicators", indicators.Length);
         span?.SetTag("index.method", options.Method.ToString());
-        var result = CompositeIndex.Compute(units, indicators, options);
+        var result = CompositeIndex.Compute(units, indicators, options, context.CancellationToken);
         return Task.FromResult(IndexingMapping.ToResponse(result));
     }
 }

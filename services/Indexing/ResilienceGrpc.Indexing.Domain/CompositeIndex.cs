@@ -52,17 +52,21 @@ public static class CompositeIndex
     public static IndexResult Compute(
         IReadOnlyList<string> unitIds,
         IReadOnlyList<Indicator> indicators,
-        IndexOptions options
+        IndexOptions options,
+        CancellationToken cancellationToken = default
     )
     {
         Validate(unitIds, indicators, options);
         int m = indicators.Count;
         var z = new double[m][];
         for (int j = 0; j < m; j++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             z[j] = Standardise(indicators[j], options.Shift);
+        }
 
         var all = Enumerable.Range(0, m).ToArray();
-        var (weights, entropies) = Weigh(z, all, options.Method);
+        var (weights, entropies) = Weigh(z, all, options.Method, cancellationToken);
 
         var dimensions = indicators.Select(i => i.Dimension).Distinct(StringComparer.Ordinal).ToArray();
         var within = new double[m];
@@ -71,7 +75,7 @@ public static class CompositeIndex
         for (int d = 0; d < dimensions.Length; d++)
         {
             members[d] = all.Where(j => indicators[j].Dimension == dimensions[d]).ToArray();
-            var (w, _) = Weigh(z, members[d], options.Method);
+            var (w, _) = Weigh(z, members[d], options.Method, cancellationToken);
             for (int t = 0; t < members[d].Length; t++)
                 within[members[d][t]] = w[t];
             dimWeights.Add(new DimensionWeight(dimensions[d], members[d].Sum(j => weights[j]), members[d].Length));
@@ -138,8 +142,15 @@ public static class CompositeIndex
         return z;
     }
 
-    /// <summary>Weights of the indicators <paramref name="subset"/> (summing to 1 over the subset), and entropies for the entropy method.</summary>
-    private static (double[] Weights, double[]? Entropies) Weigh(double[][] z, int[] subset, WeightingMethod method)
+    /// <summary>Weights of the indicators <paramref name="subset"/> (summing to 1 over the subset), and entropies for the entropy method.
+    /// The token is observed once per indicator: CRITIC's pairwise correlations are the one
+    /// part that grows with the square of the indicators.</summary>
+    private static (double[] Weights, double[]? Entropies) Weigh(
+        double[][] z,
+        int[] subset,
+        WeightingMethod method,
+        CancellationToken cancellationToken
+    )
     {
         int m = subset.Length;
         switch (method)
@@ -162,6 +173,7 @@ public static class CompositeIndex
                 var c = new double[m];
                 for (int a = 0; a < m; a++)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     double conflict = 0;
                     for (int b = 0; b < m; b++)
                         if (a != b)

@@ -30,7 +30,7 @@ public sealed class ProjectionGrpcService : V1.ProjectionService.ProjectionServi
         span?.SetTag("projection.cities", series.Length);
         span?.SetTag("projection.kind", options.Kind.ToString());
         span?.SetTag("projection.growth", options.Growth.ToString());
-        var result = ExportProjection.Project(series, options);
+        var result = ExportProjection.Project(series, options, context.CancellationToken);
         return Task.FromResult(ProjectionMapping.ToResponse(result, options));
     }
 }

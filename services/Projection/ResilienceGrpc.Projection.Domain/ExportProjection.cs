@@ -60,13 +60,20 @@ public sealed record CityProjection(
 /// </summary>
 public static class ExportProjection
 {
-    /// <summary>Projects every city.</summary>
-    public static IReadOnlyList<CityProjection> Project(IReadOnlyList<ExportSeries> series, ProjectionOptions options)
+    /// <summary>Projects every city, observing the token once per city.</summary>
+    public static IReadOnlyList<CityProjection> Project(
+        IReadOnlyList<ExportSeries> series,
+        ProjectionOptions options,
+        CancellationToken cancellationToken = default
+    )
     {
         Validate(series, options);
         var result = new CityProjection[series.Count];
         for (int c = 0; c < series.Count; c++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             result[c] = ProjectCity(series[c], c, options);
+        }
         return result;
     }
 

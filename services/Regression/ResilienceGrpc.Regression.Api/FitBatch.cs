@@ -16,15 +16,6 @@ namespace ResilienceGrpc.Regression.Api;
 /// </summary>
 public sealed partial class RegressionGrpcService
 {
-    /// <summary>Most models one batch may carry.</summary>
-    public const int MaxBatchModels = 10_000;
-
-    /// <summary>Most fitting work one batch may ask for: Σ rows × parameters² over its models.</summary>
-    public const long MaxBatchFitWork = 4_000_000_000;
-
-    /// <summary>Most bootstrap work one batch may ask for: Σ replications × rows × parameters over its models.</summary>
-    public const long MaxBatchBootstrapWork = 4_000_000_000;
-
     public override Task<V1.FitBatchResponse> FitBatch(V1.FitBatchRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
@@ -79,14 +70,14 @@ public sealed partial class RegressionGrpcService
     /// a malformed model or an unknown excluded row fails the whole request (INVALID_ARGUMENT,
     /// naming <c>models[i]...</c>), and a batch over a limit fails with RESOURCE_EXHAUSTED.
     /// </summary>
-    private static (ModelSpec Model, RegressionOptions Options, int[] Excluded)[] PlanBatch(V1.FitBatchRequest request)
+    private (ModelSpec Model, RegressionOptions Options, int[] Excluded)[] PlanBatch(V1.FitBatchRequest request)
     {
         if (request.Models.Count == 0)
             throw new InvalidInputException("models", "The batch has no models; send at least one.");
-        if (request.Models.Count > MaxBatchModels)
+        if (request.Models.Count > limits.MaxBatchModels)
             throw new WorkLimitException(
                 "models",
-                $"The batch has {request.Models.Count:N0} models; the limit is {MaxBatchModels:N0} per call (MaxBatchModels). Split it into several calls."
+                $"The batch has {request.Models.Count:N0} models; the limit is {limits.MaxBatchModels:N0} per call ({RegressionLimits.Key(nameof(RegressionLimits.MaxBatchModels))}). Split it into several calls."
             );
         long rows = RowCount(request);
         Dictionary<string, int>? rowIndex = null;
@@ -139,26 +130,12 @@ public sealed partial class RegressionGrpcService
                 Array.Sort(excluded);
             }
             plan[i] = (model, options, excluded);
-            long k = m.Regressors.Count + (m.NoIntercept ? 0 : 1);
-            fitWork += rows * (k + 1) * (k + 1);
-            bootstrapWork += options.BootstrapReplications * rows * (k + 1);
+            int parameters = m.Regressors.Count + (m.NoIntercept ? 0 : 1);
+            var (fit, bootstrap) = limits.CheckModel(rows, parameters, options.BootstrapReplications, $"models[{i}].");
+            fitWork += fit;
+            bootstrapWork += bootstrap;
         }
-        if (fitWork > MaxBatchFitWork)
-            throw new WorkLimitException(
-                "models",
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"The batch asks for {fitWork:N0} row × parameter² units of fitting; the limit is {MaxBatchFitWork:N0} per call (MaxBatchFitWork). Send fewer models per call."
-                )
-            );
-        if (bootstrapWork > MaxBatchBootstrapWork)
-            throw new WorkLimitException(
-                "models",
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"The batch asks for {bootstrapWork:N0} replication × row × parameter units of bootstrap; the limit is {MaxBatchBootstrapWork:N0} per call (MaxBatchBootstrapWork). Send fewer models or replications per call."
-                )
-            );
+        limits.CheckWork(fitWork, bootstrapWork, "models", "models");
         return plan;
     }
 

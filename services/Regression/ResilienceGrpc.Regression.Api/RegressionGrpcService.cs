@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Domain;
 using ResilienceGrpc.Regression.Domain;
 using ResilienceGrpc.ServiceDefaults;
@@ -8,25 +9,24 @@ using V1 = ResilienceGrpc.Contracts.Regression.V1;
 namespace ResilienceGrpc.Regression.Api;
 
 /// <summary><c>resilience.regression.v1.RegressionService</c>: validate, map, call <see cref="RegressionAnalysis"/>, map back.</summary>
-public sealed partial class RegressionGrpcService : V1.RegressionService.RegressionServiceBase
+/// <param name="limits">The work budget, bound from <c>Limits:Regression</c> at start.</param>
+public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.RegressionService.RegressionServiceBase
 {
-    /// <summary>Most values (rows × columns) one streamed fit may send in all: 64 Mi doubles, 512 MiB.</summary>
-    public const long MaxStreamedValues = 64L * 1024 * 1024;
-
-    /// <summary>Most bootstrap replications one call may ask for.</summary>
-    public const int MaxReplications = 1_000_000;
-
-    /// <summary>The module that hosts this service.</summary>
+    /// <summary>The module that hosts this service; its limits are bound from configuration and checked at start.</summary>
     public static ServiceModule Module { get; } =
         new(
             "regression",
             V1.RegressionService.Descriptor.FullName,
-            b => { },
+            b =>
+                b.Services.AddSingleton(
+                    ServiceLimits.Bind<RegressionLimits>(b.Configuration, RegressionLimits.Service)
+                ),
             app => app.MapGrpcService<RegressionGrpcService>()
         );
 
     public override Task<V1.FitResponse> Fit(V1.FitRequest request, ServerCallContext context)
     {
+        CheckBudget(request, request.Columns.Count == 0 ? 0 : request.Columns.Max(c => c.Values.Count));
         var (data, model, options) = RegressionMapping.ToDomain(request);
         using var span = Telemetry.Source.StartActivity("regression.fit");
         span?.SetTag("regression.rows", data.Columns.Count == 0 ? 0 : data.Columns[0].Values.Length);
@@ -39,8 +39,25 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
     }
 
     /// <summary>
+    /// Refuses a model over the budget (RESOURCE_EXHAUSTED naming the limit's key) before its
+    /// design matrix is built or any fitting starts.
+    /// </summary>
+    private void CheckBudget(V1.FitRequest model, long rows)
+    {
+        int parameters = model.Regressors.Count + (model.NoIntercept ? 0 : 1);
+        var (fit, bootstrap) = limits.CheckModel(
+            rows,
+            parameters,
+            model.Bootstrap?.Replications ?? 0,
+            influence: model.Influence
+        );
+        limits.CheckWork(fit, bootstrap);
+    }
+
+    /// <summary>
     /// The same fit without a server: the request's model fields with data already in
-    /// domain form (the CLI's in-process path). Domain exceptions propagate as they are.
+    /// domain form (the CLI's in-process path, on the user's own machine: no work budget).
+    /// Domain exceptions propagate as they are.
     /// </summary>
     public static V1.FitResponse FitInProcess(
         V1.FitRequest model,
@@ -109,10 +126,10 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
                         $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{names[c]}'; keep the columns in the same order."
                     );
                 values += part.Columns[c].Values.Count;
-                if (values > MaxStreamedValues)
-                    throw new InvalidInputException(
+                if (values > limits.MaxStreamedValues)
+                    throw new WorkLimitException(
                         "columns",
-                        $"The streamed data exceed {MaxStreamedValues:N0} values in all; fit a sample or aggregate first."
+                        $"The streamed data exceed {limits.MaxStreamedValues:N0} values in all; the limit is {RegressionLimits.Key(nameof(RegressionLimits.MaxStreamedValues))}. Fit a sample or aggregate first."
                     );
                 var piece = new double[part.Columns[c].Values.Count];
                 part.Columns[c].Values.CopyTo(piece, 0);
@@ -120,6 +137,9 @@ public sealed partial class RegressionGrpcService : V1.RegressionService.Regress
             }
             rowIds.AddRange(part.RowIds);
             chunk++;
+            // The budget is checked as the rows arrive, so an oversized model stops at the
+            // chunk that passes it, not after the whole stream.
+            CheckBudget(head, pieces.Count == 0 ? 0 : pieces.Max(p => p.Sum(x => (long)x.Length)));
         }
         if (head is null)
             throw new InvalidInputException(
@@ -194,10 +214,10 @@ public static class RegressionMapping
     {
         var covariance = ToDomain(request.CovarianceType, "covariance_type");
         int replications = request.Bootstrap?.Replications ?? 0;
-        if (replications < 0 || replications > RegressionGrpcService.MaxReplications)
+        if (replications < 0)
             throw new InvalidInputException(
                 "bootstrap.replications",
-                $"Bootstrap replications must be between 0 (off) and {RegressionGrpcService.MaxReplications:N0}; {replications} was given."
+                $"Bootstrap replications must be 0 (off) or more; {replications} was given."
             );
         double tolerance = request.HasTolerance ? request.Tolerance : HouseholderQr.Tolerance;
         if (!(tolerance >= MinTolerance && tolerance < 1))

@@ -55,7 +55,12 @@ public sealed class HouseholderQr
     /// <summary>Factors the matrix whose columns are <paramref name="columns"/> (not modified).</summary>
     /// <param name="columns">The columns of X.</param>
     /// <param name="tolerance">Relative norm below which a column counts as aliased; R's default unless given.</param>
-    public static HouseholderQr Factor(IReadOnlyList<double[]> columns, double tolerance = Tolerance)
+    /// <param name="cancellationToken">Observed once per column.</param>
+    public static HouseholderQr Factor(
+        IReadOnlyList<double[]> columns,
+        double tolerance = Tolerance,
+        CancellationToken cancellationToken = default
+    )
     {
         int p = columns.Count;
         int n = p == 0 ? 0 : columns[0].Length;
@@ -75,6 +80,7 @@ public sealed class HouseholderQr
 
         for (int c = 0; c < p; c++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int pos = kept.Count;
             double[] a = work[c];
             double rest = pos < n ? Norm(a, pos) : 0.0;

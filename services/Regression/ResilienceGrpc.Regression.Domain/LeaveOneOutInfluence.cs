@@ -12,8 +12,8 @@ public sealed record RowInfluence(string RowId, double[]? EstimatesWithout, doub
 /// </summary>
 public static class LeaveOneOutInfluence
 {
-    /// <summary>The coefficients without each row in turn.</summary>
-    public static IReadOnlyList<RowInfluence> Compute(OlsFit fit)
+    /// <summary>The coefficients without each row in turn; the token is observed every 256 rows.</summary>
+    public static IReadOnlyList<RowInfluence> Compute(OlsFit fit, CancellationToken cancellationToken = default)
     {
         int n = fit.N,
             k = fit.K;
@@ -21,6 +21,8 @@ public static class LeaveOneOutInfluence
         var qi = new double[k];
         for (int i = 0; i < n; i++)
         {
+            if ((i & 255) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
             double h = fit.Leverage[i];
             if (1.0 - h < 1e-10)
             {

@@ -194,7 +194,7 @@ public sealed class OlsFit
                 for (int i = 0; i <= j; i++)
                     cols[j][i] = rx[i, j];
             }
-            throw Collinearity(design, HouseholderQr.Factor(cols, options.Tolerance));
+            throw Collinearity(design, HouseholderQr.Factor(cols, options.Tolerance, cancellationToken));
         }
 
         // 3. β from R β = (Q'y)_{0..k}; RSS = (Q'y)_k²; TSS is what the intercept's coordinate

@@ -75,7 +75,7 @@ public static class RegressionAnalysis
                     cancellationToken
                 )
                 : null;
-        var influence = options.Influence ? LeaveOneOutInfluence.Compute(fit) : null;
+        var influence = options.Influence ? LeaveOneOutInfluence.Compute(fit, cancellationToken) : null;
 
         var warnings = new List<string>();
         double ratio = (double)fit.N / fit.K;

@@ -89,7 +89,7 @@ internal sealed class TallQr
                 {
                     LoadBlock(x, y, n, k, s, nb, buffer);
                     Span<double> tau = stackalloc double[c];
-                    FactorInPlace(buffer, nb, 0, nb, c, tau, tri.AsSpan(b * c * c, c * c));
+                    FactorInPlace(buffer, nb, 0, nb, c, tau, tri.AsSpan(b * c * c, c * c), parallel.CancellationToken);
                 }
                 finally
                 {
@@ -111,7 +111,7 @@ internal sealed class TallQr
         var stackTau = new double[c];
         var r = new double[c * c];
         parallel.CancellationToken.ThrowIfCancellationRequested();
-        FactorInPlace(stack, rows, 0, rows, c, stackTau, r);
+        FactorInPlace(stack, rows, 0, rows, c, stackTau, r, parallel.CancellationToken);
         return new TallQr(n, c, starts, r, stack, stackTau);
     }
 
@@ -162,7 +162,7 @@ internal sealed class TallQr
                     LoadBlock(x, y, n, k, s, nb, buffer);
                     Span<double> tau = stackalloc double[c];
                     Span<double> r = stackalloc double[c * c];
-                    FactorInPlace(buffer, nb, 0, nb, c, tau, r);
+                    FactorInPlace(buffer, nb, 0, nb, c, tau, r, parallel.CancellationToken);
                     var tb = t.AsSpan(0, nb * c);
                     tb.Clear();
                     for (int j = 0; j < c; j++)
@@ -208,12 +208,23 @@ internal sealed class TallQr
     /// Householder QR without pivoting of rows [s, s + nb) of the c columns of
     /// <paramref name="a"/> (column j at a[j·lda ..]): reflector j is left in rows
     /// s + j.. of column j with τ_j in <paramref name="tau"/>, and the c × c triangle is
-    /// written to <paramref name="r"/> (column-major).
+    /// written to <paramref name="r"/> (column-major). The token is observed once per column,
+    /// so a wide model stops within one column's work (rows × columns) of its deadline.
     /// </summary>
-    private static void FactorInPlace(double[] a, int lda, int s, int nb, int c, Span<double> tau, Span<double> r)
+    private static void FactorInPlace(
+        double[] a,
+        int lda,
+        int s,
+        int nb,
+        int c,
+        Span<double> tau,
+        Span<double> r,
+        CancellationToken cancellationToken
+    )
     {
         for (int j = 0; j < c; j++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var col = a.AsSpan(j * lda + s, nb);
             for (int i = 0; i < j; i++)
                 r[j * c + i] = col[i];

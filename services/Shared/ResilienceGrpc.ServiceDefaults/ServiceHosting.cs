@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,8 @@ public sealed record ServiceModule(
 /// <param name="Quiet">Log warnings only (embedded hosts share the user's terminal).</param>
 /// <param name="Telemetry">Give the host its own tracer and meter providers (standalone servers). Embedded
 /// hosts share one process, so the CLI sets up one process-wide provider instead.</param>
+/// <param name="Settings">Configuration entries layered over the environment's, before the modules register
+/// (for example <c>Limits:Regression:MaxFitWork</c>); the modules bind their options from the result.</param>
 /// <param name="OtlpEndpoint">Where to export traces and metrics; null reads OTEL_EXPORTER_OTLP_ENDPOINT from the host's configuration.</param>
 public sealed record HostOptions(
     int Port = 0,
@@ -38,7 +41,8 @@ public sealed record HostOptions(
     int MaxMessageBytes = ServiceDefaultsExtensions.DefaultMaxMessageBytes,
     bool Quiet = false,
     bool Telemetry = true,
-    string? OtlpEndpoint = null
+    string? OtlpEndpoint = null,
+    IReadOnlyDictionary<string, string?>? Settings = null
 );
 
 /// <summary>
@@ -71,6 +75,8 @@ public static class ServiceHosting
             k.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
+        if (options.Settings is { } settings)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults(modules, options.MaxMessageBytes);
         if (options.Quiet)
             builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
