@@ -21,7 +21,7 @@ namespace ResilienceGrpc.Cli;
 /// sub-verb prints one JSON line with median_ms, min_ms, max_ms, runs, threads, cores
 /// and what was measured. Data are generated from a seed, outside the timed region.
 /// </summary>
-public static class BenchVerbs
+public static partial class BenchVerbs
 {
     public static Command Bench(VerbContext io)
     {
@@ -302,125 +302,6 @@ public static class BenchVerbs
         return cmd;
     }
 
-    // ---- bench throughput ----
-    private static Command Throughput(VerbContext io)
-    {
-        var regression = new Option<string>("--regression")
-        {
-            Description = "Running regression service(s), comma separated (default: one started in this process).",
-        };
-        var concurrency = IntOption("--concurrency", "Calls in flight at once.", 16);
-        var seconds = new Option<double>("--seconds")
-        {
-            Description = "How long to send calls.",
-            DefaultValueFactory = _ => 5,
-        };
-        var n = IntOption("--n", "Rows of each small fit.", 38);
-        var cmd = new Command(
-            "throughput",
-            "Small unary fits against running replicas: fits per second, p50 and p99 latency."
-        )
-        {
-            regression,
-            concurrency,
-            seconds,
-            n,
-        };
-        cmd.SetAction(
-            (parse, ct) =>
-                Guard(
-                    parse,
-                    io.Err,
-                    async () =>
-                    {
-                        int c = Positive(parse.GetValue(concurrency), "--concurrency"),
-                            rows = Positive(parse.GetValue(n), "--n");
-                        double s = parse.GetValue(seconds);
-                        if (!(s > 0 && s <= 600))
-                            throw new CommandLineException("--seconds must be between 0 and 600.");
-                        var (columns, names) = Generate(rows, 2, 3);
-                        var request = new FitRequest
-                        {
-                            Dependent = "y",
-                            Regressors = { names },
-                            CovarianceType = CovarianceType.Hc1,
-                        };
-                        foreach (var col in columns)
-                            request.Columns.Add(new Column { Name = col.Name, Values = { col.Values } });
-                        await using var conn = await ServiceConnection.OpenAsync(
-                            RegressionGrpcService.Module,
-                            parse.GetValue(regression),
-                            ct
-                        );
-                        var client = new RegressionService.RegressionServiceClient(conn.Channel);
-                        for (int i = 0; i < 200; i++)
-                            await client.FitAsync(
-                                request,
-                                deadline: DateTime.UtcNow.AddSeconds(10),
-                                cancellationToken: ct
-                            );
-
-                        var latencies = new List<double>[c];
-                        var stop = Stopwatch.StartNew();
-                        long failures = 0;
-                        await Task.WhenAll(
-                            Enumerable
-                                .Range(0, c)
-                                .Select(async w =>
-                                {
-                                    var mine = latencies[w] = new List<double>(4096);
-                                    while (stop.Elapsed.TotalSeconds < s && !ct.IsCancellationRequested)
-                                    {
-                                        long start = Stopwatch.GetTimestamp();
-                                        try
-                                        {
-                                            await client.FitAsync(
-                                                request,
-                                                deadline: DateTime.UtcNow.AddSeconds(10),
-                                                cancellationToken: ct
-                                            );
-                                        }
-                                        catch (RpcException)
-                                        {
-                                            Interlocked.Increment(ref failures);
-                                            continue;
-                                        }
-                                        mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                                    }
-                                })
-                        );
-                        double elapsed = stop.Elapsed.TotalSeconds;
-                        var all = latencies.SelectMany(l => l).Order().ToArray();
-                        var fields = new Dictionary<string, object>
-                        {
-                            ["bench"] = "throughput",
-                            ["n"] = rows,
-                            ["concurrency"] = c,
-                            ["server"] = conn.Embedded ? "embedded" : "remote",
-                            ["replicas"] = (parse.GetValue(regression) ?? "")
-                                .Split(',', StringSplitOptions.RemoveEmptyEntries)
-                                .Length
-                                is var r
-                                    and > 0
-                                ? r
-                                : 1,
-                            ["seconds"] = Math.Round(elapsed, 3),
-                            ["fits"] = all.Length,
-                            ["failed"] = failures,
-                            ["fits_per_s"] = Math.Round(all.Length / elapsed, 1),
-                            ["p50_ms"] = Math.Round(Percentile(all, 0.50), 4),
-                            ["p99_ms"] = Math.Round(Percentile(all, 0.99), 4),
-                            ["cores"] = Environment.ProcessorCount,
-                        };
-                        io.Out.WriteLine(JsonSerializer.Serialize(fields));
-                        return ExitOk;
-                    }
-                )
-        );
-        return cmd;
-    }
-
-    /// <summary>y = 1 + Σ x_j/(j+1) + heteroskedastic noise, x uniform; the same numbers for the same seed.</summary>
     internal static (List<Engine.NamedColumn> Columns, string[] Names) Generate(int n, int regressors, int seed)
     {
         var rng = new Random(seed);

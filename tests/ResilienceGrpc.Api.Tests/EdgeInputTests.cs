@@ -23,7 +23,7 @@ public class EdgeInputTests(ServiceStack services) : IClassFixture<ServiceStack>
 
     private static ProjectExportsRequest SmallProjection() => BadInputTests.SmallProjection();
 
-    private static FitRequest SmallFit() => BadInputTests.SmallFit();
+    private static FitRequest SmallFit() => BadFitInputTests.SmallFit();
 
     private Task<string> ExpectFit(StatusCode code, string field, FitRequest request) =>
         Rejection.ExpectFit(Regression, code, field, request);

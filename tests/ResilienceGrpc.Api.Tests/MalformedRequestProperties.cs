@@ -83,7 +83,7 @@ public class MalformedRequestProperties(ServiceStack services) : IClassFixture<S
             Mutations(12).ToArbitrary(),
             mutations =>
             {
-                var r = BadInputTests.SmallFit();
+                var r = BadFitInputTests.SmallFit();
                 foreach (int m in mutations)
                 {
                     int kind = m / 1000,

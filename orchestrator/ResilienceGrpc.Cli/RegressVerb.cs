@@ -1,0 +1,277 @@
+using System.CommandLine;
+using Google.Protobuf;
+using Grpc.Core;
+using ResilienceGrpc.Client.Data;
+using ResilienceGrpc.Client.Embedded;
+using ResilienceGrpc.Client.Reporting;
+using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Contracts.Projection.V1;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Indexing.Api;
+using ResilienceGrpc.Projection.Api;
+using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
+using static ResilienceGrpc.Cli.CommandLineApp;
+
+namespace ResilienceGrpc.Cli;
+
+/// <summary>The regress verb: a fit in process or against a service, streamed above a size.</summary>
+public static partial class Verbs
+{
+    // ---- regress ----
+    /// <summary>Above this many bytes of data, regress streams the rows in chunks.</summary>
+    public const int StreamAboveBytes = 3 * 1024 * 1024;
+
+    private const int ChunkValues = 128 * 1024;
+
+    private static Command Regress(VerbContext io)
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "Any CSV with a header row, '.' decimals, empty cell = missing.",
+            Required = true,
+        };
+        var y = new Option<string>("--y") { Description = "Dependent variable's column.", Required = true };
+        var x = new Option<string>("--x")
+        {
+            Description = "Regressors' columns, comma separated; 'a*b' is the product of a and b.",
+            Required = true,
+        };
+        var vce = new Option<string>("--vce")
+        {
+            Description = "Covariance: classical, hc0, hc1 (Stata's robust; default), hc2 or hc3.",
+            DefaultValueFactory = _ => "hc1",
+        };
+        vce.AcceptOnlyFromAmong("classical", "hc0", "hc1", "hc2", "hc3");
+        var bootstrap = new Option<int?>("--bootstrap")
+        {
+            Description = "Wild-bootstrap replications for the slopes' p-values (9999 is usual).",
+        };
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "Seed of the bootstrap (default 20200123).",
+            DefaultValueFactory = _ => 20200123UL,
+        };
+        var influence = new Option<bool>("--influence")
+        {
+            Description = "Also report each row's leave-one-out coefficients (in json).",
+        };
+        var id = new Option<string>("--id")
+        {
+            Description = "Column of row ids (default: a 'city' or 'id' column if present).",
+        };
+        var tolerance = new Option<double?>("--tolerance")
+        {
+            Description =
+                "Pivot tolerance of the rank decision (default 1e-7, R's); smaller values, down to 1e-15, accept ill-conditioned designs such as high-degree polynomials.",
+        };
+        var noIntercept = new Option<bool>("--no-intercept")
+        {
+            Description = "Fit without an intercept (R's y ~ 0 + x).",
+        };
+        var url = RegressionUrl;
+        var cmd = new Command("regress", "OLS with robust standard errors on any CSV.")
+        {
+            data,
+            y,
+            x,
+            vce,
+            bootstrap,
+            seed,
+            influence,
+            id,
+            tolerance,
+            noIntercept,
+            url,
+        };
+        cmd.SetAction(
+            (parse, ct) =>
+                Guard(
+                    parse,
+                    io.Err,
+                    async () =>
+                    {
+                        var regressors = parse
+                            .GetValue(x)!
+                            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                        if (regressors.Length == 0)
+                            throw new CommandLineException("--x names no columns; give at least one, comma separated.");
+                        string dependent = parse.GetValue(y)!;
+                        using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
+                        progress.Report($"Reading {Path.GetFileName(parse.GetValue(data))}");
+                        var read = NumericColumns.Read(
+                            parse.GetValue(data)!,
+                            regressors.Prepend(dependent),
+                            parse.GetValue(id),
+                            ct
+                        );
+                        var request = new FitRequest
+                        {
+                            Dependent = dependent,
+                            Regressors = { regressors },
+                            CovarianceType = parse.GetValue(vce) switch
+                            {
+                                "classical" => CovarianceType.Classical,
+                                "hc0" => CovarianceType.Hc0,
+                                "hc2" => CovarianceType.Hc2,
+                                "hc3" => CovarianceType.Hc3,
+                                _ => CovarianceType.Hc1,
+                            },
+                            Influence = parse.GetValue(influence),
+                            NoIntercept = parse.GetValue(noIntercept),
+                        };
+                        if (parse.GetValue(tolerance) is { } tol)
+                            request.Tolerance = tol;
+                        if (parse.GetValue(bootstrap) is { } b)
+                        {
+                            if (b < 1)
+                                throw new CommandLineException(
+                                    "--bootstrap needs a positive number of replications, for example 9999."
+                                );
+                            request.Bootstrap = new BootstrapOptions { Replications = b, Seed = parse.GetValue(seed) };
+                        }
+                        string what =
+                            $"Fitting {dependent} on {regressors.Length} regressors, {read.Rows:N0} rows"
+                            + (
+                                request.Bootstrap is null
+                                    ? ""
+                                    : $", {request.Bootstrap.Replications:N0} bootstrap replications"
+                            );
+                        FitResponse response;
+                        if (ServiceConnection.AddressOf(RegressionGrpcService.Module.Name, parse.GetValue(url)) is null)
+                        {
+                            // No service named: run the regression service's own code in this process
+                            // (no server to start, no second copy of the data on the wire), under the
+                            // same --timeout a call would have.
+                            progress.Report(what);
+                            var columns = read
+                                .Columns.Select(c => new Regression.Domain.NamedColumn(c.Name, c.Values))
+                                .ToList();
+                            var dataSet = new Regression.Domain.RegressionData(
+                                columns,
+                                read.RowIds.Count == 0 ? null : read.RowIds
+                            );
+                            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                            deadline.CancelAfter(
+                                TimeSpan.FromMilliseconds(
+                                    Math.Min(int.MaxValue - 1, (Deadline(parse) - DateTime.UtcNow).TotalMilliseconds)
+                                )
+                            );
+                            try
+                            {
+                                response = RegressionGrpcService.FitInProcess(request, dataSet, deadline.Token);
+                            }
+                            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                            {
+                                // The same outcome, sentence and exit code as a served call past its deadline.
+                                throw new RpcException(
+                                    new Status(StatusCode.DeadlineExceeded, "Deadline exceeded in process.")
+                                );
+                            }
+                        }
+                        else
+                        {
+                            request.RowIds.AddRange(read.RowIds);
+                            foreach (var (name, values) in read.Columns)
+                                request.Columns.Add(new Column { Name = name, Values = { values } });
+                            await using var conn = await Connect(
+                                RegressionGrpcService.Module,
+                                parse.GetValue(url),
+                                progress,
+                                ct
+                            );
+                            var client = new RegressionService.RegressionServiceClient(conn.Channel);
+                            var deadline = Deadline(parse);
+                            if (request.CalculateSize() <= StreamAboveBytes)
+                            {
+                                progress.Report(what);
+                                response = await Call(
+                                    conn,
+                                    () =>
+                                        client
+                                            .FitAsync(request, deadline: deadline, cancellationToken: ct)
+                                            .ResponseAsync
+                                );
+                            }
+                            else
+                            {
+                                response = await Call(conn, () => Stream(client, request, progress, deadline, ct));
+                            }
+                        }
+                        progress.Dispose();
+                        Write(io.Out, parse, response, ResultTables.Regression(response));
+                        return ExitOk;
+                    }
+                )
+        );
+        return cmd;
+    }
+
+    /// <summary>Sends a large fit in chunks of rows over <c>FitStream</c>.</summary>
+    public static async Task<FitResponse> Stream(
+        RegressionService.RegressionServiceClient client,
+        FitRequest request,
+        TerminalProgress? progress,
+        DateTime deadline,
+        CancellationToken ct
+    )
+    {
+        int rows = request.Columns[0].Values.Count;
+        int rowsPerChunk = Math.Max(1, ChunkValues / Math.Max(1, request.Columns.Count));
+        using var call = client.FitStream(deadline: deadline, cancellationToken: ct);
+        try
+        {
+            await SendChunks(call, request, rows, rowsPerChunk, progress, ct);
+        }
+        catch (RpcException) when (!ct.IsCancellationRequested)
+        {
+            // The server refused mid-stream (a limit, a bad chunk): the write fails with a bare
+            // CANCELLED, and the server's own status (code, field, message) is the response's.
+            await call.ResponseAsync;
+            throw;
+        }
+        progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
+        return await call.ResponseAsync;
+    }
+
+    private static async Task SendChunks(
+        AsyncClientStreamingCall<FitRequest, FitResponse> call,
+        FitRequest request,
+        int rows,
+        int rowsPerChunk,
+        TerminalProgress? progress,
+        CancellationToken ct
+    )
+    {
+        for (int start = 0; start < rows; start += rowsPerChunk)
+        {
+            int count = Math.Min(rowsPerChunk, rows - start);
+            var chunk = new FitRequest();
+            if (start == 0)
+            {
+                chunk.Dependent = request.Dependent;
+                chunk.Regressors.AddRange(request.Regressors);
+                chunk.CovarianceType = request.CovarianceType;
+                chunk.Bootstrap = request.Bootstrap;
+                chunk.Influence = request.Influence;
+                chunk.NoIntercept = request.NoIntercept;
+                if (request.HasTolerance)
+                    chunk.Tolerance = request.Tolerance;
+            }
+            if (request.RowIds.Count > 0)
+                chunk.RowIds.AddRange(request.RowIds.Skip(start).Take(count));
+            foreach (var c in request.Columns)
+            {
+                var part = new Column { Name = c.Name };
+                var slice = new double[count];
+                for (int i = 0; i < count; i++)
+                    slice[i] = c.Values[start + i];
+                part.Values.AddRange(slice);
+                chunk.Columns.Add(part);
+            }
+            await call.RequestStream.WriteAsync(chunk, ct);
+            progress?.Report($"Sent {start + count:N0} of {rows:N0} rows");
+        }
+        await call.RequestStream.CompleteAsync();
+    }
+}

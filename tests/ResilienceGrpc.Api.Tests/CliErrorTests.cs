@@ -1,0 +1,193 @@
+using System.Globalization;
+using Google.Protobuf;
+using ResilienceGrpc.Cli;
+using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Contracts.Projection.V1;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Tests.Support;
+using Xunit;
+
+namespace ResilienceGrpc.Api.Tests;
+
+/// <summary>The command line, continued: errors (bad files, unreachable services, bad options) as one clear line, --verbose, and reproducible bootstrap p-values.</summary>
+public partial class CliTests
+{
+    [Fact]
+    public async Task ANonNumericCellIsReportedWithFileLineAndColumn()
+    {
+        var path = Write("bad.csv", "city,y,x\na,1,2\nb,2,3\nc,3,n/a\nd,4,5\n");
+        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("bad.csv, line 4, column 3 ('x')", err);
+        Assert.Contains("'n/a'", err);
+    }
+
+    [Fact]
+    public async Task AnUnknownColumnListsTheColumnsThereAre()
+    {
+        var (exit, _, err) = await Run("regress", "--data", Ref("city38.csv"), "--y", "ln_resexport", "--x", "gdp");
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("'gdp'", err);
+        Assert.Contains("'ln_rescity'", err);
+    }
+
+    [Fact]
+    public async Task AMissingFileIsOneSentence()
+    {
+        var (exit, _, err) = await Run(
+            "index",
+            "--data",
+            Path.Combine(_dir, "nope.csv"),
+            "--catalogue",
+            Path.Combine(_dir, "nope2.csv")
+        );
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("nope.csv", err);
+    }
+
+    [Fact]
+    public async Task AnUnknownDirectionInTheCatalogueIsLocated()
+    {
+        var cat = Write(
+            "cat.csv",
+            "indicator,dimension,direction\nurbanization_rate,A,positive\ngdp_per_capita,A,upward\nretail_sales_mn,B,positive\ngreen_coverage_rate,B,positive\n"
+        );
+        var (exit, _, err) = await Run("index", "--data", Ref("entropy_6x4.csv"), "--catalogue", cat);
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("cat.csv, line 3, column 3", err);
+        Assert.Contains("'upward'", err);
+    }
+
+    [Fact]
+    public async Task AConstantIndicatorComesBackFromTheServiceAsOneSentence()
+    {
+        var data = Write("const.csv", "unit,a,b\nx,1,5\ny,2,5\nz,3,5\n");
+        var cat = Write("const_cat.csv", "indicator,dimension,direction\na,econ,positive\nb,econ,positive\n");
+        var (exit, _, err) = await Run("index", "--data", data, "--catalogue", cat);
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("'b'", err);
+    }
+
+    [Fact]
+    public async Task MonthsOutOfOrderComeBackNamingCityAndPeriod()
+    {
+        var path = Write("order.csv", "city,period,exports\nwuhan,2015-01,5\nwuhan,2015-03,6\nwuhan,2015-02,7\n");
+        var (exit, _, err) = await Run("project", "--exports", path);
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("'wuhan'", err);
+        Assert.Contains("2015-02", err);
+    }
+
+    [Fact]
+    public async Task AnUnreachableServiceIsNamedAndExitsWithThree()
+    {
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity",
+            "--regression",
+            "http://127.0.0.1:1"
+        );
+        Assert.Equal(CommandLineApp.ExitUnavailable, exit);
+        AssertOneLineError(err);
+        Assert.Contains("regression service", err);
+    }
+
+    [Fact]
+    public async Task AnUnknownOptionValueIsAUsageErrorOnOneLine()
+    {
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity",
+            "--vce",
+            "hc9"
+        );
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData()]
+    public async Task AnUnknownOrMissingVerbIsAUsageErrorThatSaysSo(params string[] args)
+    {
+        var (exit, _, err) = await Run(args);
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+        Assert.Contains(args.Length == 0 ? "no verb" : "'frobnicate'", err);
+    }
+
+    [Fact]
+    public async Task VerboseAddsTheStackTrace()
+    {
+        var (exit, _, err) = await Run(
+            "regress",
+            "--data",
+            Path.Combine(_dir, "missing.csv"),
+            "--y",
+            "a",
+            "--x",
+            "b",
+            "--verbose"
+        );
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        Assert.Contains("   at ", err);
+    }
+
+    [Fact]
+    public async Task BootstrapPValuesAreReproducibleFromTheCommandLine()
+    {
+        var a = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--bootstrap",
+            "999",
+            "--seed",
+            "5",
+            "--format",
+            "json"
+        );
+        var b = await Run(
+            "regress",
+            "--data",
+            Ref("city38.csv"),
+            "--y",
+            "ln_resexport",
+            "--x",
+            "ln_rescity,ln_x",
+            "--bootstrap",
+            "999",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "--regression",
+            services.Regression.Address.ToString()
+        );
+        Assert.Equal(0, a.Exit);
+        Assert.Equal(a.Out, b.Out);
+        var r = JsonParser.Default.Parse<FitResponse>(a.Out);
+        Assert.True(r.Coefficients[0].HasBootstrapPValue);
+        Assert.Equal(999, r.Bootstrap.Replications);
+    }
+}
