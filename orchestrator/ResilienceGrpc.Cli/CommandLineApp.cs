@@ -45,6 +45,35 @@ public static class CommandLineApp
         Recursive = true,
     };
 
+    internal static readonly Option<string?> TokenFile = new("--token-file")
+    {
+        Description =
+            "A file whose first line is the bearer token to send to services that need one (never the token itself on the command line).",
+        Recursive = true,
+    };
+
+    internal static readonly Option<string?> TlsCa = new("--tls-ca")
+    {
+        Description =
+            "A PEM certificate to trust for https:// services (a private CA or a self-signed server), beside the system's roots.",
+        Recursive = true,
+    };
+
+    /// <summary>What the client verbs add to their calls: --token-file's token and --tls-ca's certificate.</summary>
+    internal static ChannelSecurity SecurityOf(ParseResult parse) =>
+        new(
+            ServerSecurity.ReadTokens(parse.GetValue(TokenFile)).FirstOrDefault(),
+            ServerSecurity.ReadTrust(parse.GetValue(TlsCa))
+        );
+
+    /// <summary>The same, as settings for an embedded study server (which forwards the token and trusts the certificate).</summary>
+    internal static Dictionary<string, string?> SecuritySettings(ParseResult parse) =>
+        new()
+        {
+            [ServerSecurity.TokenKey] = parse.GetValue(TokenFile),
+            [ServerSecurity.TrustKey] = parse.GetValue(TlsCa),
+        };
+
     internal static readonly Option<double> Timeout = new("--timeout")
     {
         Description = "Deadline of each call to a service, in seconds.",
@@ -66,6 +95,8 @@ public static class CommandLineApp
         root.Options.Add(Verbose);
         root.Options.Add(Progress);
         root.Options.Add(Timeout);
+        root.Options.Add(TokenFile);
+        root.Options.Add(TlsCa);
         var context = new VerbContext(stdout, stderr);
         foreach (var verb in Verbs.All(context))
             root.Subcommands.Add(verb);

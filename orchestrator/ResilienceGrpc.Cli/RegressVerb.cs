@@ -178,6 +178,7 @@ public static partial class Verbs
                                 RegressionGrpcService.Module,
                                 parse.GetValue(url),
                                 progress,
+                                parse,
                                 ct
                             );
                             var client = new RegressionService.RegressionServiceClient(conn.Channel);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Client.Reporting;
@@ -33,11 +34,22 @@ public static partial class Verbs
             Description = "Address to listen on (default 127.0.0.1; 0.0.0.0 in a container).",
             DefaultValueFactory = _ => "127.0.0.1",
         };
-        var cmd = new Command("serve", "Run one service as a standalone gRPC server (h2c) until Ctrl+C.")
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "PEM certificate to serve TLS with (with --tls-key); without them the server speaks h2c.",
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+        var cmd = new Command(
+            "serve",
+            "Run one service as a standalone gRPC server until Ctrl+C: h2c, or TLS with --tls-cert/--tls-key; "
+                + "with --token-file every call but health needs 'authorization: Bearer <token>'."
+        )
         {
             service,
             port,
             bind,
+            tlsCert,
+            tlsKey,
         };
         foreach (var o in StudyServeOptions)
             cmd.Options.Add(o);
@@ -66,14 +78,20 @@ public static partial class Verbs
                                 $"--bind '{address}' is not an IP address; use 127.0.0.1 or 0.0.0.0."
                             );
                         var (modules, configure) = await ServeModules(name, parse, ct);
+                        var settings = SecuritySettings(parse);
+                        settings[ServerSecurity.CertificateKey] = parse.GetValue(tlsCert);
+                        settings[ServerSecurity.PrivateKeyKey] = parse.GetValue(tlsKey);
                         await using var host = await ServiceHosting.StartAsync(
                             modules,
-                            new HostOptions(p, address, OtlpEndpoint: OtlpOf(parse)),
+                            new HostOptions(p, address, OtlpEndpoint: OtlpOf(parse), Settings: settings),
                             configure,
                             ct
                         );
+                        var security = host.Services.GetRequiredService<ServerSecurity>();
                         io.Err.WriteLine(
-                            $"Serving {string.Join(", ", modules.Select(m => m.GrpcServiceName))} on {host.Address} (h2c; health and reflection on). Press Ctrl+C to stop."
+                            $"Serving {string.Join(", ", modules.Select(m => m.GrpcServiceName))} on {host.Address} "
+                                + $"({(security.Certificate is null ? "h2c" : "TLS")}; "
+                                + $"{(security.Tokens.Count == 0 ? "no token needed" : "bearer token needed, health open")}). Press Ctrl+C to stop."
                         );
                         await host.WaitForShutdownAsync(ct);
                         return ExitOk;
@@ -87,12 +105,13 @@ public static partial class Verbs
         ServiceModule module,
         string? url,
         TerminalProgress progress,
+        ParseResult parse,
         CancellationToken ct
     )
     {
         if (ServiceConnection.AddressOf(module.Name, url) is null)
             progress.Report($"Starting the {module.Name} service (embedded)");
-        return await ServiceConnection.OpenAsync(module, url, ct);
+        return await ServiceConnection.OpenAsync(module, url, ct, SecurityOf(parse));
     }
 
     /// <summary>Runs a call and names the service when it cannot be reached.</summary>

@@ -138,7 +138,9 @@ public static partial class Verbs
                             parse.GetValue(study),
                             CacheOf(parse),
                             progress.Report,
-                            ct
+                            ct,
+                            SecurityOf(parse),
+                            SecuritySettings(parse)
                         );
                         var client = new StudyService.StudyServiceClient(services.StudyChannel);
                         StudyReport? report = null;
@@ -275,12 +277,14 @@ public static partial class Verbs
                             IndexingGrpcService.Module,
                             parse.GetValue(IndexingUrl),
                             progress,
+                            parse,
                             ct
                         );
                         await using var projection = await Connect(
                             ProjectionGrpcService.Module,
                             parse.GetValue(ProjectionUrl),
                             progress,
+                            parse,
                             ct
                         );
                         progress.Report("Generating the synthetic sample");

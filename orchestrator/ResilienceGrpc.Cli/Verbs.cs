@@ -50,7 +50,7 @@ public static partial class Verbs
                     async () =>
                     {
                         var url = ServiceConnection.ParseUrl(parse.GetValue(address)!, "server");
-                        using var channel = GrpcChannels.Create(url);
+                        using var channel = GrpcChannels.Create(url.ToString(), SecurityOf(parse));
                         var reply = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(
                             new Grpc.Health.V1.HealthCheckRequest { Service = parse.GetValue(service) },
                             deadline: DateTime.UtcNow.AddSeconds(5),
@@ -147,6 +147,7 @@ public static partial class Verbs
                             IndexingGrpcService.Module,
                             parse.GetValue(url),
                             progress,
+                            parse,
                             ct
                         );
                         progress.Report($"Computing the index of {units.Count} units × {indicators.Count} indicators");
@@ -236,6 +237,7 @@ public static partial class Verbs
                             ProjectionGrpcService.Module,
                             parse.GetValue(url),
                             progress,
+                            parse,
                             ct
                         );
                         progress.Report($"Projecting exports of {series.Count} cities");

@@ -59,8 +59,6 @@ catch (InvalidConfigurationException e)
     return 2;
 }
 await using var running = host;
-Console.Error.WriteLine(
-    $"Serving {StudyGrpcService.Module(options.Endpoints).GrpcServiceName} on {host.Address} (h2c; health and reflection on)."
-);
+Console.Error.WriteLine($"Serving {StudyGrpcService.Module(options.Endpoints).GrpcServiceName} on {host.Address}.");
 await host.WaitForShutdownAsync();
 return 0;

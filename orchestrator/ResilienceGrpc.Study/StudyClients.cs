@@ -56,7 +56,7 @@ public sealed class StudyClients(StudyEndpoints endpoints, GrpcClientFactory fac
     ];
 
     /// <summary>Registers the clients of the three services and their health services, and this class.</summary>
-    public static void Register(IServiceCollection services, StudyEndpoints endpoints)
+    public static void Register(IServiceCollection services, StudyEndpoints endpoints, ChannelSecurity? security = null)
     {
         services.AddSingleton(endpoints);
         foreach (
@@ -67,10 +67,18 @@ public sealed class StudyClients(StudyEndpoints endpoints, GrpcClientFactory fac
                 ("regression", endpoints.Regression),
             }
         )
-            services.AddServiceClient<Health.HealthClient>(HealthName(name), address);
-        services.AddServiceClient<IndexingService.IndexingServiceClient>("indexing", endpoints.Indexing);
-        services.AddServiceClient<ProjectionService.ProjectionServiceClient>("projection", endpoints.Projection);
-        services.AddServiceClient<RegressionService.RegressionServiceClient>("regression", endpoints.Regression);
+            services.AddServiceClient<Health.HealthClient>(HealthName(name), address, security);
+        services.AddServiceClient<IndexingService.IndexingServiceClient>("indexing", endpoints.Indexing, security);
+        services.AddServiceClient<ProjectionService.ProjectionServiceClient>(
+            "projection",
+            endpoints.Projection,
+            security
+        );
+        services.AddServiceClient<RegressionService.RegressionServiceClient>(
+            "regression",
+            endpoints.Regression,
+            security
+        );
         services.AddSingleton<StudyClients>();
     }
 

@@ -23,7 +23,8 @@ public sealed class StudyGrpcService(StudyRunner runner, StudyLimits limits) : S
             StudyService.Descriptor.FullName,
             b =>
             {
-                StudyClients.Register(b.Services, endpoints);
+                // The study forwards its own token (Auth:TokenFile) to the services, and trusts Tls:CaFile.
+                StudyClients.Register(b.Services, endpoints, ChannelSecurity.From(b.Configuration));
                 b.Services.AddSingleton(ServiceLimits.Bind<StudyLimits>(b.Configuration, StudyLimits.Service));
                 b.Services.AddSingleton(options ?? StudyRunnerOptions.Default);
                 b.Services.AddSingleton<StudyFanOut>();

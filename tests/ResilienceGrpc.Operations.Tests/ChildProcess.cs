@@ -34,7 +34,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"on (http://127\.0\.0\.1:\d+/?)")]
+    [GeneratedRegex(@"on (https?://127\.0\.0\.1:\d+/?)")]
     private static partial Regex Listening();
 
     public static Task<ChildProcess> ServeAsync(

@@ -29,14 +29,15 @@ public sealed class ServiceConnection : IAsyncDisposable
     public static async Task<ServiceConnection> OpenAsync(
         ServiceModule module,
         string? url,
-        CancellationToken cancellationToken
+        CancellationToken cancellationToken,
+        ChannelSecurity? security = null
     )
     {
         if (AddressOf(module.Name, url) is { } address)
             return new ServiceConnection(
                 module.Name,
                 address,
-                GrpcChannels.Create(CheckAddresses(address, module.Name)),
+                GrpcChannels.Create(CheckAddresses(address, module.Name), security),
                 null
             );
         var host = await ServiceHosting.StartAsync(

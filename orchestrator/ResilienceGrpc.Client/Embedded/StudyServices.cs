@@ -56,7 +56,9 @@ public sealed class StudyServices : IAsyncDisposable
         string? study,
         CacheSettings cache,
         Action<string>? progress,
-        CancellationToken ct
+        CancellationToken ct,
+        ChannelSecurity? security = null,
+        IReadOnlyDictionary<string, string?>? settings = null
     )
     {
         study = ServiceConnection.AddressOf("study", study);
@@ -71,13 +73,13 @@ public sealed class StudyServices : IAsyncDisposable
             progress?.Invoke("Starting the study service (embedded)");
             var host = await ServiceHosting.StartAsync(
                 [StudyGrpcService.Module(s.Endpoints, cache: cache)],
-                new HostOptions(Quiet: true, Telemetry: false),
+                new HostOptions(Quiet: true, Telemetry: false, Settings: settings),
                 cancellationToken: ct
             );
             s._hosts.Add(host);
             s.StudyAddress = host.Address;
         }
-        s.StudyChannel = GrpcChannels.Create(s.StudyAddress);
+        s.StudyChannel = GrpcChannels.Create(s.StudyAddress.ToString(), security);
         return s;
     }
 

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
@@ -58,48 +60,77 @@ public static class GrpcChannels
     public static readonly TimeSpan DnsRefresh = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// A channel from an address string: <c>http://host:port</c>; <c>dns:///host:port</c>
+    /// A channel from an address string: <c>http(s)://host:port</c>; <c>dns:///host:port</c>
     /// (round-robin over every address the name resolves to, re-resolved every
-    /// <see cref="DnsRefresh"/>; for a headless Kubernetes Service); or several
-    /// <c>http://</c> addresses separated by commas (round-robin over them, via <c>static:///</c>).
+    /// <see cref="DnsRefresh"/>; for a headless Kubernetes Service; cleartext); or several
+    /// <c>http://</c> or <c>https://</c> addresses separated by commas (round-robin over them,
+    /// via <c>static:///</c>). <paramref name="security"/> adds a bearer token to every call and
+    /// a certificate to trust for TLS.
     /// </summary>
-    public static GrpcChannel Create(string addresses)
+    public static GrpcChannel Create(string addresses, ChannelSecurity? security = null)
     {
         var target = ChannelTarget.Of(addresses);
-        return Create(target.Address, target.Apply);
+        return Create(target.Address, o => target.Apply(o, security), security);
     }
 
     /// <summary>
     /// Registers the gRPC client <typeparamref name="TClient"/> under <paramref name="name"/> with
-    /// the client factory (<c>AddGrpcClient</c>), on the same rules as <see cref="Create(string)"/>:
-    /// the address forms, round-robin, the retry policy, the message limits and the connection
-    /// timeouts. The factory keeps one channel per name and client type.
+    /// the client factory (<c>AddGrpcClient</c>), on the same rules as <see cref="Create(string, ChannelSecurity?)"/>:
+    /// the address forms, round-robin, the retry policy, the message limits, the connection
+    /// timeouts and the security. The factory keeps one channel per name and client type.
     /// </summary>
     public static IHttpClientBuilder AddServiceClient<TClient>(
         this IServiceCollection services,
         string name,
-        string addresses
+        string addresses,
+        ChannelSecurity? security = null
     )
         where TClient : class
     {
         var target = ChannelTarget.Of(addresses);
         return services
             .AddGrpcClient<TClient>(name, o => o.Address = target.Address)
-            .ConfigurePrimaryHttpMessageHandler(NewHandler)
+            .ConfigurePrimaryHttpMessageHandler(() => NewHandler(security))
             .ConfigureChannel(o =>
             {
                 ApplyDefaults(o);
-                target.Apply(o);
+                target.Apply(o, security);
             });
     }
 
-    /// <summary>A channel to one address (<c>http://host:port</c>, or <c>dns:///</c> / <c>static:///</c> with load balancing).</summary>
-    public static GrpcChannel Create(Uri address, Action<GrpcChannelOptions>? configure = null)
+    /// <summary>A channel to one address (<c>http(s)://host:port</c>, or <c>dns:///</c> / <c>static:///</c> with load balancing).</summary>
+    public static GrpcChannel Create(
+        Uri address,
+        Action<GrpcChannelOptions>? configure = null,
+        ChannelSecurity? security = null
+    )
     {
-        var options = new GrpcChannelOptions { HttpHandler = NewHandler() };
+        var options = new GrpcChannelOptions { HttpHandler = NewHandler(security) };
         ApplyDefaults(options);
+        if (security?.Token is not null && address.Scheme is "http" or "https")
+            options.Credentials = Credentials(address.Scheme == "https", security);
         configure?.Invoke(options);
         return GrpcChannel.ForAddress(address, options);
+    }
+
+    /// <summary>
+    /// The channel's credentials: TLS or not, with the bearer token on every call when there is
+    /// one. Inside a cluster the token may travel over h2c (behind network policies); across
+    /// networks, serve TLS.
+    /// </summary>
+    private static ChannelCredentials Credentials(bool tls, ChannelSecurity? security)
+    {
+        ChannelCredentials transport = tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        if (security?.Token is not { } token)
+            return transport;
+        var bearer = CallCredentials.FromInterceptor(
+            (_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            }
+        );
+        return ChannelCredentials.Create(transport, bearer);
     }
 
     /// <summary>The message limits and the retry policy every channel gets.</summary>
@@ -110,11 +141,17 @@ public static class GrpcChannels
         options.ServiceConfig = RetryConfig();
         options.MaxRetryAttempts = MaxAttempts;
         options.MaxRetryBufferPerCallSize = 16 * 1024 * 1024;
+        // A token may travel over h2c inside a cluster; Grpc.Net.Client refuses that unless told.
+        options.UnsafeUseInsecureChannelCallCredentials = true;
     }
 
-    /// <summary>The connection settings every channel gets: several HTTP/2 connections, a connect timeout, keep-alive pings.</summary>
-    private static SocketsHttpHandler NewHandler() =>
-        new()
+    /// <summary>
+    /// The connection settings every channel gets: several HTTP/2 connections, a connect timeout,
+    /// keep-alive pings, and the certificate to trust when one is given.
+    /// </summary>
+    private static SocketsHttpHandler NewHandler(ChannelSecurity? security = null)
+    {
+        var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -122,25 +159,40 @@ public static class GrpcChannels
             KeepAlivePingDelay = TimeSpan.FromSeconds(60),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
         };
+        if (security?.Trust is { } trust)
+        {
+            // Trust the given certificate (a private CA or a self-signed server) beside the system's roots.
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust };
+            policy.CustomTrustStore.Add(trust);
+            policy.RevocationMode = X509RevocationMode.NoCheck;
+            handler.SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+        return handler;
+    }
 
     /// <summary>
     /// Where a channel points: the address it is created for and, for <c>dns:///</c> and comma
-    /// lists, the resolver and round-robin balancing that go with it.
+    /// lists, the resolver and round-robin balancing that go with it (TLS when every listed
+    /// address is https).
     /// </summary>
-    private sealed record ChannelTarget(Uri Address, IServiceProvider? Resolvers)
+    private sealed record ChannelTarget(Uri Address, IServiceProvider? Resolvers, bool Tls)
     {
         public static ChannelTarget Of(string addresses)
         {
             var parts = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length > 1)
             {
-                var endpoints = parts
+                var uris = parts
                     .Select(p => new Uri(p.Contains("://", StringComparison.Ordinal) ? p : "http://" + p))
-                    .Select(u => new BalancerAddress(u.Host, u.Port))
                     .ToArray();
+                var endpoints = uris.Select(u => new BalancerAddress(u.Host, u.Port)).ToArray();
                 var services = new ServiceCollection();
                 services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => endpoints));
-                return new ChannelTarget(new Uri("static:///replicas"), services.BuildServiceProvider());
+                return new ChannelTarget(
+                    new Uri("static:///replicas"),
+                    services.BuildServiceProvider(),
+                    uris.All(u => u.Scheme == "https")
+                );
             }
             var single = new Uri(
                 parts.Length == 1 && parts[0].Contains("://", StringComparison.Ordinal)
@@ -151,18 +203,22 @@ public static class GrpcChannels
             {
                 var services = new ServiceCollection();
                 services.AddSingleton<ResolverFactory>(new DnsResolverFactory(refreshInterval: DnsRefresh));
-                return new ChannelTarget(single, services.BuildServiceProvider());
+                return new ChannelTarget(single, services.BuildServiceProvider(), false);
             }
-            return new ChannelTarget(single, null);
+            return new ChannelTarget(single, null, single.Scheme == "https");
         }
 
-        /// <summary>Sets the resolver and round-robin balancing on a channel's options, when the address needs them.</summary>
-        public void Apply(GrpcChannelOptions options)
+        /// <summary>Sets the resolver, round-robin balancing and credentials on a channel's options, as the address needs.</summary>
+        public void Apply(GrpcChannelOptions options, ChannelSecurity? security)
         {
             if (Resolvers is null)
+            {
+                if (security?.Token is not null)
+                    options.Credentials = Credentials(Tls, security);
                 return;
+            }
             options.ServiceProvider = Resolvers;
-            options.Credentials = ChannelCredentials.Insecure;
+            options.Credentials = Credentials(Tls, security);
             options.ServiceConfig!.LoadBalancingConfigs.Add(new RoundRobinConfig());
         }
     }

@@ -63,10 +63,24 @@ public static class ServiceHosting
         var builder = WebApplication.CreateSlimBuilder(
             new WebApplicationOptions { ApplicationName = "ResilienceGrpc" }
         );
+        if (options.Settings is { } settings)
+            builder.Configuration.AddInMemoryCollection(settings);
+        // TLS and bearer tokens, when configured (Tls:CertificateFile and Tls:KeyFile, Auth:TokenFile).
+        var security = ServerSecurity.From(builder.Configuration);
+        builder.Services.AddSingleton(security);
         builder.WebHost.ConfigureKestrel(k =>
         {
             var address = options.Bind is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Bind);
-            k.Listen(address, options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(
+                address,
+                options.Port,
+                l =>
+                {
+                    l.Protocols = HttpProtocols.Http2;
+                    if (security.Certificate is { } certificate)
+                        l.UseHttps(certificate);
+                }
+            );
             k.AddServerHeader = false; // no "server: Kestrel" on every response
             k.Limits.MaxRequestBodySize = null; // streamed fits are bounded per message instead
             k.Limits.Http2.MaxStreamsPerConnection = 256;
@@ -75,9 +89,7 @@ public static class ServiceHosting
             k.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             k.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
-        if (options.Settings is { } settings)
-            builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServiceDefaults(modules, options.MaxMessageBytes);
+        builder.AddServiceDefaults(modules, options.MaxMessageBytes, security);
         if (options.Quiet)
             builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Warning);
         if (options.Telemetry)
@@ -146,7 +158,8 @@ public static class ServiceDefaultsExtensions
     public static WebApplicationBuilder AddServiceDefaults(
         this WebApplicationBuilder builder,
         IReadOnlyList<ServiceModule> modules,
-        int maxMessageBytes = DefaultMaxMessageBytes
+        int maxMessageBytes = DefaultMaxMessageBytes,
+        ServerSecurity? security = null
     )
     {
         builder.Logging.ClearProviders();
@@ -163,6 +176,9 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddGrpc(o =>
         {
+            // The token check runs first: an unauthenticated call reaches nothing else.
+            if (security is { Tokens.Count: > 0 })
+                o.Interceptors.Add<BearerTokenInterceptor>();
             o.Interceptors.Add<ErrorInterceptor>();
             o.MaxReceiveMessageSize = maxMessageBytes;
             o.MaxSendMessageSize = null;
