@@ -255,6 +255,9 @@ public static class RpcErrors
     public static string Describe(RpcException e) =>
         e.StatusCode switch
         {
+            _ when e.Status.DebugException is { } d
+                    && Inner<System.Security.Authentication.AuthenticationException>(d) =>
+                "The service's TLS certificate is not trusted here; pass its certificate or CA with --tls-ca FILE (PEM).",
             StatusCode.Unavailable => Unavailable(e),
             StatusCode.DeadlineExceeded =>
                 "The service did not answer before the deadline; allow more time with --timeout or send less work.",
@@ -271,6 +274,15 @@ public static class RpcErrors
         return EndSentence(
             $"A service is unavailable ({detail.TrimEnd('.')}); check that it is running and that the address is right"
         );
+    }
+
+    private static bool Inner<T>(Exception e)
+        where T : Exception
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is T)
+                return true;
+        return false;
     }
 
     private static string EndSentence(string s) => s.EndsWith('.') ? s : s + ".";

@@ -42,6 +42,16 @@ public sealed partial class StudyFanOut
             LogUnavailable(service, address);
             throw Unreachable.Named(e, service, address, "the study cannot run without it");
         }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+        {
+            // The service refused the study's own token: a deployment fault, not the caller's credentials.
+            throw new RpcException(
+                new Status(
+                    StatusCode.FailedPrecondition,
+                    $"The {service} service at {address} refused the study server's token; give the study server the services' token (Auth:TokenFile)."
+                )
+            );
+        }
         catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded)
         {
             throw new RpcException(

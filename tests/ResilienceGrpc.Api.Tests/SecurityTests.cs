@@ -160,6 +160,16 @@ public sealed class SecurityTests(ServiceStack services) : IClassFixture<Service
         using var right = GrpcChannels.Create(study.Address.ToString(), new ChannelSecurity(Token, null));
         var (report, _) = await StudyStream.RunAsync(right, request);
         Assert.All(report.Tables.SelectMany(t => t.Models), m => Assert.NotNull(m.Fit));
+
+        // A study server without the services' token is a deployment fault, said as such.
+        await using var tokenless = await ServiceHosting.StartAsync(
+            [StudyGrpcService.Module(new StudyEndpoints(indexing.Address, projection.Address, regression.Address))],
+            new HostOptions(Quiet: true)
+        );
+        using var toTokenless = GrpcChannels.Create(tokenless.Address.ToString());
+        e = await Assert.ThrowsAsync<RpcException>(() => StudyStream.RunAsync(toTokenless, request));
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("refused the study server's token", e.Status.Detail);
     }
 
     [Fact]
