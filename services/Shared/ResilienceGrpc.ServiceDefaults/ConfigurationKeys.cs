@@ -21,6 +21,9 @@ public static class ConfigurationKeys
     /// <summary>The environment variable bounding one Redis operation, in milliseconds.</summary>
     public const string CacheOperationTimeoutMs = "Cache__OperationTimeoutMs";
 
+    /// <summary>The environment variable naming the bearer-token file (<see cref="ServerSecurity.TokenKey"/>).</summary>
+    public const string TokenFile = "Auth__TokenFile";
+
     /// <summary>The configuration key that switches server reflection (default on; off in production).</summary>
     public const string ReflectionKey = "Grpc:Reflection";
 
