@@ -24,6 +24,15 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     private ChildProcess(Process process) => _process = process;
 
+    /// <summary>A line of <c>/proc/PID/status</c> in bytes: <c>VmRSS</c> (resident now) or <c>VmHWM</c> (the peak).</summary>
+    public long Memory(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0]) * 1024;
+        throw new InvalidOperationException($"/proc/{_process.Id}/status has no {field}.");
+    }
+
     /// <summary>The processor time the process has used so far (user and system, every thread).</summary>
     public TimeSpan CpuTime
     {

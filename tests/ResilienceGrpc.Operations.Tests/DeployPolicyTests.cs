@@ -159,4 +159,23 @@ public partial class DeployTests
         var secretFile = Text(compose, "secrets", "service-token", "file")!;
         Assert.True(File.Exists(Path.Combine(Root, "deploy/compose", secretFile)));
     }
+
+    [Fact]
+    public void TheRegressionPodHoldsTwoOfTheLargestRequestsTheLimitsAllow()
+    {
+        var regression = RenderedKubernetes()
+            .Single(d => Text(d, "kind") == "Deployment" && Text(d, "metadata", "name") == "regression");
+        var limit = Text(Container(regression), "resources", "limits", "memory")!;
+        long bytes = limit.EndsWith("Gi", StringComparison.Ordinal)
+            ? long.Parse(limit[..^2]) << 30
+            : long.Parse(limit[..^2]) << 20;
+        var limits = new ResilienceGrpc.Regression.Api.RegressionLimits();
+        // A request peaks near 2.5 times its data (StreamMemoryTests measures it; 3 allowed
+        // here), above a baseline of about 100 MiB; the .NET heap may use 75% of the limit.
+        long largest = 3 * sizeof(double) * Math.Max(limits.MaxStreamedValues, limits.MaxDesignValues);
+        Assert.True(
+            0.75 * bytes >= (100L << 20) + 2 * largest,
+            $"{limit} holds less than two requests of {largest >> 20} MiB"
+        );
+    }
 }

@@ -147,6 +147,51 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                 "The stream ended before any data arrived; send at least one chunk."
             );
 
+        using var span = Telemetry.Source.StartActivity("regression.fit_stream");
+        span?.SetTag("regression.chunks", chunk);
+        bool large = values * sizeof(double) >= LargeStreamBytes;
+        var (spec, options) = RegressionMapping.ToModel(head);
+        // The memory of a large stream: its chunk copies are collected once the columns are
+        // assembled, the columns once the design matrix is built, and everything after the
+        // fit, so the peak is about two copies of the data and the memory goes back to the
+        // system (README, "Operating"). The helpers keep no reference to what they let go.
+        var design = BuildDesign(names, pieces, rowIds, spec, large);
+        if (large)
+            ReturnMemory();
+        try
+        {
+            // The fit runs in its own frame and this one lets go of the design first, so
+            // nothing of the fit outlives it.
+            return FitDesign(Interlocked.Exchange(ref design, null!), options, context.CancellationToken);
+        }
+        finally
+        {
+            // Give the memory back once the call is over and its response written, when
+            // nothing of it is referenced any longer (during the call the framework still is).
+            if (large)
+                _ = Task.Run(async () =>
+                {
+                    await Task.Delay(200);
+                    ReturnMemory();
+                });
+        }
+    }
+
+    private static V1.FitResponse FitDesign(
+        DesignMatrix design,
+        RegressionOptions options,
+        CancellationToken cancellationToken
+    ) => RegressionMapping.ToResponse(RegressionAnalysis.Run(design, options, cancellationToken), options);
+
+    /// <summary>Puts the chunks together column by column (releasing each chunk as it is copied), then builds the design.</summary>
+    private static DesignMatrix BuildDesign(
+        List<string> names,
+        List<List<double[]>> pieces,
+        List<string> rowIds,
+        ModelSpec spec,
+        bool large
+    )
+    {
         var columns = new List<NamedColumn>(names.Count);
         for (int c = 0; c < names.Count; c++)
         {
@@ -160,14 +205,18 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
             }
             columns.Add(new NamedColumn(names[c], whole));
         }
-        using var span = Telemetry.Source.StartActivity("regression.fit_stream");
-        span?.SetTag("regression.chunks", chunk);
-        return FitInProcess(
-            head,
-            new RegressionData(columns, rowIds.Count == 0 ? null : rowIds),
-            context.CancellationToken
-        );
+        pieces.Clear();
+        if (large)
+            ReturnMemory();
+        return DesignMatrix.Build(new RegressionData(columns, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
     }
+
+    /// <summary>Streams at least this large are collected before and after their fit.</summary>
+    public const long LargeStreamBytes = 32L * 1024 * 1024;
+
+    /// <summary>A blocking, compacting collection that decommits the freed memory.</summary>
+    private static void ReturnMemory() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 }
 
 public sealed partial class RegressionGrpcService

@@ -19,8 +19,8 @@ public sealed class RegressionLimits
     /// <summary>Most parameters (regressors, products and the intercept) of one model.</summary>
     public int MaxParameters { get; set; } = 1_000;
 
-    /// <summary>Most values of one model's design matrix: rows × parameters (32 Mi, 256 MiB).</summary>
-    public long MaxDesignValues { get; set; } = 32L * 1024 * 1024;
+    /// <summary>Most values of one model's design matrix: rows × parameters (16 Mi, 128 MiB).</summary>
+    public long MaxDesignValues { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Most fitting work per call: Σ rows × (parameters + 1)² over its models.</summary>
     public long MaxFitWork { get; set; } = 500_000_000;

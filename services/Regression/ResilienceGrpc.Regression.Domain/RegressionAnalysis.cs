@@ -46,9 +46,18 @@ public static class RegressionAnalysis
         ModelSpec model,
         RegressionOptions options,
         CancellationToken cancellationToken = default
+    ) => Run(DesignMatrix.Build(data, model), options, cancellationToken);
+
+    /// <summary>
+    /// Runs one regression on a design matrix already built (so a caller holding large
+    /// columns can let them go before the fit).
+    /// </summary>
+    public static RegressionReport Run(
+        DesignMatrix design,
+        RegressionOptions options,
+        CancellationToken cancellationToken = default
     )
     {
-        var design = DesignMatrix.Build(data, model);
         var fit = OlsFit.Fit(
             design,
             new FitOptions(options.Tolerance, options.Threads, Covariance: options.Covariance),
