@@ -217,6 +217,41 @@ public static partial class Verbs
         CancellationToken ct
     )
     {
+        // A stream larger than the channel's retry buffer is not retried by the channel, so a
+        // replica that dies mid-stream is handled here: the whole stream is sent again (it is
+        // side-effect free), to whichever replica the balancer picks, a few times at most.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StreamOnce(client, request, progress, deadline, ct);
+            }
+            catch (RpcException e)
+                when (e.StatusCode == StatusCode.Unavailable
+                    && attempt < StreamAttempts
+                    && !ct.IsCancellationRequested
+                    && DateTime.UtcNow < deadline
+                )
+            {
+                progress?.Report(
+                    $"The regression service went away mid-stream; sending again ({attempt + 1} of {StreamAttempts})"
+                );
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct);
+            }
+        }
+    }
+
+    /// <summary>Attempts of a streamed fit, the first included.</summary>
+    private const int StreamAttempts = 3;
+
+    private static async Task<FitResponse> StreamOnce(
+        RegressionService.RegressionServiceClient client,
+        FitRequest request,
+        TerminalProgress? progress,
+        DateTime deadline,
+        CancellationToken ct
+    )
+    {
         int rows = request.Columns[0].Values.Count;
         int rowsPerChunk = Math.Max(1, ChunkValues / Math.Max(1, request.Columns.Count));
         using var call = client.FitStream(deadline: deadline, cancellationToken: ct);
