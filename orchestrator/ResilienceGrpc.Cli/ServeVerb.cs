@@ -39,6 +39,11 @@ public static partial class Verbs
             Description = "PEM certificate to serve TLS with (with --tls-key); without them the server speaks h2c.",
         };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+        var httpPort = new Option<int?>("--http-port")
+        {
+            Description =
+                "Also serve the HTTP/JSON routes (POST /v1/...) over HTTP/1.1 on this port, for curl and R (0 picks a free one).",
+        };
         var cmd = new Command(
             "serve",
             "Run one service as a standalone gRPC server until Ctrl+C: h2c, or TLS with --tls-cert/--tls-key; "
@@ -50,6 +55,7 @@ public static partial class Verbs
             bind,
             tlsCert,
             tlsKey,
+            httpPort,
         };
         foreach (var o in StudyServeOptions)
             cmd.Options.Add(o);
@@ -83,7 +89,18 @@ public static partial class Verbs
                         settings[ServerSecurity.PrivateKeyKey] = parse.GetValue(tlsKey);
                         await using var host = await ServiceHosting.StartAsync(
                             modules,
-                            new HostOptions(p, address, OtlpEndpoint: OtlpOf(parse), Settings: settings),
+                            new HostOptions(
+                                p,
+                                address,
+                                OtlpEndpoint: OtlpOf(parse),
+                                Settings: settings,
+                                HttpPort: parse.GetValue(httpPort) is { } hp && hp is >= 0 and <= 65535 ? hp
+                                    : parse.GetValue(httpPort) is { } bad
+                                        ? throw new CommandLineException(
+                                            $"--http-port {bad} is not a TCP port; use 0 to 65535."
+                                        )
+                                    : null
+                            ),
                             configure,
                             ct
                         );
@@ -91,7 +108,9 @@ public static partial class Verbs
                         io.Err.WriteLine(
                             $"Serving {string.Join(", ", modules.Select(m => m.GrpcServiceName))} on {host.Address} "
                                 + $"({(security.Certificate is null ? "h2c" : "TLS")}; "
-                                + $"{(security.Tokens.Count == 0 ? "no token needed" : "bearer token needed, health open")}). Press Ctrl+C to stop."
+                                + $"{(security.Tokens.Count == 0 ? "no token needed" : "bearer token needed, health open")})"
+                                + (host.HttpAddress is { } http ? $"; HTTP/JSON on {http}" : "")
+                                + ". Press Ctrl+C to stop."
                         );
                         await host.WaitForShutdownAsync(ct);
                         return ExitOk;

@@ -64,11 +64,12 @@ public static class Hosts
         ServiceModule module,
         CallCounter? counter = null,
         int port = 0,
-        IReadOnlyDictionary<string, string?>? settings = null
+        IReadOnlyDictionary<string, string?>? settings = null,
+        int? httpPort = null
     ) =>
         ServiceHosting.StartAsync(
             [module],
-            new HostOptions(port, Quiet: true, Settings: settings),
+            new HostOptions(port, Quiet: true, Settings: settings, HttpPort: httpPort),
             b =>
             {
                 if (counter is null)

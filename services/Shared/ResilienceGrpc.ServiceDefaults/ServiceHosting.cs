@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +35,8 @@ public sealed record ServiceModule(
 /// hosts share one process, so the CLI sets up one process-wide provider instead.</param>
 /// <param name="Settings">Configuration entries layered over the environment's, before the modules register
 /// (for example <c>Limits:Regression:MaxFitWork</c>); the modules bind their options from the result.</param>
+/// <param name="HttpPort">A second port serving HTTP/1.1 for the HTTP/JSON routes (cleartext HTTP/1.1 and h2c
+/// cannot share a port without TLS); 0 picks a free one. With TLS the main port serves both anyway.</param>
 /// <param name="OtlpEndpoint">Where to export traces and metrics; null reads OTEL_EXPORTER_OTLP_ENDPOINT from the host's configuration.</param>
 public sealed record HostOptions(
     int Port = 0,
@@ -42,7 +45,8 @@ public sealed record HostOptions(
     bool Quiet = false,
     bool Telemetry = true,
     string? OtlpEndpoint = null,
-    IReadOnlyDictionary<string, string?>? Settings = null
+    IReadOnlyDictionary<string, string?>? Settings = null,
+    int? HttpPort = null
 );
 
 /// <summary>
@@ -76,11 +80,23 @@ public static class ServiceHosting
                 options.Port,
                 l =>
                 {
-                    l.Protocols = HttpProtocols.Http2;
+                    // Over TLS, ALPN lets gRPC (h2) and HTTP/JSON (HTTP/1.1) share the port.
+                    l.Protocols = security.Certificate is null ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
                     if (security.Certificate is { } certificate)
                         l.UseHttps(certificate);
                 }
             );
+            if (options.HttpPort is { } httpPort)
+                k.Listen(
+                    address,
+                    httpPort,
+                    l =>
+                    {
+                        l.Protocols = HttpProtocols.Http1;
+                        if (security.Certificate is { } certificate)
+                            l.UseHttps(certificate);
+                    }
+                );
             k.AddServerHeader = false; // no "server: Kestrel" on every response
             k.Limits.MaxRequestBodySize = null; // streamed fits are bounded per message instead
             k.Limits.Http2.MaxStreamsPerConnection = 256;
@@ -107,15 +123,13 @@ public static class ServiceHosting
             m.Map(app);
         await app.StartAsync(cancellationToken);
 
+        // The listeners in the order they were added: gRPC first, then the HTTP/1.1 one if any.
         var bound = app
             .Services.GetRequiredService<IServer>()
             .Features.Get<IServerAddressesFeature>()!
-            .Addresses.First();
-        return new RunningService(
-            app,
-            new Uri(bound.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")),
-            modules
-        );
+            .Addresses.Select(a => new Uri(a.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")))
+            .ToList();
+        return new RunningService(app, bound[0], modules) { HttpAddress = bound.Count > 1 ? bound[1] : null };
     }
 }
 
@@ -125,6 +139,9 @@ public sealed class RunningService(WebApplication app, Uri address, IReadOnlyLis
 {
     /// <summary>The http:// address it listens on.</summary>
     public Uri Address { get; } = address;
+
+    /// <summary>The HTTP/1.1 address of the HTTP/JSON routes, when a second port was asked for.</summary>
+    public Uri? HttpAddress { get; init; }
 
     /// <summary>The modules it serves.</summary>
     public IReadOnlyList<ServiceModule> Modules { get; } = modules;
@@ -174,16 +191,24 @@ public static class ServiceDefaultsExtensions
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("ResilienceGrpc", LogLevel.Information);
 
-        builder.Services.AddGrpc(o =>
-        {
-            // The token check runs first: an unauthenticated call reaches nothing else.
-            if (security is { Tokens.Count: > 0 })
-                o.Interceptors.Add<BearerTokenInterceptor>();
-            o.Interceptors.Add<ErrorInterceptor>();
-            o.MaxReceiveMessageSize = maxMessageBytes;
-            o.MaxSendMessageSize = null;
-            o.EnableDetailedErrors = false;
-        });
+        builder
+            .Services.AddGrpc(o =>
+            {
+                // The token check runs first: an unauthenticated call reaches nothing else.
+                if (security is { Tokens.Count: > 0 })
+                    o.Interceptors.Add<BearerTokenInterceptor>();
+                o.Interceptors.Add<ErrorInterceptor>();
+                o.MaxReceiveMessageSize = maxMessageBytes;
+                o.MaxSendMessageSize = null;
+                o.EnableDetailedErrors = false;
+            })
+            // HTTP/JSON beside gRPC: the google.api.http routes of the protos (POST /v1/...).
+            // The errors' google.rpc details (BadRequest and the rest) are written as JSON too.
+            .AddJsonTranscoding(o =>
+                o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromFiles(
+                    Google.Rpc.ErrorDetailsReflection.Descriptor
+                )
+            );
         builder.Services.AddGrpcReflection();
         var health = builder.Services.AddGrpcHealthChecks(o =>
         {
@@ -201,6 +226,28 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps health, and reflection unless <see cref="ConfigurationKeys.Reflection"/> is false.</summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
+        // The HTTP/JSON routes take JSON whatever the client calls it: `curl -d @body.json`
+        // sends application/x-www-form-urlencoded, and R's httr2 may send no type at all.
+        app.Use(
+            (context, next) =>
+            {
+                var request = context.Request;
+                if (
+                    HttpMethods.IsPost(request.Method)
+                    && request.Path.StartsWithSegments("/v1")
+                    && (
+                        string.IsNullOrEmpty(request.ContentType)
+                        || request.ContentType.StartsWith(
+                            "application/x-www-form-urlencoded",
+                            StringComparison.OrdinalIgnoreCase
+                        )
+                        || request.ContentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase)
+                    )
+                )
+                    request.ContentType = "application/json";
+                return next(context);
+            }
+        );
         app.MapGrpcHealthChecksService();
         if (ReflectionEnabled(app.Configuration))
             app.MapGrpcReflectionService();

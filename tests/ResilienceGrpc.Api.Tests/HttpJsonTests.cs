@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Contracts.Projection.V1;
+using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.Indexing.Api;
+using ResilienceGrpc.Projection.Api;
+using ResilienceGrpc.Regression.Api;
+using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Tests.Support;
+using Xunit;
+
+namespace ResilienceGrpc.Api.Tests;
+
+/// <summary>
+/// HTTP/JSON beside gRPC (JSON transcoding of the protos' google.api.http routes) on a second,
+/// HTTP/1.1 port: the same answers as gRPC, the same errors as a JSON google.rpc.Status with
+/// the field violations, and the same bearer token. Requests are sent the way curl -d sends
+/// them (form content type), which the routes read as JSON.
+/// </summary>
+public sealed class HttpJsonTests : IDisposable
+{
+    private readonly HttpClient _http = new();
+
+    public void Dispose() => _http.Dispose();
+
+    private static StringContent Body(IMessage message) =>
+        new(JsonFormatter.Default.Format(message), Encoding.UTF8, "application/x-www-form-urlencoded");
+
+    private async Task<(HttpStatusCode Code, string Json)> Post(
+        RunningService host,
+        string route,
+        IMessage body,
+        string? token = null
+    )
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.HttpAddress!, route))
+        {
+            Content = Body(body),
+        };
+        if (token is not null)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task EveryServiceAnswersOverHttpJsonWhatItAnswersOverGrpc()
+    {
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        await using var indexing = await Hosts.Start(IndexingGrpcService.Module, httpPort: 0);
+        await using var projection = await Hosts.Start(ProjectionGrpcService.Module, httpPort: 0);
+
+        var fit = BadFitInputTests.SmallFit();
+        var (code, json) = await Post(regression, "/v1/regression:fit", fit);
+        Assert.Equal(HttpStatusCode.OK, code);
+        using (var channel = GrpcChannels.Create(regression.Address))
+        {
+            var overGrpc = await new RegressionService.RegressionServiceClient(channel).FitAsync(fit);
+            Assert.Equal(overGrpc, JsonParser.Default.Parse<FitResponse>(json));
+        }
+
+        var index = BadInputTests.SmallIndex();
+        (code, json) = await Post(indexing, "/v1/indexing:computeIndex", index);
+        Assert.Equal(HttpStatusCode.OK, code);
+        using (var channel = GrpcChannels.Create(indexing.Address))
+            Assert.Equal(
+                await new IndexingService.IndexingServiceClient(channel).ComputeIndexAsync(index),
+                JsonParser.Default.Parse<ComputeIndexResponse>(json)
+            );
+
+        var projectRequest = BadInputTests.SmallProjection();
+        (code, json) = await Post(projection, "/v1/projection:projectExports", projectRequest);
+        Assert.Equal(HttpStatusCode.OK, code);
+        using (var channel = GrpcChannels.Create(projection.Address))
+            Assert.Equal(
+                await new ProjectionService.ProjectionServiceClient(channel).ProjectExportsAsync(projectRequest),
+                JsonParser.Default.Parse<ProjectExportsResponse>(json)
+            );
+    }
+
+    [Fact]
+    public async Task AnErrorIsAJsonStatusWithTheFieldViolation()
+    {
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        var fit = BadFitInputTests.SmallFit();
+        fit.CovarianceType = CovarianceType.Unspecified;
+        var (code, json) = await Post(regression, "/v1/regression:fit", fit);
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        using var status = JsonDocument.Parse(json);
+        Assert.Equal(3, status.RootElement.GetProperty("code").GetInt32()); // INVALID_ARGUMENT
+        var bad = status
+            .RootElement.GetProperty("details")
+            .EnumerateArray()
+            .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.BadRequest");
+        Assert.Equal("covariance_type", bad.GetProperty("fieldViolations")[0].GetProperty("field").GetString());
+        Assert.DoesNotContain("   at ", json);
+    }
+
+    [Fact]
+    public async Task TheRoutesNeedTheBearerTokenToo()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            const string Token = "http-json-token-0123456789abcdef";
+            File.WriteAllText(file, Token);
+            await using var regression = await Hosts.Start(
+                RegressionGrpcService.Module,
+                settings: new Dictionary<string, string?> { [ServerSecurity.TokenKey] = file },
+                httpPort: 0
+            );
+            var (code, _) = await Post(regression, "/v1/regression:fit", BadFitInputTests.SmallFit());
+            Assert.Equal(HttpStatusCode.Unauthorized, code);
+            (code, _) = await Post(regression, "/v1/regression:fit", BadFitInputTests.SmallFit(), Token);
+            Assert.Equal(HttpStatusCode.OK, code);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
