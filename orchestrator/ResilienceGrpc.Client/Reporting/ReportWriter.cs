@@ -98,6 +98,7 @@ public static class ReportWriter
             sb.Append('\n').Append(TableRenderer.Render(t, OutputFormat.Latex));
         if (report.Multiverse is { } m)
             sb.Append('\n').Append(TableRenderer.Render(MultiverseReport.Summary(m), OutputFormat.Latex));
+        sb.Append(ReportTemplates.Get("tables-foot.tex"));
         return sb.ToString();
     }
 }

@@ -57,8 +57,11 @@ public static class NumberText
 }
 
 /// <summary>Renders tables as aligned text, Markdown, LaTeX (booktabs) or CSV.</summary>
-public static class TableRenderer
+public static partial class TableRenderer
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Table \d+[.:]\s*")]
+    private static partial System.Text.RegularExpressions.Regex TableNumber();
+
     public static string Render(IEnumerable<TextTable> tables, OutputFormat format)
     {
         return string.Join("\n", tables.Select(t => Render(t, format)));
@@ -141,6 +144,9 @@ public static class TableRenderer
                 ch switch
                 {
                     '\\' => @"\textbackslash{}",
+                    '<' => @"\textless{}",
+                    '>' => @"\textgreater{}",
+                    '|' => @"\textbar{}",
                     '&' or '%' or '$' or '#' or '_' or '{' or '}' => "\\" + ch,
                     '~' => @"\textasciitilde{}",
                     '^' => @"\textasciicircum{}",
@@ -171,7 +177,8 @@ public static class TableRenderer
             "table.tex",
             new Dictionary<string, string>
             {
-                ["caption"] = TeX(t.Title),
+                // LaTeX numbers its tables: "Table 2. Baseline" is captioned "Baseline".
+                ["caption"] = TeX(TableNumber().Replace(t.Title, "")),
                 ["id"] = t.Id,
                 ["align"] = string.Concat(right.Select(r => r ? "r" : "l")),
                 ["header"] = string.Join(" & ", t.Columns.Select(TeX)),

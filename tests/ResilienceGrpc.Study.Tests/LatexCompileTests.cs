@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using ResilienceGrpc.Tests.Support;
+using Xunit;
+
+namespace ResilienceGrpc.Study.Tests;
+
+/// <summary>
+/// tables.tex compiles with a real pdflatex, on its own and \input into a paper, with a title
+/// that tries to break out; no raw &lt; or &gt; reaches the typesetter (OT1 prints them as ¡ ¿).
+/// </summary>
+public sealed class LatexCompileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("resilience-tex-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private async Task<(int Exit, string Log)> PdfLatex(string file)
+    {
+        var psi = new ProcessStartInfo("pdflatex")
+        {
+            WorkingDirectory = _dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", file })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // a hang guard
+        await p.WaitForExitAsync(guard.Token);
+        return (p.ExitCode, await output);
+    }
+
+    [LatexFact]
+    public async Task TablesTexCompilesOnItsOwnAndInsideAPaper()
+    {
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(
+            spec,
+            """{"title": "Evil\n\\input{/etc/passwd} & 100% <b> $x$", "bootstrap": {"replications": 0}, "multiverse": {"disabled": false, "dropOneCity": false}}"""
+        );
+        var (exit, _, err) = await CliRunner.Run("study", "--spec", spec, "--out", _dir);
+        Assert.True(exit == 0, err);
+        var tex = File.ReadAllLines(Path.Combine(_dir, "tables.tex"));
+        Assert.DoesNotContain(tex, l => !l.StartsWith('%') && (l.Contains('<') || l.Contains('>')));
+        Assert.DoesNotContain(tex, l => l.StartsWith(@"\caption{Table ", StringComparison.Ordinal));
+
+        (exit, var log) = await PdfLatex("tables.tex");
+        Assert.True(exit == 0, log);
+        Assert.True(File.Exists(Path.Combine(_dir, "tables.pdf")));
+
+        File.WriteAllText(
+            Path.Combine(_dir, "paper.tex"),
+            "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\nBefore.\n\\input{tables.tex}\nAfter.\n\\end{document}\n"
+        );
+        (exit, log) = await PdfLatex("paper.tex");
+        Assert.True(exit == 0, log);
+        Assert.DoesNotContain("incomplete", log);
+        Assert.True(File.Exists(Path.Combine(_dir, "paper.pdf")));
+    }
+}
+
+/// <summary>A fact that needs pdflatex (Debian's texlive-latex-recommended): skipped without it, unless REQUIRE_LATEX=1.</summary>
+public sealed class LatexFactAttribute : FactAttribute
+{
+    public LatexFactAttribute()
+    {
+        bool present = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':')
+            .Any(d => File.Exists(Path.Combine(d, "pdflatex")));
+        if (!present && Environment.GetEnvironmentVariable("REQUIRE_LATEX") != "1")
+            Skip =
+                "pdflatex is not installed (Debian's texlive-latex-recommended; .ci/run installs it and sets REQUIRE_LATEX=1).";
+    }
+}
