@@ -124,7 +124,7 @@ public static class MultiverseReport
     }
 
     /// <summary>RFC 4180 quoting; text that a spreadsheet would read as a formula is prefixed with an apostrophe.</summary>
-    private static string Quote(string s)
+    internal static string Quote(string s)
     {
         if (
             s.Length > 0

@@ -4,10 +4,19 @@ using ResilienceGrpc.Contracts.Study.V1;
 
 namespace ResilienceGrpc.Client.Reporting;
 
-/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json.</summary>
+/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json, and the tidy coefficients.csv and models.csv.</summary>
 public static class ReportWriter
 {
-    public static readonly string[] Files = ["report.html", "report.md", "tables.tex", "results.json", "manifest.json"];
+    public static readonly string[] Files =
+    [
+        "report.html",
+        "report.md",
+        "tables.tex",
+        "results.json",
+        "manifest.json",
+        TidyTables.CoefficientsFile,
+        TidyTables.ModelsFile,
+    ];
 
     /// <summary>The files written for a report: <see cref="Files"/>, and <c>multiverse.csv</c> when it has a specification curve.</summary>
     public static IReadOnlyList<string> FilesFor(StudyReport report) =>
@@ -28,6 +37,8 @@ public static class ReportWriter
         await WriteSafelyAsync(dir, "tables.tex", Latex(report), ct);
         await WriteSafelyAsync(dir, "report.md", Markdown(report), ct);
         await WriteSafelyAsync(dir, "report.html", HtmlReport.Render(report), ct);
+        await WriteSafelyAsync(dir, TidyTables.CoefficientsFile, TidyTables.Coefficients(report), ct);
+        await WriteSafelyAsync(dir, TidyTables.ModelsFile, TidyTables.Models(report), ct);
         if (report.Multiverse is { } m)
             await WriteSafelyAsync(dir, MultiverseReport.CsvFile, MultiverseReport.Csv(m), ct);
     }
