@@ -40,6 +40,8 @@ public sealed class HttpJsonTests : IDisposable
         {
             Content = Body(body),
         };
+        // Wait for the server's go-ahead before the body, so a refusal by size comes back as an answer.
+        request.Headers.ExpectContinue = true;
         if (token is not null)
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var response = await _http.SendAsync(request);
@@ -97,6 +99,29 @@ public sealed class HttpJsonTests : IDisposable
             .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.BadRequest");
         Assert.Equal("covariance_type", bad.GetProperty("fieldViolations")[0].GetProperty("field").GetString());
         Assert.DoesNotContain("   at ", json);
+    }
+
+    [Fact]
+    public async Task AJsonBodyOverItsLimitIsRefusedNamingTheLimit()
+    {
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        // 2.2 million values as JSON text: about 17 MiB, over the 16 MiB a JSON body may have.
+        var fit = new FitRequest
+        {
+            Dependent = "y",
+            Regressors = { "a" },
+            CovarianceType = CovarianceType.Hc1,
+        };
+        var values = Enumerable.Range(0, 1_100_000).Select(i => i * 1.25);
+        fit.Columns.Add(new Column { Name = "y", Values = { values } });
+        fit.Columns.Add(new Column { Name = "a", Values = { values } });
+        var (code, json) = await Post(regression, "/v1/regression:fit", fit);
+        Assert.True(JsonFormatter.Default.Format(fit).Length > ServiceDefaultsExtensions.MaxJsonBodyBytes);
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        Assert.Contains(
+            ServiceDefaultsExtensions.MaxJsonBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            json
+        );
     }
 
     [Fact]

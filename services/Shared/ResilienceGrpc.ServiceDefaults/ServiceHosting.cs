@@ -168,6 +168,12 @@ public sealed class RunningService(WebApplication app, Uri address, IReadOnlyLis
 /// <summary>The shared defaults every service gets.</summary>
 public static class ServiceDefaultsExtensions
 {
+    /// <summary>
+    /// Largest HTTP/JSON request body: 16 MiB, about what a 4 MiB protobuf message of doubles
+    /// becomes as JSON text. Larger data go through gRPC's FitStream.
+    /// </summary>
+    public const long MaxJsonBodyBytes = 16L * 1024 * 1024;
+
     /// <summary>4 MiB, gRPC's usual limit; larger data goes through client streaming.</summary>
     public const int DefaultMaxMessageBytes = 4 * 1024 * 1024;
 
@@ -245,6 +251,14 @@ public static class ServiceDefaultsExtensions
                     )
                 )
                     request.ContentType = "application/json";
+                // gRPC bounds each message (MaxMessageBytes); a JSON body is bounded here, before it is read,
+                // since Kestrel's own body limit is lifted for streamed fits.
+                if (
+                    !(request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+                    && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()
+                        is { IsReadOnly: false } limit
+                )
+                    limit.MaxRequestBodySize = MaxJsonBodyBytes;
                 return next(context);
             }
         );
