@@ -112,25 +112,25 @@ public static class MultiversePlan
                     $"Covariance type {m.CovarianceTypes[i]} is not known; use COVARIANCE_TYPE_CLASSICAL or COVARIANCE_TYPE_HC0 to _HC3."
                 );
         for (int i = 0; i < m.ControlSets.Count; i++)
-        for (int j = 0; j < m.ControlSets[i].Variables.Count; j++)
-        {
-            string v = m.ControlSets[i].Variables[j],
-                field = $"spec.multiverse.control_sets[{i}].variables[{j}]";
-            if (v.Contains('*'))
-                throw Bad(
-                    field,
-                    $"Control '{Names.Shown(v)}' is a product; the curve's controls are plain study variables."
-                );
-            if (m.ControlSets[i].Variables.Take(j).Contains(v))
-                throw Bad(field, $"Control '{Names.Shown(v)}' is listed twice in control set {i + 1}.");
-            if (!variables.Contains(v))
-                throw Bad(
-                    field,
-                    $"Unknown control '{Names.Shown(v)}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}."
-                );
-            if (v == Term || v == spec.Outcome)
-                throw Bad(field, $"'{v}' cannot be a control: it is the main regressor or the outcome.");
-        }
+            for (int j = 0; j < m.ControlSets[i].Variables.Count; j++)
+            {
+                string v = m.ControlSets[i].Variables[j],
+                    field = $"spec.multiverse.control_sets[{i}].variables[{j}]";
+                if (v.Contains('*'))
+                    throw Bad(
+                        field,
+                        $"Control '{Names.Shown(v)}' is a product; the curve's controls are plain study variables."
+                    );
+                if (m.ControlSets[i].Variables.Take(j).Contains(v))
+                    throw Bad(field, $"Control '{Names.Shown(v)}' is listed twice in control set {i + 1}.");
+                if (!variables.Contains(v))
+                    throw Bad(
+                        field,
+                        $"Unknown control '{Names.Shown(v)}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}."
+                    );
+                if (v == Term || v == spec.Outcome)
+                    throw Bad(field, $"'{v}' cannot be a control: it is the main regressor or the outcome.");
+            }
         if (m.Bootstrap is < 0 or > 1_000_000)
             throw Bad(
                 "spec.multiverse.bootstrap",
@@ -210,37 +210,37 @@ public static class MultiversePlan
             samples.AddRange(data.CityIds);
         var list = new List<PlannedSpecification>();
         foreach (var w in m.Weightings)
-        foreach (var within in m.WithinDimension)
-        foreach (var g in m.GrowthMethods)
-        foreach (var b in m.BaseWindows)
-        foreach (var c in m.CovarianceTypes)
-        foreach (var controls in m.ControlSets)
-        foreach (var dropped in samples)
-        {
-            var index = new IndexVariant(w, within);
-            var projection = new ProjectionVariant(g, b.StartYear, b.EndYear);
-            string id = Id(index, projection, c, controls.Variables, dropped);
-            bool baseline =
-                w == spec.Weighting
-                && !within
-                && g == spec.GrowthMethod
-                && b.Equals(spec.BaseWindow)
-                && c == spec.CovarianceType
-                && controls.Variables.SequenceEqual(spec.Controls)
-                && dropped.Length == 0;
-            list.Add(
-                new PlannedSpecification(
-                    id,
-                    baseline,
-                    index,
-                    projection,
-                    c,
-                    controls.Variables.ToArray(),
-                    dropped,
-                    m.Bootstrap > 0 ? Seed(spec.Bootstrap.Seed, id) : 0
-                )
-            );
-        }
+            foreach (var within in m.WithinDimension)
+                foreach (var g in m.GrowthMethods)
+                    foreach (var b in m.BaseWindows)
+                        foreach (var c in m.CovarianceTypes)
+                            foreach (var controls in m.ControlSets)
+                                foreach (var dropped in samples)
+                                {
+                                    var index = new IndexVariant(w, within);
+                                    var projection = new ProjectionVariant(g, b.StartYear, b.EndYear);
+                                    string id = Id(index, projection, c, controls.Variables, dropped);
+                                    bool baseline =
+                                        w == spec.Weighting
+                                        && !within
+                                        && g == spec.GrowthMethod
+                                        && b.Equals(spec.BaseWindow)
+                                        && c == spec.CovarianceType
+                                        && controls.Variables.SequenceEqual(spec.Controls)
+                                        && dropped.Length == 0;
+                                    list.Add(
+                                        new PlannedSpecification(
+                                            id,
+                                            baseline,
+                                            index,
+                                            projection,
+                                            c,
+                                            controls.Variables.ToArray(),
+                                            dropped,
+                                            m.Bootstrap > 0 ? Seed(spec.Bootstrap.Seed, id) : 0
+                                        )
+                                    );
+                                }
         return list;
     }
 

@@ -99,8 +99,8 @@ public static class StudyDataCheck
                 $"The spec's tables have {models:N0} regressions in all; the limit is {limits.MaxModels:N0} ({StudyLimits.Key(nameof(StudyLimits.MaxModels))})."
             );
         for (int t = 0; t < spec.Tables.Count; t++)
-        for (int r = 0; r < spec.Tables[t].Regressions.Count; r++)
-            Known(spec.Tables[t].Regressions[r].Weighting, $"spec.tables[{t}].regressions[{r}].weighting");
+            for (int r = 0; r < spec.Tables[t].Regressions.Count; r++)
+                Known(spec.Tables[t].Regressions[r].Weighting, $"spec.tables[{t}].regressions[{r}].weighting");
     }
 
     private static void Known<T>(T value, string field)

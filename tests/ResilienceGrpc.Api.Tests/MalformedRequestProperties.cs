@@ -66,7 +66,8 @@ public class MalformedRequestProperties(ServiceStack services) : IClassFixture<S
             call().GetAwaiter().GetResult();
         }
         catch (RpcException e)
-            when (Allowed.Contains(e.StatusCode) && !e.Status.Detail.Contains("   at ", StringComparison.Ordinal)) { }
+            when (Allowed.Contains(e.StatusCode) && !e.Status.Detail.Contains("   at ", StringComparison.Ordinal))
+        { }
         // Anything else (UNKNOWN, INTERNAL, a stack trace) fails the property.
         return true;
     }

@@ -53,20 +53,20 @@ public static class Requests
     {
         var s = new ExportSeries { CityId = city };
         for (int y = 2015; y <= 2021; y++)
-        for (int m = 1; m <= 12; m++)
-        {
-            double v = level * Math.Pow(1.05, y - 2015) * (1 + 0.2 * Math.Sin(m));
-            if (y == 2020 && m == 1)
-                v *= 1.02;
-            if (y == 2020 && m is >= 2 and <= 4)
-                v *= 0.6;
-            if (y == 2020 && m == 5)
-                v *= 0.95;
-            if ((y == 2020 && m >= 6) || y == 2021)
-                v *= 1.1;
-            s.Periods.Add($"{y}-{m:D2}");
-            s.Values.Add(v);
-        }
+            for (int m = 1; m <= 12; m++)
+            {
+                double v = level * Math.Pow(1.05, y - 2015) * (1 + 0.2 * Math.Sin(m));
+                if (y == 2020 && m == 1)
+                    v *= 1.02;
+                if (y == 2020 && m is >= 2 and <= 4)
+                    v *= 0.6;
+                if (y == 2020 && m == 5)
+                    v *= 0.95;
+                if ((y == 2020 && m >= 6) || y == 2021)
+                    v *= 1.1;
+                s.Periods.Add($"{y}-{m:D2}");
+                s.Values.Add(v);
+            }
         return s;
     }
 

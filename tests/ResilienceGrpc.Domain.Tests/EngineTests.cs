@@ -130,12 +130,12 @@ public class EngineTests
             }
         }
         for (int j = 0; j < p; j++)
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (int l = 0; l <= j; l++)
-                s += q[l][i] * qr.R[l, j];
-            Assert.True(Math.Abs(s - cols[j][i]) < 1e-12 * 10, $"(QR)[{i},{j}] = {s}, X = {cols[j][i]}");
-        }
+            for (int i = 0; i < n; i++)
+            {
+                double s = 0;
+                for (int l = 0; l <= j; l++)
+                    s += q[l][i] * qr.R[l, j];
+                Assert.True(Math.Abs(s - cols[j][i]) < 1e-12 * 10, $"(QR)[{i},{j}] = {s}, X = {cols[j][i]}");
+            }
     }
 }

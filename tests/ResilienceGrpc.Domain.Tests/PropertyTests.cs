@@ -131,9 +131,9 @@ public class PropertyTests
                 var hc0 = SandwichCovariance.Compute(fit, CovarianceType.HC0);
                 var hc1 = SandwichCovariance.Compute(fit, CovarianceType.HC1);
                 for (int a = 0; a < fit.K; a++)
-                for (int b = 0; b < fit.K; b++)
-                    if (Math.Abs(hc0[a, b]) > Math.Abs(hc1[a, b]))
-                        return false;
+                    for (int b = 0; b < fit.K; b++)
+                        if (Math.Abs(hc0[a, b]) > Math.Abs(hc1[a, b]))
+                            return false;
                 return true;
             }
         );

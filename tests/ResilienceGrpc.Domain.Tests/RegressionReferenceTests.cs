@@ -21,8 +21,8 @@ public class RegressionReferenceTests
     {
         var data = new TheoryData<string, string>();
         foreach (var c in new[] { "longley", "longley_rscale", "stackloss", "city38", "city38_interact" })
-        foreach (var v in new[] { "nonrobust", "HC0", "HC1", "HC2", "HC3" })
-            data.Add(c, v);
+            foreach (var v in new[] { "nonrobust", "HC0", "HC1", "HC2", "HC3" })
+                data.Add(c, v);
         return data;
     }
 

@@ -70,16 +70,16 @@ public partial class DeployTests
         var policies = RenderedKubernetes().Where(d => Text(d, "kind") == "NetworkPolicy").ToList();
         var allowed = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var source in Pods.Append("client"))
-        foreach (var target in Pods.Append("dns"))
-        foreach (var port in new[] { 53, 4317, 6379, 8080, 16686 })
-        {
-            if (source == target || (source == "client" && target == "dns"))
-                continue; // nothing of ours on either end
-            bool egress = source == "client" || Admits(policies, source, "Egress", target, port);
-            bool ingress = target == "dns" || Admits(policies, target, "Ingress", source, port);
-            if (egress && ingress)
-                allowed.Add($"{source}->{target}:{port}");
-        }
+            foreach (var target in Pods.Append("dns"))
+                foreach (var port in new[] { 53, 4317, 6379, 8080, 16686 })
+                {
+                    if (source == target || (source == "client" && target == "dns"))
+                        continue; // nothing of ours on either end
+                    bool egress = source == "client" || Admits(policies, source, "Egress", target, port);
+                    bool ingress = target == "dns" || Admits(policies, target, "Ingress", source, port);
+                    if (egress && ingress)
+                        allowed.Add($"{source}->{target}:{port}");
+                }
 
         var expected = new SortedSet<string>(StringComparer.Ordinal)
         {

@@ -258,8 +258,8 @@ public partial class DeployTests
                 Assert.NotNull(At(c, "readinessProbe"));
                 Assert.NotNull(At(c, "livenessProbe"));
                 foreach (var r in new[] { "requests", "limits" })
-                foreach (var q in new[] { "cpu", "memory" })
-                    Assert.True(At(c, "resources", r, q) is not null, $"{name} lacks resources.{r}.{q}");
+                    foreach (var q in new[] { "cpu", "memory" })
+                        Assert.True(At(c, "resources", r, q) is not null, $"{name} lacks resources.{r}.{q}");
                 Assert.Equal("true", Text(c, "securityContext", "readOnlyRootFilesystem"));
                 Assert.Equal("false", Text(c, "securityContext", "allowPrivilegeEscalation"));
                 Assert.Contains(

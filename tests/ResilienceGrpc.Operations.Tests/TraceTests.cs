@@ -33,8 +33,8 @@ public class TraceTests
                 var service =
                     rs.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "?";
                 foreach (var ss in rs.ScopeSpans)
-                foreach (var span in ss.Spans)
-                    Spans.Add((service, span));
+                    foreach (var span in ss.Spans)
+                        Spans.Add((service, span));
             }
             return Task.FromResult(new ExportTraceServiceResponse());
         }

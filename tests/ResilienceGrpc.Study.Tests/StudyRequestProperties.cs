@@ -127,13 +127,13 @@ public class StudyRequestProperties(StudyStack stack) : IClassFixture<StudyStack
                     data.Exports.RemoveAt(v % data.Exports.Count);
                 break;
             case 14:
-            {
-                var indicator = data.Indicators[v % data.Indicators.Count];
-                indicator.Values[v % indicator.Values.Count] = new[] { double.NaN, double.PositiveInfinity, -1e308, 0 }[
-                    v % 4
-                ];
-                break;
-            }
+                {
+                    var indicator = data.Indicators[v % data.Indicators.Count];
+                    indicator.Values[v % indicator.Values.Count] = new[] { double.NaN, double.PositiveInfinity, -1e308, 0 }[
+                        v % 4
+                    ];
+                    break;
+                }
             case 15:
                 data.Indicators[v % data.Indicators.Count].Direction = (Direction)(v % 4 - 1);
                 break;
@@ -167,7 +167,8 @@ public class StudyRequestProperties(StudyStack stack) : IClassFixture<StudyStack
                 catch (RpcException e)
                     when (Allowed.Contains(e.StatusCode)
                         && !e.Status.Detail.Contains("   at ", StringComparison.Ordinal)
-                    ) { }
+                    )
+                { }
                 var health = new Health.HealthClient(stack.StudyChannel).Check(
                     new HealthCheckRequest(),
                     deadline: DateTime.UtcNow.AddSeconds(30)

@@ -35,20 +35,20 @@ public sealed class TidyTablesTests : IDisposable
         );
         int terms = 0;
         foreach (var t in report.Tables)
-        foreach (var m in t.Models.Where(m => m.Fit is not null))
-        foreach (var c in m.Fit.Coefficients)
-        {
-            var row = rows[(t.Id, m.Spec.Label, c.Term)].Cells;
-            Assert.Equal(c.Estimate, D(row[coefficients.Column("estimate")]));
-            Assert.Equal(c.StdError, D(row[coefficients.Column("std.error")]));
-            Assert.Equal(c.TValue, D(row[coefficients.Column("statistic")]));
-            Assert.Equal(c.PValue, D(row[coefficients.Column("p.value")]));
-            Assert.Equal(c.CiLow, D(row[coefficients.Column("conf.low")]));
-            Assert.Equal(c.CiHigh, D(row[coefficients.Column("conf.high")]));
-            if (c.HasBootstrapPValue)
-                Assert.Equal(c.BootstrapPValue, D(row[coefficients.Column("bootstrap.p.value")]));
-            terms++;
-        }
+            foreach (var m in t.Models.Where(m => m.Fit is not null))
+                foreach (var c in m.Fit.Coefficients)
+                {
+                    var row = rows[(t.Id, m.Spec.Label, c.Term)].Cells;
+                    Assert.Equal(c.Estimate, D(row[coefficients.Column("estimate")]));
+                    Assert.Equal(c.StdError, D(row[coefficients.Column("std.error")]));
+                    Assert.Equal(c.TValue, D(row[coefficients.Column("statistic")]));
+                    Assert.Equal(c.PValue, D(row[coefficients.Column("p.value")]));
+                    Assert.Equal(c.CiLow, D(row[coefficients.Column("conf.low")]));
+                    Assert.Equal(c.CiHigh, D(row[coefficients.Column("conf.high")]));
+                    if (c.HasBootstrapPValue)
+                        Assert.Equal(c.BootstrapPValue, D(row[coefficients.Column("bootstrap.p.value")]));
+                    terms++;
+                }
         Assert.Equal(terms, coefficients.Rows.Count);
         Assert.True(terms > 20);
 

@@ -148,8 +148,8 @@ public static class Loaders
             if (columns.Length == 0 || !columns.All(c => IsYear(periods[c]) || IsMonth(periods[c])))
                 table.Column("period", "YYYY or YYYY-MM, in long form city,period,exports; or one column per period");
             foreach (var row in table.Rows)
-            foreach (var c in columns)
-                cells.Add((table.Text(row, cc), periods[c], row, -1, c));
+                foreach (var c in columns)
+                    cells.Add((table.Text(row, cc), periods[c], row, -1, c));
         }
 
         var byCity = new Dictionary<string, ExportSeries>(StringComparer.Ordinal);

@@ -41,10 +41,10 @@ public static class MultiverseReport
             .Select(g => g.Key)
             .ToList();
         foreach (var axis in axes)
-        foreach (var value in specs.Select(s => Choices(s).First(c => c.Axis == axis).Value).Distinct())
-            rows.Add(
-                Row($"{axis}: {value}", specs.Where(s => Choices(s).First(c => c.Axis == axis).Value == value).ToList())
-            );
+            foreach (var value in specs.Select(s => Choices(s).First(c => c.Axis == axis).Value).Distinct())
+                rows.Add(
+                    Row($"{axis}: {value}", specs.Where(s => Choices(s).First(c => c.Axis == axis).Value == value).ToList())
+                );
         var s = m.Summary;
         var notes = new List<string>
         {

@@ -52,9 +52,9 @@ public static class PublishedTables
         var models = t.Models;
         var terms = new List<string>();
         foreach (var m in models)
-        foreach (var c in m.Fit?.Coefficients ?? [])
-            if (c.Term != "_cons" && !terms.Contains(c.Term))
-                terms.Add(c.Term);
+            foreach (var c in m.Fit?.Coefficients ?? [])
+                if (c.Term != "_cons" && !terms.Contains(c.Term))
+                    terms.Add(c.Term);
         terms.Add("_cons");
         bool boot = models.Any(m => m.Fit?.Bootstrap is not null);
         var rows = new List<Cell[]>();

@@ -30,11 +30,11 @@ public static class TidyTables
             "table,model,dependent,term,estimate,std.error,statistic,p.value,conf.low,conf.high,bootstrap.p.value\n"
         );
         foreach (var t in report.Tables)
-        foreach (var m in t.Models.Where(m => m.Fit is not null))
-        foreach (var c in m.Fit.Coefficients)
-            sb.Append(
-                Row([
-                    t.Id,
+            foreach (var m in t.Models.Where(m => m.Fit is not null))
+                foreach (var c in m.Fit.Coefficients)
+                    sb.Append(
+                        Row([
+                            t.Id,
                     m.Spec.Label,
                     m.Fit.Model.Dependent,
                     c.Term,
@@ -45,8 +45,8 @@ public static class TidyTables
                     N(c.CiLow),
                     N(c.CiHigh),
                     c.HasBootstrapPValue ? N(c.BootstrapPValue) : "",
-                ])
-            );
+                        ])
+                    );
         return sb.ToString();
     }
 
@@ -56,18 +56,18 @@ public static class TidyTables
             "table,model,dependent,covariance,nobs,df,df.residual,r.squared,adj.r.squared,sigma,statistic,p.value,f.type,n.dropped,error\n"
         );
         foreach (var t in report.Tables)
-        foreach (var m in t.Models)
-        {
-            if (m.Fit is not { Model: { } s })
+            foreach (var m in t.Models)
             {
+                if (m.Fit is not { Model: { } s })
+                {
+                    sb.Append(
+                        Row([t.Id, m.Spec.Label, m.Spec.Dependent, "", "", "", "", "", "", "", "", "", "", "", m.Error])
+                    );
+                    continue;
+                }
                 sb.Append(
-                    Row([t.Id, m.Spec.Label, m.Spec.Dependent, "", "", "", "", "", "", "", "", "", "", "", m.Error])
-                );
-                continue;
-            }
-            sb.Append(
-                Row([
-                    t.Id,
+                    Row([
+                        t.Id,
                     m.Spec.Label,
                     s.Dependent,
                     s.CovarianceType switch
@@ -89,9 +89,9 @@ public static class TidyTables
                     s.FType == FTestType.Wald ? "wald" : "classical",
                     I(s.NDropped),
                     "",
-                ])
-            );
-        }
+                    ])
+                );
+            }
         return sb.ToString();
     }
 }

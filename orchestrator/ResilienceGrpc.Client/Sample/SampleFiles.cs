@@ -35,8 +35,8 @@ public static partial class SampleGenerator
 
         sb = new StringBuilder(header).AppendLine("city,period,exports");
         for (int i = 0; i < Cities.Length; i++)
-        for (int t = 0; t < 84; t++)
-            sb.Append(Cities[i].Id).Append(',').Append(Period(t)).Append(',').AppendLine(N(monthly[i][t]));
+            for (int t = 0; t < 84; t++)
+                sb.Append(Cities[i].Id).Append(',').Append(Period(t)).Append(',').AppendLine(N(monthly[i][t]));
         files["exports.csv"] = sb.ToString();
 
         sb = new StringBuilder(header).AppendLine("city,name,tier,density");

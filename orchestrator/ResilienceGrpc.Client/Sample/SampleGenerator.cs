@@ -150,11 +150,11 @@ public static partial class SampleGenerator
         {
             monthly[i] = new double[84];
             for (int y = 0; y < 5; y++)
-            for (int m = 0; m < 12; m++)
-                monthly[i][y * 12 + m] = Round(
-                    level[i] / 12 * Math.Pow(1 + trend[i], y) * jitter[i][m] * Math.Exp(Normal(0.025)),
-                    2
-                );
+                for (int m = 0; m < 12; m++)
+                    monthly[i][y * 12 + m] = Round(
+                        level[i] / 12 * Math.Pow(1 + trend[i], y) * jitter[i][m] * Math.Exp(Normal(0.025)),
+                        2
+                    );
         }
 
         // The counterfactual path, by the projection service (2020-21 filled with 2019 until known).

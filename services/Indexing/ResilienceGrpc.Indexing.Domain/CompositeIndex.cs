@@ -98,16 +98,16 @@ public static class CompositeIndex
         if (options.DimensionMean)
         {
             for (int d = 0; d < dimensions.Length; d++)
-            for (int i = 0; i < n; i++)
-                composite[i] += dimScores[d][i];
+                for (int i = 0; i < n; i++)
+                    composite[i] += dimScores[d][i];
             for (int i = 0; i < n; i++)
                 composite[i] /= dimensions.Length;
         }
         else
         {
             for (int j = 0; j < m; j++)
-            for (int i = 0; i < n; i++)
-                composite[i] += weights[j] * z[j][i];
+                for (int i = 0; i < n; i++)
+                    composite[i] += weights[j] * z[j][i];
         }
 
         var iw = new IndicatorWeight[m];
@@ -156,34 +156,34 @@ public static class CompositeIndex
         switch (method)
         {
             case WeightingMethod.Entropy:
-            {
-                var e = subset.Select(j => Entropy(z[j])).ToArray();
-                var d = e.Select(v => 1.0 - v).ToArray();
-                double sum = d.Sum();
-                // Every indicator of the subset equally uninformative: weigh them equally.
-                var w = sum > 0 ? d.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
-                return (w, e);
-            }
+                {
+                    var e = subset.Select(j => Entropy(z[j])).ToArray();
+                    var d = e.Select(v => 1.0 - v).ToArray();
+                    double sum = d.Sum();
+                    // Every indicator of the subset equally uninformative: weigh them equally.
+                    var w = sum > 0 ? d.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
+                    return (w, e);
+                }
             case WeightingMethod.Equal:
                 return (Enumerable.Repeat(1.0 / m, m).ToArray(), null);
             case WeightingMethod.Critic:
-            {
-                if (m == 1)
-                    return ([1.0], null);
-                var c = new double[m];
-                for (int a = 0; a < m; a++)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    double conflict = 0;
-                    for (int b = 0; b < m; b++)
-                        if (a != b)
-                            conflict += 1.0 - Correlation.Pearson(z[subset[a]], z[subset[b]]);
-                    c[a] = z[subset[a]].StandardDeviation() * conflict;
+                    if (m == 1)
+                        return ([1.0], null);
+                    var c = new double[m];
+                    for (int a = 0; a < m; a++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        double conflict = 0;
+                        for (int b = 0; b < m; b++)
+                            if (a != b)
+                                conflict += 1.0 - Correlation.Pearson(z[subset[a]], z[subset[b]]);
+                        c[a] = z[subset[a]].StandardDeviation() * conflict;
+                    }
+                    double sum = c.Sum();
+                    var w = sum > 0 ? c.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
+                    return (w, null);
                 }
-                double sum = c.Sum();
-                var w = sum > 0 ? c.Select(v => v / sum).ToArray() : Enumerable.Repeat(1.0 / m, m).ToArray();
-                return (w, null);
-            }
             default:
                 throw new InvalidInputException(
                     "method",

@@ -119,8 +119,8 @@ public sealed class HouseholderQr
         int r = kept.Count;
         var rMat = new double[r, r];
         for (int j = 0; j < r; j++)
-        for (int i = 0; i <= j; i++)
-            rMat[i, j] = rColumns[j][i];
+            for (int i = 0; i <= j; i++)
+                rMat[i, j] = rColumns[j][i];
         return new HouseholderQr(n, reflectors.ToArray(), taus.ToArray(), kept.ToArray(), aliased.ToArray(), rMat);
     }
 

@@ -68,11 +68,11 @@ internal static class IterativeRefinement
             var g = new double[k];
             var d = new double[k];
             for (int b = 0; b < m; b++)
-            for (int j = 0; j < k; j++)
-            {
-                g[j] += gParts[b * k + j];
-                d[j] += qfParts[b * k + j];
-            }
+                for (int j = 0; j < k; j++)
+                {
+                    g[j] += gParts[b * k + j];
+                    d[j] += qfParts[b * k + j];
+                }
             var h = Triangular.SolveUpperTransposed(rx, g);
             for (int j = 0; j < k; j++)
                 d[j] -= h[j];

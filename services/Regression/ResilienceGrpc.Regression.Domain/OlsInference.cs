@@ -118,8 +118,8 @@ public static class OlsInference
         {
             var m = new double[q, q];
             for (int a = 0; a < q; a++)
-            for (int b = 0; b < q; b++)
-                m[a, b] = full![a + first, b + first];
+                for (int b = 0; b < q; b++)
+                    m[a, b] = full![a + first, b + first];
             var x0 = CholeskySolve(m, u);
             for (int j = 0; j < q; j++)
                 quad += u[j] * x0[j];

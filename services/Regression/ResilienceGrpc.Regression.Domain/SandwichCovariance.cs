@@ -139,12 +139,12 @@ public static class SandwichCovariance
     {
         var mid = new double[k, k];
         for (int b = 0; b < m; b++)
+            for (int a = 0; a < k; a++)
+                for (int c = a; c < k; c++)
+                    mid[a, c] += parts[b * k * k + a * k + c];
         for (int a = 0; a < k; a++)
-        for (int c = a; c < k; c++)
-            mid[a, c] += parts[b * k * k + a * k + c];
-        for (int a = 0; a < k; a++)
-        for (int c = 0; c < a; c++)
-            mid[a, c] = mid[c, a];
+            for (int c = 0; c < a; c++)
+                mid[a, c] = mid[c, a];
         return mid;
     }
 
@@ -170,23 +170,23 @@ public static class SandwichCovariance
         int k = a.GetLength(0);
         var am = new double[k, k];
         for (int i = 0; i < k; i++)
-        for (int j = 0; j < k; j++)
-        {
-            double s = 0;
-            for (int l = 0; l < k; l++)
-                s += a[i, l] * m[l, j];
-            am[i, j] = s;
-        }
+            for (int j = 0; j < k; j++)
+            {
+                double s = 0;
+                for (int l = 0; l < k; l++)
+                    s += a[i, l] * m[l, j];
+                am[i, j] = s;
+            }
         var v = new double[k, k];
         for (int i = 0; i < k; i++)
-        for (int j = i; j < k; j++)
-        {
-            double s = 0;
-            for (int l = 0; l < k; l++)
-                s += am[i, l] * a[j, l];
-            v[i, j] = s;
-            v[j, i] = s;
-        }
+            for (int j = i; j < k; j++)
+            {
+                double s = 0;
+                for (int l = 0; l < k; l++)
+                    s += am[i, l] * a[j, l];
+                v[i, j] = s;
+                v[j, i] = s;
+            }
         return v;
     }
 }

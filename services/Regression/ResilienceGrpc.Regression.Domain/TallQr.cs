@@ -105,9 +105,9 @@ internal sealed class TallQr
         int rows = m * c;
         var stack = new double[rows * c];
         for (int b = 0; b < m; b++)
-        for (int j = 0; j < c; j++)
-        for (int i = 0; i <= j; i++)
-            stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
+            for (int j = 0; j < c; j++)
+                for (int i = 0; i <= j; i++)
+                    stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
         var stackTau = new double[c];
         var r = new double[c * c];
         parallel.CancellationToken.ThrowIfCancellationRequested();
@@ -141,9 +141,9 @@ internal sealed class TallQr
                 t[j * rows + j] = 1.0;
             ApplyReflectors(_stack, rows, 0, rows, c, _stackTau!, t, rows, 0, c);
             for (int b = 0; b < m; b++)
-            for (int j = 0; j < c; j++)
-            for (int i = 0; i < c; i++)
-                slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
+                for (int j = 0; j < c; j++)
+                    for (int i = 0; i < c; i++)
+                        slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
         }
 
         var q = GC.AllocateUninitializedArray<double>(checked(n * c));
@@ -166,8 +166,8 @@ internal sealed class TallQr
                     var tb = t.AsSpan(0, nb * c);
                     tb.Clear();
                     for (int j = 0; j < c; j++)
-                    for (int i = 0; i < c; i++)
-                        tb[j * nb + i] = slices[b * c * c + j * c + i];
+                        for (int i = 0; i < c; i++)
+                            tb[j * nb + i] = slices[b * c * c + j * c + i];
                     ApplyReflectors(buffer, nb, 0, nb, c, tau, t, nb, 0, c);
                     for (int j = 0; j < c; j++)
                         tb.Slice(j * nb, nb).CopyTo(q.AsSpan(j * n + s, nb));

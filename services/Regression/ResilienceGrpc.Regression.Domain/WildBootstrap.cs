@@ -163,8 +163,8 @@ public static class WildBootstrap
     {
         var table = new double[256 * 8];
         for (int value = 0; value < 256; value++)
-        for (int bit = 0; bit < 8; bit++)
-            table[value * 8 + bit] = ((value >> bit) & 1) == 1 ? 1.0 : -1.0;
+            for (int bit = 0; bit < 8; bit++)
+                table[value * 8 + bit] = ((value >> bit) & 1) == 1 ? 1.0 : -1.0;
         return table;
     }
 
