@@ -8,15 +8,15 @@ namespace ResilienceGrpc.Operations.Tests;
 
 /// <summary>
 /// Work stops at the deadline. Each test runs a service as its own process with its budget
-/// raised far enough to accept a request of many seconds of CPU, sends it with a short deadline,
-/// and reads the process's CPU time: it must have been working up to the deadline, and be idle
-/// from one second after it (less than 0.3 s of CPU in the two seconds that follow; a fit that
-/// ignored the deadline would use about two).
+/// raised far enough to accept a request of about 20 s of CPU, sends it with a short deadline,
+/// and reads the process's CPU time: it must have been working up to the deadline, and the CPU
+/// it uses after the deadline, until its CPU time stops advancing, must stay under one second
+/// (a request that ignored the deadline would use many). Only CPU time is asserted; the
+/// sampling loop's bound is a hang guard.
 /// </summary>
 public class DeadlineCpuTests
 {
-    private static readonly TimeSpan Allowance = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxAfterDeadline = TimeSpan.FromSeconds(1);
 
     private static async Task AssertWorkStopsAtTheDeadline(ChildProcess server, Func<DateTime, Task> call)
     {
@@ -28,13 +28,21 @@ public class DeadlineCpuTests
             atDeadline - before > TimeSpan.FromSeconds(0.5),
             $"the request should have been working until its deadline; it used {(atDeadline - before).TotalSeconds:0.00} s of CPU"
         );
-        await Task.Delay(Allowance);
-        var settled = server.CpuTime;
-        await Task.Delay(Window);
-        var idle = server.CpuTime - settled;
+
+        // Sample until two readings in a row agree to within a scheduler tick (the process idles),
+        // or the CPU after the deadline passes the bound (it does not stop).
+        var last = atDeadline;
+        bool idle = false;
+        for (int i = 0; i < 400 && !idle && last - atDeadline <= MaxAfterDeadline; i++)
+        {
+            await Task.Delay(100);
+            var now = server.CpuTime;
+            idle = now - last < TimeSpan.FromMilliseconds(20);
+            last = now;
+        }
         Assert.True(
-            idle < TimeSpan.FromSeconds(0.3),
-            $"the service used {idle.TotalSeconds:0.00} s of CPU in the {Window.TotalSeconds} s from {Allowance.TotalSeconds} s after the deadline"
+            idle && last - atDeadline <= MaxAfterDeadline,
+            $"the service used {(last - atDeadline).TotalSeconds:0.00} s of CPU after the deadline (the bound is {MaxAfterDeadline.TotalSeconds} s)"
         );
     }
 
