@@ -17,14 +17,6 @@ namespace ResilienceGrpc.Operations.Tests;
 /// </summary>
 public class ClientKitTests(ServiceStack backends) : IClassFixture<ServiceStack>
 {
-    private static string Root()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "ResilienceGrpc.sln")))
-                return d.FullName;
-        throw new InvalidOperationException("The repository root was not found.");
-    }
-
     private static async Task<(int Exit, string Out, string Err)> Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file)
@@ -46,7 +38,7 @@ public class ClientKitTests(ServiceStack backends) : IClassFixture<ServiceStack>
     [ClientFact]
     public async Task ThePythonExampleGetsTheNumbersTheCSharpClientGets()
     {
-        string root = Root();
+        string root = Repository.Root;
         string stubs = Directory.CreateTempSubdirectory("resilience-py-").FullName;
         try
         {
@@ -129,7 +121,7 @@ public class ClientKitTests(ServiceStack backends) : IClassFixture<ServiceStack>
     [ClientFact]
     public async Task TheNodeExampleGetsTheNumbersTheCSharpClientGets()
     {
-        string root = Root();
+        string root = Repository.Root;
         string dir = Path.Combine(root, "clients/node");
         // The lockfile's exact packages, from npm.
         var (exit, _, err) = await Run("npm", "ci", "--prefix", dir, "--no-audit", "--no-fund");

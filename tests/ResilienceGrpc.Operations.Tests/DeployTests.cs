@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ResilienceGrpc.ServiceDefaults;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 
@@ -13,17 +14,7 @@ namespace ResilienceGrpc.Operations.Tests;
 /// </summary>
 public partial class DeployTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "ResilienceGrpc.sln")))
-                return d.FullName;
-        throw new InvalidOperationException(
-            "The repository root (ResilienceGrpc.sln) was not found above the test's folder."
-        );
-    }
+    private static readonly string Root = Repository.Root;
 
     private static readonly string[] Ours = ["indexing", "projection", "regression", "study"];
 

@@ -1,5 +1,6 @@
 using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Contracts.Indexing.V1;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Study.Tests;
@@ -10,10 +11,7 @@ public class PaperCatalogueTests
     [Fact]
     public void ThePapersCatalogueLoadsWithItsTwentyIndicatorsInFourDimensions()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ResilienceGrpc.sln")))
-            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
-        var catalogue = CsvTable.Read(Path.Combine(root, "docs", "paper-catalogue.csv"));
+        var catalogue = CsvTable.Read(Path.Combine(Repository.Root, "docs", "paper-catalogue.csv"));
         int idColumn = catalogue.Column("indicator", "the indicator id");
         var ids = catalogue.Rows.Select(r => r.Cells[idColumn]).ToList();
 

@@ -47,9 +47,7 @@ public class StudyCliTests : IDisposable
     [Fact]
     public async Task TheDocumentedMultiverseSpecWritesItsCurveAndEverySpecificationAsCsv()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ResilienceGrpc.sln")))
-            root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+        string root = Repository.Root;
         var outDir = Path.Combine(_dir, "curve");
         var (exit, stdout, stderr) = await Run(
             "study",
