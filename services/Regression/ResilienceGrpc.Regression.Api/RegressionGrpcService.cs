@@ -81,7 +81,8 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         var names = new List<string>();
         var pieces = new List<List<double[]>>();
         var rowIds = new List<string>();
-        long values = 0;
+        long values = 0,
+            rows = 0;
         int chunk = 0;
         await foreach (var part in requestStream.ReadAllAsync(context.CancellationToken))
         {
@@ -139,7 +140,8 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
             chunk++;
             // The budget is checked as the rows arrive, so an oversized model stops at the
             // chunk that passes it, not after the whole stream.
-            CheckBudget(head, pieces.Count == 0 ? 0 : pieces.Max(p => p.Sum(x => (long)x.Length)));
+            rows += part.Columns.Count == 0 ? 0 : part.Columns.Max(c => c.Values.Count);
+            CheckBudget(head, rows);
         }
         if (head is null)
             throw new InvalidInputException(
