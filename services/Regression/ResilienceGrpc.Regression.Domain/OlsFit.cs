@@ -53,8 +53,45 @@ public sealed class OlsFit
     /// <summary>Residuals y − Xβ.</summary>
     public double[] Residuals { get; }
 
-    /// <summary>Leverage h_ii, the diagonal of the hat matrix.</summary>
-    public double[] Leverage { get; }
+    private double[]? _leverage;
+
+    /// <summary>
+    /// Leverage h_ii, the diagonal of the hat matrix. Made in the fit's pass when the
+    /// prepared covariance needs it (HC2, HC3), otherwise on first use: HC0, HC1 and the
+    /// classical covariance never touch it, which saves n doubles and a pass.
+    /// </summary>
+    public double[] Leverage
+    {
+        get
+        {
+            if (_leverage is { } h)
+                return h;
+            var made = new double[N];
+            var parallel = Options.Parallel(CancellationToken.None);
+            TallQr.ForEachBlock(
+                BlockStarts.Length - 1,
+                parallel,
+                b =>
+                {
+                    int s = BlockStarts[b],
+                        nb = BlockStarts[b + 1] - s;
+                    var pool = System.Buffers.ArrayPool<double>.Shared;
+                    var buffer = pool.Rent(nb * K);
+                    try
+                    {
+                        FillQBlock(b, buffer);
+                        VectorKernels.AddSquaresOfColumns(buffer, nb, K, made.AsSpan(s, nb));
+                    }
+                    finally
+                    {
+                        pool.Return(buffer);
+                    }
+                }
+            );
+            Interlocked.CompareExchange(ref _leverage, made, null);
+            return _leverage!;
+        }
+    }
 
     /// <summary>Q'y: the first k entries are the projection coordinates, the last ±√RSS.</summary>
     internal double[] QtY { get; }
@@ -108,7 +145,7 @@ public sealed class OlsFit
         bool ill,
         double[] beta,
         double[] residuals,
-        double[] leverage,
+        double[]? leverage,
         double rss,
         double tss
     )
@@ -122,7 +159,7 @@ public sealed class OlsFit
         IllConditioned = ill;
         Beta = beta;
         Residuals = residuals;
-        Leverage = leverage;
+        _leverage = leverage;
         RInverse = Triangular.InvertUpper(r);
         Rss = rss;
         Tss = tss;
@@ -225,8 +262,22 @@ public sealed class OlsFit
         var blocks = tsqr.Starts;
         int m = blocks.Length - 1;
         double[]? q = ill ? tsqr.ExplicitQ(design.Values, design.Y, parallel) : null;
-        var fit = new OlsFit(design, options, rx, q, z, blocks, ill, beta, new double[n], new double[n], rss, tss);
         var prepare = options.Covariance is { } t && t != CovarianceType.Classical && !ill ? t : (CovarianceType?)null;
+        bool leverage = prepare is CovarianceType.HC2 or CovarianceType.HC3;
+        var fit = new OlsFit(
+            design,
+            options,
+            rx,
+            q,
+            z,
+            blocks,
+            ill,
+            beta,
+            new double[n],
+            leverage ? new double[n] : null,
+            rss,
+            tss
+        );
         var middleParts = prepare is null ? null : new double[m * k * k];
         TallQr.ForEachBlock(
             m,
@@ -237,22 +288,26 @@ public sealed class OlsFit
                     nb = blocks[b + 1] - s;
                 var pool = System.Buffers.ArrayPool<double>.Shared;
                 var buffer = pool.Rent(nb * k);
+                var w = prepare is null ? null : pool.Rent(nb);
                 try
                 {
                     var e = fit.Residuals.AsSpan(s, nb);
                     fit.FillQBlock(b, buffer, e);
-                    var h = fit.Leverage.AsSpan(s, nb);
-                    for (int j = 0; j < k; j++)
-                        VectorKernels.AddSquares(buffer.AsSpan(j * nb, nb), h);
+                    var h = leverage ? fit._leverage.AsSpan(s, nb) : default;
+                    if (leverage)
+                        VectorKernels.AddSquaresOfColumns(buffer, nb, k, h);
                     if (prepare is { } type)
                     {
-                        var w = SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n);
-                        SandwichCovariance.AddMiddle(buffer, nb, k, w, middleParts.AsSpan(b * k * k, k * k));
+                        var wb = w.AsSpan(0, nb);
+                        SandwichCovariance.OmegaWeights(type, e, h, k, design.RowIds, s, n, wb);
+                        SandwichCovariance.AddMiddle(buffer, nb, k, wb, middleParts.AsSpan(b * k * k, k * k));
                     }
                 }
                 finally
                 {
                     pool.Return(buffer);
+                    if (w is not null)
+                        pool.Return(w);
                 }
             }
         );
@@ -289,23 +344,28 @@ public sealed class OlsFit
             }
             return;
         }
-        // Forward substitution by columns: Q_j = (X_j − Σ_{l<j} R_lj Q_l) / R_jj.
+        // Forward substitution by columns: Q_j = (X_j − Σ_{l<j} R_lj Q_l) / R_jj, each row
+        // accumulated in a register (VectorKernels.Combine).
+        Span<double> coef = stackalloc double[k];
         for (int j = 0; j < k; j++)
         {
-            var qj = buffer.AsSpan(j * nb, nb);
-            Design.Values.AsSpan(j * n + s, nb).CopyTo(qj);
             for (int l = 0; l < j; l++)
-                VectorKernels.Axpy(-R[l, j], buffer.AsSpan(l * nb, nb), qj);
-            double inv = 1.0 / R[j, j];
-            for (int i = 0; i < nb; i++)
-                qj[i] *= inv;
+                coef[l] = -R[l, j];
+            VectorKernels.Combine(
+                Design.Values.AsSpan(j * n + s, nb),
+                buffer.AsSpan(0, j * nb),
+                nb,
+                coef[..j],
+                1.0 / R[j, j],
+                buffer.AsSpan(j * nb, nb)
+            );
         }
         if (residuals.IsEmpty)
             return;
         // e = y − Q (Q'y)_{0..k}.
-        Design.Y.AsSpan(s, nb).CopyTo(residuals);
         for (int l = 0; l < k; l++)
-            VectorKernels.Axpy(-QtY[l], buffer.AsSpan(l * nb, nb), residuals);
+            coef[l] = -QtY[l];
+        VectorKernels.Combine(Design.Y.AsSpan(s, nb), buffer.AsSpan(0, k * nb), nb, coef, 1.0, residuals);
     }
 
     /// <summary>Column j of the thin Q of X (length n), made whole on first use.</summary>

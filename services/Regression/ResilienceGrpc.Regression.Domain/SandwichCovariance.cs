@@ -53,15 +53,31 @@ public static class SandwichCovariance
         int nTotal
     )
     {
+        var w = new double[e.Length];
+        OmegaWeights(type, e, h, k, rowIds, offset, nTotal, w);
+        return w;
+    }
+
+    /// <summary>As above, written into <paramref name="w"/> (length of <paramref name="e"/>).</summary>
+    internal static void OmegaWeights(
+        CovarianceType type,
+        ReadOnlySpan<double> e,
+        ReadOnlySpan<double> h,
+        int k,
+        IReadOnlyList<string>? rowIds,
+        int offset,
+        int nTotal,
+        Span<double> w
+    )
+    {
         int n = e.Length;
-        var w = new double[n];
         switch (type)
         {
             case CovarianceType.Classical:
                 double rss = 0;
                 foreach (var v in e)
                     rss += v * v;
-                Array.Fill(w, rss / (nTotal - k));
+                w.Fill(rss / (nTotal - k));
                 break;
             case CovarianceType.HC0:
                 for (int i = 0; i < n; i++)
@@ -88,7 +104,6 @@ public static class SandwichCovariance
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown covariance type.");
         }
-        return w;
     }
 
     /// <summary>
@@ -126,10 +141,27 @@ public static class SandwichCovariance
     /// <summary>Adds Q_b' diag(ω) Q_b (upper triangle, row-major k × k) for one block's rows of Q.</summary>
     internal static void AddMiddle(double[] qBlock, int nb, int k, ReadOnlySpan<double> w, Span<double> part)
     {
+        // Four columns per pass over q_a (VectorKernels.WeightedDot4), same bits as one at a time.
+        Span<double> r = stackalloc double[4];
         for (int a = 0; a < k; a++)
         {
             var qa = qBlock.AsSpan(a * nb, nb);
-            for (int c = a; c < k; c++)
+            int c = a;
+            for (; c + 4 <= k; c += 4)
+            {
+                VectorKernels.WeightedDot4(
+                    qa,
+                    w,
+                    qBlock.AsSpan(c * nb, nb),
+                    qBlock.AsSpan((c + 1) * nb, nb),
+                    qBlock.AsSpan((c + 2) * nb, nb),
+                    qBlock.AsSpan((c + 3) * nb, nb),
+                    r
+                );
+                for (int t = 0; t < 4; t++)
+                    part[a * k + c + t] += r[t];
+            }
+            for (; c < k; c++)
                 part[a * k + c] += VectorKernels.WeightedDot(qa, w, qBlock.AsSpan(c * nb, nb));
         }
     }

@@ -246,13 +246,7 @@ internal sealed class TallQr
             double vv = 2.0 * norm * (norm + Math.Abs(v[0]));
             v[0] -= alpha;
             tau[j] = 2.0 / vv;
-            for (int d = j + 1; d < c; d++)
-            {
-                var target = a.AsSpan(d * lda + s + j, nb - j);
-                double f = tau[j] * VectorKernels.Dot(v, target);
-                if (f != 0)
-                    VectorKernels.Axpy(-f, v, target);
-            }
+            UpdateColumns(a, lda, s + j, nb - j, v, tau[j], j + 1, c);
         }
     }
 
@@ -279,13 +273,54 @@ internal sealed class TallQr
             if (tau[j] == 0)
                 continue;
             var v = a.AsSpan(j * lda + s + j, nb - j);
-            for (int d = 0; d < cols; d++)
+            UpdateColumns(t, ldt, t0 + j, nb - j, v, tau[j], 0, cols);
+        }
+    }
+
+    /// <summary>
+    /// Applies the reflector I − τ v v' to columns [from, to) of <paramref name="a"/>
+    /// (rows [row, row + len), column d at a[d·lda ..]): each column gets
+    /// f = τ·v'col and col ← col − f·v, four columns per pass over v
+    /// (<see cref="VectorKernels.Dot4"/>, <see cref="VectorKernels.Axpy4"/>), with the same
+    /// bits as one column at a time. A column whose f is zero is left untouched.
+    /// </summary>
+    private static void UpdateColumns(
+        double[] a,
+        int lda,
+        int row,
+        int len,
+        ReadOnlySpan<double> v,
+        double tau,
+        int from,
+        int to
+    )
+    {
+        Span<double> f = stackalloc double[4];
+        int d = from;
+        for (; d + 4 <= to; d += 4)
+        {
+            var t0 = a.AsSpan(d * lda + row, len);
+            var t1 = a.AsSpan((d + 1) * lda + row, len);
+            var t2 = a.AsSpan((d + 2) * lda + row, len);
+            var t3 = a.AsSpan((d + 3) * lda + row, len);
+            VectorKernels.Dot4(v, t0, t1, t2, t3, f);
+            for (int q = 0; q < 4; q++)
+                f[q] = -(tau * f[q]);
+            if (f[0] != 0 && f[1] != 0 && f[2] != 0 && f[3] != 0)
             {
-                var target = t.AsSpan(d * ldt + t0 + j, nb - j);
-                double f = tau[j] * VectorKernels.Dot(v, target);
-                if (f != 0)
-                    VectorKernels.Axpy(-f, v, target);
+                VectorKernels.Axpy4(f, v, t0, t1, t2, t3);
+                continue;
             }
+            for (int q = 0; q < 4; q++)
+                if (f[q] != 0)
+                    VectorKernels.Axpy(f[q], v, a.AsSpan((d + q) * lda + row, len));
+        }
+        for (; d < to; d++)
+        {
+            var target = a.AsSpan(d * lda + row, len);
+            double g = tau * VectorKernels.Dot(v, target);
+            if (g != 0)
+                VectorKernels.Axpy(-g, v, target);
         }
     }
 }
