@@ -197,7 +197,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         var columns = new List<NamedColumn>(names.Count);
         for (int c = 0; c < names.Count; c++)
         {
-            var whole = GC.AllocateUninitializedArray<double>(pieces[c].Sum(p => p.Length));
+            var whole = LargeArrays.Uninitialized(pieces[c].Sum(p => p.Length));
             int at = 0;
             for (int p = 0; p < pieces[c].Count; p++)
             {

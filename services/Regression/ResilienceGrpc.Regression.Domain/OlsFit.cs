@@ -273,7 +273,7 @@ public sealed class OlsFit
             blocks,
             ill,
             beta,
-            new double[n],
+            LargeArrays.Uninitialized(n),
             leverage ? new double[n] : null,
             rss,
             tss

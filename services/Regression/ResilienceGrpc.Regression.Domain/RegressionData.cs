@@ -139,7 +139,7 @@ public sealed class DesignMatrix
 
         int offset = model.NoIntercept ? 0 : 1,
             n = keep.Count;
-        var x = GC.AllocateUninitializedArray<double>(n * (regressors.Length + offset));
+        var x = LargeArrays.Uninitialized(n * (regressors.Length + offset));
         if (offset == 1)
             x.AsSpan(0, n).Fill(1.0);
         for (int j = 0; j < regressors.Length; j++)
@@ -149,7 +149,7 @@ public sealed class DesignMatrix
             terms[0] = InterceptTerm;
         for (int j = 0; j < regressors.Length; j++)
             terms[j + offset] = model.Regressors[j];
-        var yKept = new double[n];
+        var yKept = LargeArrays.Uninitialized(n);
         Pick(y, keep, yKept);
         CheckScale(yKept, model.Dependent, "dependent");
         for (int j = 0; j < regressors.Length; j++)

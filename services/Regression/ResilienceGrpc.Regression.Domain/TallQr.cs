@@ -146,7 +146,7 @@ internal sealed class TallQr
                         slices[b * c * c + j * c + i] = t[j * rows + b * c + i];
         }
 
-        var q = GC.AllocateUninitializedArray<double>(checked(n * c));
+        var q = LargeArrays.Uninitialized(checked(n * c));
         ForEachBlock(
             m,
             parallel,

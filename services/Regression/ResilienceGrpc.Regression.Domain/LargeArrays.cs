@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace ResilienceGrpc.Regression.Domain;
+
+/// <summary>
+/// Large arrays of doubles that the engine writes whole (X, residuals, Q). On Linux,
+/// where transparent huge pages are usually enabled only on request ("madvise"), the
+/// array's memory is advised as huge-page backed before its first write, so that the
+/// kernel maps it in 2 MiB pages rather than taking one fault per 4 KiB page: on the
+/// development VM a 4 KiB fault costs about 10 µs, which made first-touching the
+/// residuals of n = 10⁶ rows (8 MB) cost 25 ms, more than the QR itself. numpy advises
+/// its large arrays the same way. The advice only changes how memory is mapped, never
+/// its contents; where it is refused or unsupported nothing happens
+/// (docs/method.md, "The engine").
+/// </summary>
+public static partial class LargeArrays
+{
+    /// <summary>Arrays from this many bytes are advised (two huge pages).</summary>
+    public const int AdviseBytes = 4 << 20;
+
+    private const int MadvHugepage = 14;
+    private const long HugePage = 2 << 20;
+
+    /// <summary>
+    /// An uninitialised array of <paramref name="length"/> doubles (the caller writes every
+    /// element before reading it), huge-page advised when large.
+    /// </summary>
+    public static double[] Uninitialized(int length)
+    {
+        var array = GC.AllocateUninitializedArray<double>(length);
+        Advise(array);
+        return array;
+    }
+
+    /// <summary>Advises the memory of a large array as huge-page backed (Linux only; otherwise nothing).</summary>
+    public static unsafe void Advise(double[] array)
+    {
+        long bytes = (long)array.Length * sizeof(double);
+        if (bytes < AdviseBytes || !OperatingSystem.IsLinux())
+            return;
+        fixed (double* p = array)
+        {
+            long start = ((long)p + HugePage - 1) & ~(HugePage - 1);
+            long end = ((long)p + bytes) & ~(HugePage - 1);
+            if (end > start)
+                _ = madvise((nint)start, (nuint)(end - start), MadvHugepage);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = false)]
+    private static partial int madvise(nint address, nuint length, int advice);
+}
