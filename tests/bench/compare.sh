@@ -33,7 +33,8 @@ fi
 PY=/usr/bin/python3
 
 echo "== building the CLI (Release)"
-dotnet build orchestrator/ResilienceGrpc.Cli -c Release -o "$DIR/cli" -v quiet -nologo >/dev/null
+# Published ReadyToRun for this machine (as a user would deploy it): no JIT at start.
+dotnet publish orchestrator/ResilienceGrpc.Cli -c Release --use-current-runtime --self-contained false -o "$DIR/cli" -v quiet -nologo >/dev/null
 CLI="$DIR/cli/resilience"
 
 echo "== data"
