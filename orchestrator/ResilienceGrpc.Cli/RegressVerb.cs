@@ -28,7 +28,7 @@ public static partial class Verbs
     {
         var data = new Option<string>("--data")
         {
-            Description = "Any CSV with a header row, '.' decimals, empty cell = missing.",
+            Description = "Any CSV with a header row, '.' decimals, empty cell = missing; or an Apache Parquet file (.parquet: numeric columns, null = missing).",
             Required = true,
         };
         var y = new Option<string>("--y") { Description = "Dependent variable's column.", Required = true };

@@ -59,10 +59,10 @@ public sealed class CsvTable
     }
 
     /// <summary>Refuses a folder or a missing file.</summary>
-    internal static void RequireFile(string path)
+    internal static void RequireFile(string path, string kind = "CSV")
     {
         if (Directory.Exists(path))
-            throw new DataFileException(path, 0, 0, null, "this is a folder; give a CSV file.");
+            throw new DataFileException(path, 0, 0, null, $"this is a folder; give a {kind} file.");
         if (!System.IO.File.Exists(path))
             throw new DataFileException(
                 path,

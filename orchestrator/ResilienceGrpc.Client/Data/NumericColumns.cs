@@ -26,7 +26,8 @@ public static class NumericColumns
     /// <summary>
     /// Reads <paramref name="names"/> (a name <c>a*b</c> that is not a column reads
     /// <c>a</c> and <c>b</c>) and the id column: <paramref name="idColumn"/>, or a column
-    /// named city, id, unit or city_id when there is one.
+    /// named city, id, unit or city_id when there is one. A path ending in <c>.parquet</c>
+    /// (or <c>.pq</c>) is read as Apache Parquet (<see cref="ParquetColumns"/>).
     /// </summary>
     public static Result Read(
         string path,
@@ -35,6 +36,8 @@ public static class NumericColumns
         CancellationToken cancellationToken = default
     )
     {
+        if (ParquetColumns.IsParquet(path))
+            return ParquetColumns.Read(path, names, idColumn, cancellationToken);
         CsvTable.RequireFile(path);
 
         using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
