@@ -247,6 +247,17 @@ internal static class VectorKernels
             (acc0 * vs).StoreUnsafe(ref pd, (nuint)i);
             (acc1 * vs).StoreUnsafe(ref pd, (nuint)(i + 4));
         }
+        for (; i <= n - 4; i += 4)
+        {
+            var acc = Vector256.LoadUnsafe(ref ps, (nuint)i);
+            for (int l = 0; l < m; l++)
+                acc = Vector256.FusedMultiplyAdd(
+                    Vector256.Create(coef[l]),
+                    Vector256.LoadUnsafe(ref pc, (nuint)(l * stride + i)),
+                    acc
+                );
+            (acc * vs).StoreUnsafe(ref pd, (nuint)i);
+        }
         for (; i < n; i++)
         {
             double acc = Unsafe.Add(ref ps, i);

@@ -129,6 +129,18 @@ public static class WildBootstrap
         var bits = new byte[(n + 7) / 8];
         var v = new double[bits.Length * 8];
         var e = new double[n];
+        // The dots of v with au and every Q_l ũ are made four per pass over v, and e* in one
+        // pass over Q (VectorKernels.Dot4, Combine): the same bits as one dot and one axpy
+        // at a time, so a seed's p-values do not move.
+        int dots = k + 1,
+            groups = (dots + 3) / 4;
+        var targets = new double[groups * 4 * n];
+        au.CopyTo(targets, 0);
+        qu.CopyTo(targets, n);
+        var c = new double[groups * 4];
+        var coef = new double[k];
+        fit.Q(0);
+        var q = fit.QColumns;
         int exceed = 0;
         for (int b = 0; b < replications; b++)
         {
@@ -138,14 +150,17 @@ public static class WildBootstrap
             for (int byteIndex = 0; byteIndex < bits.Length; byteIndex++)
                 Signs.AsSpan(bits[byteIndex] * 8, 8).CopyTo(v.AsSpan(byteIndex * 8, 8));
             var vs = v.AsSpan(0, n);
-            double beta = a0 + VectorKernels.Dot(vs, au);
+            for (int g = 0; g < groups; g++)
+            {
+                var t = targets.AsSpan(g * 4 * n, 4 * n);
+                VectorKernels.Dot4(vs, t[..n], t.Slice(n, n), t.Slice(2 * n, n), t.Slice(3 * n, n), c.AsSpan(g * 4, 4));
+            }
+            double beta = a0 + c[0];
             for (int i = 0; i < n; i++)
                 e[i] = vs[i] * resid[i];
             for (int l = 0; l < k; l++)
-            {
-                double c = VectorKernels.Dot(qu.AsSpan(l * n, n), vs);
-                VectorKernels.Axpy(-c, fit.Q(l), e);
-            }
+                coef[l] = -c[l + 1];
+            VectorKernels.Combine(e, q, n, coef, 1.0, e);
             double var = rowFactor is null
                 ? VectorKernels.Dot(e, e) * classicalScale
                 : VectorKernels.WeightedDot(e, d, e);
