@@ -33,6 +33,11 @@ public static partial class BenchVerbs
             DefaultValueFactory = _ => 5,
         };
         var n = IntOption("--n", "Rows of each small fit.", 38);
+        var warmupSeconds = new Option<double>("--warmup-seconds")
+        {
+            Description = "Untimed load first, at the same concurrency, so that both ends run tiered-up code.",
+            DefaultValueFactory = _ => 2,
+        };
         var cmd = new Command(
             "throughput",
             "Small unary fits against running replicas: fits per second, p50 and p99 latency."
@@ -42,6 +47,7 @@ public static partial class BenchVerbs
             concurrency,
             seconds,
             n,
+            warmupSeconds,
         };
         cmd.SetAction(
             (parse, ct) =>
@@ -55,6 +61,9 @@ public static partial class BenchVerbs
                         double s = parse.GetValue(seconds);
                         if (!(s > 0 && s <= 600))
                             throw new CommandLineException("--seconds must be between 0 and 600.");
+                        double warm = parse.GetValue(warmupSeconds);
+                        if (!(warm >= 0 && warm <= 600))
+                            throw new CommandLineException("--warmup-seconds must be between 0 and 600.");
                         var (columns, names) = Generate(rows, 2, 3);
                         var request = new FitRequest
                         {
@@ -78,15 +87,24 @@ public static partial class BenchVerbs
                             );
 
                         var latencies = new List<double>[c];
-                        var stop = Stopwatch.StartNew();
                         long failures = 0;
-                        await Task.WhenAll(
+                        var stop = Stopwatch.StartNew();
+                        if (warm > 0)
+                            await Load(warm);
+                        Interlocked.Exchange(ref failures, 0);
+                        stop.Restart();
+                        await Load(s);
+                        double elapsed = stop.Elapsed.TotalSeconds;
+
+                        // c calls in flight for the given seconds, each worker recording its latencies.
+                        Task Load(double duration) =>
+                            Task.WhenAll(
                             Enumerable
                                 .Range(0, c)
                                 .Select(async w =>
                                 {
                                     var mine = latencies[w] = new List<double>(4096);
-                                    while (stop.Elapsed.TotalSeconds < s && !ct.IsCancellationRequested)
+                                    while (stop.Elapsed.TotalSeconds < duration && !ct.IsCancellationRequested)
                                     {
                                         long start = Stopwatch.GetTimestamp();
                                         try
@@ -106,7 +124,6 @@ public static partial class BenchVerbs
                                     }
                                 })
                         );
-                        double elapsed = stop.Elapsed.TotalSeconds;
                         var all = latencies.SelectMany(l => l).Order().ToArray();
                         var fields = new Dictionary<string, object>
                         {
@@ -122,6 +139,7 @@ public static partial class BenchVerbs
                                 ? r
                                 : 1,
                             ["seconds"] = Math.Round(elapsed, 3),
+                            ["warmup_seconds"] = warm,
                             ["fits"] = all.Length,
                             ["failed"] = failures,
                             ["fits_per_s"] = Math.Round(all.Length / elapsed, 1),

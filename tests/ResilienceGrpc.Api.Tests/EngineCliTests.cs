@@ -117,9 +117,19 @@ public class EngineCliTests
     [Fact]
     public async Task BenchThroughputReportsFitsPerSecondWithNoFailures()
     {
-        var (exit, stdout, stderr) = await Run("bench", "throughput", "--concurrency", "4", "--seconds", "1");
+        var (exit, stdout, stderr) = await Run(
+            "bench",
+            "throughput",
+            "--concurrency",
+            "4",
+            "--seconds",
+            "1",
+            "--warmup-seconds",
+            "0.5"
+        );
         Assert.True(exit == 0, stderr);
         var json = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal(0.5, json.GetProperty("warmup_seconds").GetDouble());
         Assert.True(json.GetProperty("fits").GetInt64() > 0);
         Assert.Equal(0, json.GetProperty("failed").GetInt64());
         Assert.True(json.GetProperty("p50_ms").GetDouble() <= json.GetProperty("p99_ms").GetDouble());
