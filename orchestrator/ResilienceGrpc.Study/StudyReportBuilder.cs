@@ -68,6 +68,7 @@ public static class StudyReportBuilder
                 $"The shared cache ({sharedCache}) was unavailable; the intermediates were recomputed."
             );
 
+        report.Analysis = StudyAnalysisData.Build(data, plan, results);
         var tiers = StudyVariables.TierOf(data, spec);
         var main = results.Indices[plan.MainIndex];
         var projection = results.Projections[plan.MainProjection];

@@ -84,8 +84,9 @@ public class ReportBrowserTests : IDisposable
                 );
         }
         Assert.True(await page.Locator("#synthetic-banner").IsVisibleAsync());
-        // 9 paper tables + weighting robustness, the specification-curve summary, and the city table.
-        Assert.Equal(11, await page.Locator("table.pub[id^=table-]").CountAsync() - 1);
+        // 9 paper tables + weighting robustness, the descriptive statistics, the specification-curve
+        // summary, and the city table.
+        Assert.Equal(12, await page.Locator("table.pub[id^=table-]").CountAsync() - 1);
 
         // The specification curve draws one bar (first trace) and one point (second) per fitted specification, the baseline among them.
         var results = System

@@ -61,7 +61,17 @@ public class StudyStepsTests
         var projection = new ProjectExportsResponse();
         for (int i = 0; i < data.CityIds.Count; i++)
         {
-            index.Units.Add(new UnitScore { UnitId = data.CityIds[i], Composite = 0.1 + i });
+            index.Units.Add(
+                new UnitScore
+                {
+                    UnitId = data.CityIds[i],
+                    Composite = 0.1 + i,
+                    DimensionScores =
+                    {
+                        StudyVariables.Dimensions(data).Select(d => new DimensionScore { Dimension = d, Score = 0.2 + i }),
+                    },
+                }
+            );
             projection.Cities.Add(
                 new CityProjection
                 {
@@ -125,5 +135,18 @@ public class StudyStepsTests
         Assert.Equal(1.5, report.Manifest.ElapsedSeconds);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data.ToByteArray())), report.Manifest.DataSha256);
         Assert.Same(plan.Spec, report.Manifest.Spec);
+
+        // The analysis data are the baseline models' variables, from these results alone.
+        Assert.Equal(data.CityIds, report.Analysis.CityIds);
+        var lnRescity = report.Analysis.Columns.Single(c => c.Name == "ln_rescity");
+        Assert.Equal(Enumerable.Range(0, 38).Select(i => Math.Log(0.1 + i)), lnRescity.Values);
+        Assert.Equal(
+            report
+                .Tables.SelectMany(t => t.Models)
+                .SelectMany(m => m.Spec.Regressors.Prepend(m.Spec.Dependent))
+                .SelectMany(n => n.Split('*'))
+                .Distinct(),
+            report.Analysis.Columns.Select(c => c.Name)
+        );
     }
 }

@@ -17,6 +17,8 @@ public static class PublishedTables
         var tables = new List<TextTable>();
         foreach (var t in report.Tables)
             tables.Add(t.Id == "weights" ? Weights(t, report) : Regression(t, report));
+        if (AnalysisTables.Descriptives(report.Analysis) is { } descriptives)
+            tables.Add(descriptives);
         return tables;
     }
 

@@ -4,7 +4,7 @@ using ResilienceGrpc.Contracts.Study.V1;
 
 namespace ResilienceGrpc.Client.Reporting;
 
-/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json, and the tidy coefficients.csv and models.csv.</summary>
+/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json, the tidy coefficients.csv and models.csv, and the analysis data set analysis.csv.</summary>
 public static class ReportWriter
 {
     public static readonly string[] Files =
@@ -16,6 +16,7 @@ public static class ReportWriter
         "manifest.json",
         TidyTables.CoefficientsFile,
         TidyTables.ModelsFile,
+        AnalysisTables.CsvFile,
     ];
 
     /// <summary>The files written for a report: <see cref="Files"/>, and <c>multiverse.csv</c> when it has a specification curve.</summary>
@@ -39,6 +40,7 @@ public static class ReportWriter
         await WriteSafelyAsync(dir, "report.html", HtmlReport.Render(report), ct);
         await WriteSafelyAsync(dir, TidyTables.CoefficientsFile, TidyTables.Coefficients(report), ct);
         await WriteSafelyAsync(dir, TidyTables.ModelsFile, TidyTables.Models(report), ct);
+        await WriteSafelyAsync(dir, AnalysisTables.CsvFile, AnalysisTables.Csv(report.Analysis), ct);
         if (report.Multiverse is { } m)
             await WriteSafelyAsync(dir, MultiverseReport.CsvFile, MultiverseReport.Csv(m), ct);
     }
