@@ -4,7 +4,7 @@ using ResilienceGrpc.Contracts.Study.V1;
 
 namespace ResilienceGrpc.Client.Reporting;
 
-/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json, the tidy coefficients.csv and models.csv, and the analysis data set analysis.csv.</summary>
+/// <summary>Writes a study's report folder: report.html, report.md, tables.tex, results.json, manifest.json, the tidy coefficients.csv and models.csv, the analysis data set analysis.csv, and tables.docx and tables.xlsx.</summary>
 public static class ReportWriter
 {
     public static readonly string[] Files =
@@ -17,6 +17,8 @@ public static class ReportWriter
         TidyTables.CoefficientsFile,
         TidyTables.ModelsFile,
         AnalysisTables.CsvFile,
+        OfficeTables.DocxFile,
+        OfficeTables.XlsxFile,
     ];
 
     /// <summary>The files written for a report: <see cref="Files"/>, and <c>multiverse.csv</c> when it has a specification curve.</summary>
@@ -41,6 +43,8 @@ public static class ReportWriter
         await WriteSafelyAsync(dir, TidyTables.CoefficientsFile, TidyTables.Coefficients(report), ct);
         await WriteSafelyAsync(dir, TidyTables.ModelsFile, TidyTables.Models(report), ct);
         await WriteSafelyAsync(dir, AnalysisTables.CsvFile, AnalysisTables.Csv(report.Analysis), ct);
+        await WriteSafelyAsync(dir, OfficeTables.DocxFile, OfficeTables.Docx(report), ct);
+        await WriteSafelyAsync(dir, OfficeTables.XlsxFile, OfficeTables.Xlsx(report), ct);
         if (report.Multiverse is { } m)
             await WriteSafelyAsync(dir, MultiverseReport.CsvFile, MultiverseReport.Csv(m), ct);
     }
@@ -50,14 +54,17 @@ public static class ReportWriter
     /// goes to a new file of an unpredictable name (created, never opened if it exists), which
     /// then replaces the name; a rename replaces a symlink itself, it does not write through it.
     /// </summary>
-    public static async Task WriteSafelyAsync(string dir, string name, string text, CancellationToken ct = default)
+    public static Task WriteSafelyAsync(string dir, string name, string text, CancellationToken ct = default) =>
+        WriteSafelyAsync(dir, name, new UTF8Encoding(false).GetBytes(text), ct);
+
+    /// <summary>As above, for bytes (the Word and Excel files).</summary>
+    public static async Task WriteSafelyAsync(string dir, string name, byte[] bytes, CancellationToken ct = default)
     {
         string temp = Path.Combine(dir, $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
-                await writer.WriteAsync(text.AsMemory(), ct);
+                await stream.WriteAsync(bytes, ct);
             File.Move(temp, Path.Combine(dir, name), overwrite: true);
         }
         finally

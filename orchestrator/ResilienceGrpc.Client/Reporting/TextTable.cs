@@ -81,7 +81,7 @@ public static partial class TableRenderer
             ),
         };
 
-    private static string[] Texts(Cell[] row, bool exact) =>
+    internal static string[] Texts(Cell[] row, bool exact) =>
         row.Select(c => c.Number is { } n ? (exact ? NumberText.Exact(n) : NumberText.Human(n)) : c.Text ?? "")
             .ToArray();
 
