@@ -266,6 +266,29 @@ public static partial class Verbs
             await call.ResponseAsync;
             throw;
         }
+        catch (IOException) when (!ct.IsCancellationRequested)
+        {
+            // A replica killed mid-write fails the write with an IOException ("the request was
+            // aborted"): the connection is gone, so unless the response says otherwise it is
+            // UNAVAILABLE, which Stream sends again.
+            try
+            {
+                await call.ResponseAsync;
+            }
+            catch (RpcException r)
+                when (r.StatusCode
+                        is StatusCode.Unavailable
+                            or StatusCode.Internal
+                            or StatusCode.Unknown
+                            or StatusCode.Cancelled
+                )
+            {
+                throw new RpcException(
+                    new Status(StatusCode.Unavailable, "The connection to the regression service was lost mid-stream.")
+                );
+            }
+            throw;
+        }
         progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
         return await call.ResponseAsync;
     }

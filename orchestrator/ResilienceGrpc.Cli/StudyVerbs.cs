@@ -96,6 +96,8 @@ public static partial class Verbs
             Otlp,
             printSpec,
         };
+        foreach (var o in TableStyleOptions.All)
+            cmd.Options.Add(o);
         cmd.SetAction(
             (parse, ct) =>
                 Guard(
@@ -120,6 +122,7 @@ public static partial class Verbs
                         }
                         if (parse.GetValue(spec) is { } specFile)
                             request.Spec = ReadSpec(specFile);
+                        request.Spec = TableStyleOptions.Apply(parse, request.Spec);
                         if (parse.GetValue(printSpec))
                         {
                             progress.Dispose();

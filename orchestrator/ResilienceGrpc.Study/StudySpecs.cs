@@ -149,6 +149,9 @@ public static partial class StudySpecs
                         $"{field}.id",
                         $"Unknown table '{table.Id}'; the standard tables are {string.Join(", ", standard.Keys)}, or give the table its own regressions."
                     );
+                std.IndicatorRows.AddRange(table.IndicatorRows);
+                std.Note = table.Note;
+                CheckPresentation(std, field);
                 tables.Add(std);
                 continue;
             }
@@ -166,12 +169,105 @@ public static partial class StudySpecs
                 for (int k = 0; k < reg.Regressors.Count; k++)
                     CheckVariable(reg.Regressors[k], $"{rf}.regressors[{k}]", variables);
             }
+            CheckPresentation(table, field);
             tables.Add(table);
         }
         spec.Tables.Clear();
         spec.Tables.AddRange(tables);
+        CheckStyle(spec.TableStyle);
         MultiversePlan.Complete(spec, data, variables, limits);
         return spec;
+    }
+
+    /// <summary>Bounds of the presentation fields: they are printed, never computed with.</summary>
+    private const int MaxText = 200,
+        MaxNote = 2000,
+        MaxRows = 20,
+        MaxTerms = 500;
+
+    private static void CheckText(string text, string field, int max)
+    {
+        if (text.Length > max)
+            throw Bad(field, $"The text is {text.Length:N0} characters; the limit is {max:N0}.");
+    }
+
+    /// <summary>A table's indicator rows and note.</summary>
+    private static void CheckPresentation(TableSpec table, string field)
+    {
+        CheckText(table.Note, $"{field}.note", MaxNote);
+        if (table.IndicatorRows.Count > MaxRows)
+            throw Bad(
+                $"{field}.indicator_rows",
+                $"Table '{table.Id}' has {table.IndicatorRows.Count} indicator rows; the limit is {MaxRows}."
+            );
+        for (int i = 0; i < table.IndicatorRows.Count; i++)
+        {
+            var row = table.IndicatorRows[i];
+            string rf = $"{field}.indicator_rows[{i}]";
+            if (string.IsNullOrWhiteSpace(row.Label))
+                throw Bad($"{rf}.label", "An indicator row needs a label, for example \"Controls\".");
+            CheckText(row.Label, $"{rf}.label", MaxText);
+            if (row.Values.Count > table.Regressions.Count)
+                throw Bad(
+                    $"{rf}.values",
+                    $"Indicator row '{row.Label}' has {row.Values.Count} values but table '{table.Id}' has {table.Regressions.Count} columns."
+                );
+            for (int v = 0; v < row.Values.Count; v++)
+                CheckText(row.Values[v], $"{rf}.values[{v}]", MaxText);
+        }
+    }
+
+    /// <summary>The table style: digits 0–10, ascending star levels in (0, 1) with one symbol each, known statistics, bounded texts.</summary>
+    private static void CheckStyle(TableStyle? style)
+    {
+        if (style is null)
+            return;
+        const string f = "spec.table_style";
+        if (!Enum.IsDefined(style.Statistic))
+            throw Bad($"{f}.statistic", $"Unknown statistic {(int)style.Statistic}; use SE, T, P or CI.");
+        if (style.HasDigits && style.Digits is < 0 or > 10)
+            throw Bad($"{f}.digits", $"Digits must be between 0 and 10; {style.Digits} was given.");
+        if (style.StarLevels.Count > 5)
+            throw Bad($"{f}.star_levels", $"{style.StarLevels.Count} star levels were given; the limit is 5.");
+        for (int i = 0; i < style.StarLevels.Count; i++)
+        {
+            double level = style.StarLevels[i];
+            if (!(level > 0 && level < 1))
+                throw Bad($"{f}.star_levels[{i}]", $"A star level must be above 0 and below 1; {level} was given.");
+            if (i > 0 && !(level > style.StarLevels[i - 1]))
+                throw Bad($"{f}.star_levels[{i}]", "Star levels must be strictly ascending, for example 0.01, 0.05, 0.1.");
+        }
+        int levels = style.StarLevels.Count > 0 ? style.StarLevels.Count : 3;
+        if (style.StarSymbols.Count > 0 && style.StarSymbols.Count != levels)
+            throw Bad(
+                $"{f}.star_symbols",
+                $"{style.StarSymbols.Count} star symbols were given for {levels} levels; give one per level."
+            );
+        for (int i = 0; i < style.StarSymbols.Count; i++)
+            CheckText(style.StarSymbols[i], $"{f}.star_symbols[{i}]", 8);
+        if (style.Labels.Count > MaxTerms)
+            throw Bad($"{f}.labels", $"{style.Labels.Count:N0} labels were given; the limit is {MaxTerms}.");
+        foreach (var (term, label) in style.Labels)
+        {
+            CheckText(term, $"{f}.labels", MaxText);
+            CheckText(label, $"{f}.labels[{term}]", MaxText);
+        }
+        if (style.Order.Count > MaxTerms)
+            throw Bad($"{f}.order", $"{style.Order.Count:N0} terms were given; the limit is {MaxTerms}.");
+        for (int i = 0; i < style.Order.Count; i++)
+            CheckText(style.Order[i], $"{f}.order[{i}]", MaxText);
+        if (style.FitStatistics.Count > 10)
+            throw Bad($"{f}.fit_statistics", $"{style.FitStatistics.Count} fit statistics were given; the limit is 10.");
+        for (int i = 0; i < style.FitStatistics.Count; i++)
+            if (style.FitStatistics[i] == FitStatistic.Unspecified || !Enum.IsDefined(style.FitStatistics[i]))
+                throw Bad(
+                    $"{f}.fit_statistics[{i}]",
+                    "Unknown fit statistic; use N, R2, ADJ_R2, F, RMSE or BOOTSTRAP_P."
+                );
+        if (style.Notes.Count > MaxRows)
+            throw Bad($"{f}.notes", $"{style.Notes.Count} notes were given; the limit is {MaxRows}.");
+        for (int i = 0; i < style.Notes.Count; i++)
+            CheckText(style.Notes[i], $"{f}.notes[{i}]", MaxNote);
     }
 
     /// <summary>The standard tables, built from the spec's outcome, controls and tiers.</summary>

@@ -52,38 +52,78 @@ public static class PublishedTables
     public static TextTable Regression(Table t, StudyReport report)
     {
         var models = t.Models;
-        var terms = new List<string>();
+        var style = report.Manifest?.Spec?.TableStyle ?? new TableStyle();
+        var spec = report.Manifest?.Spec?.Tables.FirstOrDefault(x => x.Id == t.Id);
+        int coefDigits = style.HasDigits ? style.Digits : 4,
+            statDigits = style.HasDigits ? style.Digits : 3;
+        double[] levels = style.StarLevels.Count > 0 ? [.. style.StarLevels] : [0.01, 0.05, 0.1];
+        string[] symbols =
+            style.StarSymbols.Count > 0
+                ? [.. style.StarSymbols]
+                : Enumerable.Range(0, levels.Length).Select(i => new string('*', levels.Length - i)).ToArray();
+        string Stars(double p)
+        {
+            for (int i = 0; i < levels.Length; i++)
+                if (p < levels[i])
+                    return symbols[i];
+            return "";
+        }
+        string Labelled(string term) =>
+            style.Labels.TryGetValue(term, out var label) ? label
+            : term.Contains('*') ? string.Join(" × ", term.Split('*').Select(Labelled))
+            : Label(term);
+
+        // Terms: the style's order first, then the rest in model order, the constant last.
+        var found = new List<string>();
         foreach (var m in models)
             foreach (var c in m.Fit?.Coefficients ?? [])
-                if (c.Term != "_cons" && !terms.Contains(c.Term))
-                    terms.Add(c.Term);
-        terms.Add("_cons");
+                if (c.Term != "_cons" && !found.Contains(c.Term))
+                    found.Add(c.Term);
+        found.Add("_cons");
+        var terms = style.Order.Where(found.Contains).Distinct().ToList();
+        terms.AddRange(found.Where(x => x != "_cons" && !terms.Contains(x)));
+        if (!terms.Contains("_cons"))
+            terms.Add("_cons");
+
+        var statistic = style.Statistic == TableStatistic.Unspecified ? TableStatistic.T : style.Statistic;
         bool boot = models.Any(m => m.Fit?.Bootstrap is not null);
         var rows = new List<Cell[]>();
+        if (style.DependentHeader)
+            rows.Add(["Dependent variable", .. models.Select(m => (Cell)Labelled(m.Spec.Dependent))]);
         foreach (var term in terms)
         {
-            var coef = new List<Cell> { Label(term) };
-            var tRow = new List<Cell> { "" };
+            var coef = new List<Cell> { Labelled(term) };
+            var statRow = new List<Cell> { "" };
             var bRow = new List<Cell> { "" };
             foreach (var m in models)
             {
                 var c = m.Fit?.Coefficients.FirstOrDefault(x => x.Term == term);
-                coef.Add(c is null ? "" : F(c.Estimate, 4) + ResultTables.Stars(c.PValue));
-                tRow.Add(c is null ? "" : $"({F(c.TValue, 3)})");
+                coef.Add(c is null ? "" : F(c.Estimate, coefDigits) + Stars(c.PValue));
+                statRow.Add(
+                    c is null ? ""
+                    : statistic switch
+                    {
+                        TableStatistic.Se => $"({F(c.StdError, statDigits)})",
+                        TableStatistic.P => $"({F(c.PValue, statDigits)})",
+                        TableStatistic.Ci => $"[{F(c.CiLow, statDigits)}, {F(c.CiHigh, statDigits)}]",
+                        _ => $"({F(c.TValue, statDigits)})",
+                    }
+                );
                 bRow.Add(c is { HasBootstrapPValue: true } ? $"[{F(c.BootstrapPValue, 3)}]" : "");
             }
             rows.Add([.. coef]);
-            rows.Add([.. tRow]);
+            rows.Add([.. statRow]);
             if (boot && term != "_cons")
                 rows.Add([.. bRow]);
         }
-        rows.Add([
-            "N",
-            .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? s.NObs.ToString(CultureInfo.InvariantCulture) : "—")),
-        ]);
-        rows.Add(["R²", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.RSquared, 3) : ""))]);
-        rows.Add(["Adj. R²", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.AdjRSquared, 3) : ""))]);
-        rows.Add(["F", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.FStatistic, 2) : ""))]);
+        foreach (var row in spec?.IndicatorRows ?? [])
+            rows.Add([row.Label, .. models.Select((_, i) => (Cell)(i < row.Values.Count ? row.Values[i] : ""))]);
+        var foot =
+            style.FitStatistics.Count > 0
+                ? style.FitStatistics.ToList()
+                : [FitStatistic.N, FitStatistic.R2, FitStatistic.AdjR2, FitStatistic.F];
+        foreach (var f in foot)
+            rows.Add(FootRow(f, models));
         if (models.Any(m => m.HasLooMin))
             rows.Add([
                 "Leave-one-out range",
@@ -92,9 +132,20 @@ public static class PublishedTables
 
         var cov =
             models.Select(m => m.Fit?.Model?.CovarianceType).FirstOrDefault(c => c is not null) ?? CovarianceType.Hc1;
+        string what = statistic switch
+        {
+            TableStatistic.Se => $"{SeWords(cov)} standard errors in parentheses",
+            TableStatistic.P => $"p-values from {SeWords(cov).ToLowerInvariant()} standard errors in parentheses",
+            TableStatistic.Ci => $"95% confidence intervals from {SeWords(cov).ToLowerInvariant()} standard errors in brackets",
+            _ => $"{SeWords(cov)} t statistics in parentheses",
+        };
+        string stars = string.Join(
+            ", ",
+            levels.Select((l, i) => $"{symbols[i]} p < {l.ToString(CultureInfo.InvariantCulture)}")
+        );
         var notes = new List<string>
         {
-            $"Dependent variable: {string.Join("; ", models.Select(m => m.Spec.Dependent).Distinct())}. {SeWords(cov)} t statistics in parentheses; *** p < 0.01, ** p < 0.05, * p < 0.1.",
+            $"Dependent variable: {string.Join("; ", models.Select(m => m.Spec.Dependent).Distinct())}. {what}; {stars}.",
         };
         if (boot)
         {
@@ -123,10 +174,44 @@ public static class PublishedTables
             );
         foreach (var m in models.Where(m => m.Error.Length > 0))
             notes.Add($"{m.Spec.Label} not fitted: {m.Error}");
+        notes.AddRange(style.Notes.Where(n => n.Length > 0));
+        if (spec is { Note.Length: > 0 })
+            notes.Add(spec.Note);
         if (report.Synthetic)
             notes.Add("SYNTHETIC DATA: generated numbers, not statistics of the cities named.");
         return new TextTable(t.Id, t.Title, ["", .. models.Select(m => m.Spec.Label)], rows, notes);
     }
+
+    private static Cell[] FootRow(FitStatistic f, IEnumerable<RegressionModel> models) =>
+        f switch
+        {
+            FitStatistic.N =>
+            [
+                "N",
+                .. models.Select(m =>
+                    (Cell)(m.Fit?.Model is { } s ? s.NObs.ToString(CultureInfo.InvariantCulture) : "—")
+                ),
+            ],
+            FitStatistic.R2 => ["R²", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.RSquared, 3) : ""))],
+            FitStatistic.AdjR2 =>
+            [
+                "Adj. R²",
+                .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.AdjRSquared, 3) : "")),
+            ],
+            FitStatistic.F => ["F", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.FStatistic, 2) : ""))],
+            FitStatistic.Rmse => ["RMSE", .. models.Select(m => (Cell)(m.Fit?.Model is { } s ? F(s.Rmse, 3) : ""))],
+            _ =>
+            [
+                "Bootstrap p",
+                .. models.Select(m =>
+                    (Cell)(
+                        m.Fit?.Coefficients.FirstOrDefault() is { HasBootstrapPValue: true } c
+                            ? F(c.BootstrapPValue, 3)
+                            : ""
+                    )
+                ),
+            ],
+        };
 
     public static string SeWords(CovarianceType c) =>
         c switch
