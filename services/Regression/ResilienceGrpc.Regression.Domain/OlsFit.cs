@@ -262,6 +262,7 @@ public sealed class OlsFit
         var blocks = tsqr.Starts;
         int m = blocks.Length - 1;
         double[]? q = ill ? tsqr.ExplicitQ(design.Values, design.Y, parallel) : null;
+        tsqr.Release();
         var prepare = options.Covariance is { } t && t != CovarianceType.Classical && !ill ? t : (CovarianceType?)null;
         bool leverage = prepare is CovarianceType.HC2 or CovarianceType.HC3;
         var fit = new OlsFit(
@@ -278,7 +279,8 @@ public sealed class OlsFit
             rss,
             tss
         );
-        var middleParts = prepare is null ? null : new double[m * k * k];
+        var middleParts = prepare is null ? null : System.Buffers.ArrayPool<double>.Shared.Rent(m * k * k);
+        middleParts?.AsSpan(0, m * k * k).Clear();
         TallQr.ForEachBlock(
             m,
             parallel,
@@ -312,7 +314,10 @@ public sealed class OlsFit
             }
         );
         if (middleParts is not null)
+        {
             fit.PreparedMiddle = SandwichCovariance.SumParts(middleParts, m, k);
+            System.Buffers.ArrayPool<double>.Shared.Return(middleParts);
+        }
 
         // 5. Ill-conditioned designs: refine β (and the residuals) on the augmented system (docs/method.md, "Refinement").
         if (ill)

@@ -36,7 +36,7 @@ internal sealed class TallQr
     /// <summary>R of [X | y], c × c upper triangular, column-major.</summary>
     public double[] R { get; }
 
-    private readonly double[]? _stack; // stacked triangles' reflectors ((m·c) × c), when m > 1
+    private double[]? _stack; // stacked triangles' reflectors ((m·c) × c), when m > 1; pooled
     private readonly double[]? _stackTau;
 
     private TallQr(int n, int c, int[] starts, double[] r, double[]? stack, double[]? stackTau)
@@ -76,7 +76,12 @@ internal sealed class TallQr
         int c = k + 1;
         var starts = BlockStarts(n, c);
         int m = starts.Length - 1;
-        var tri = new double[m * c * c];
+        // With several blocks the triangles and their stack are scratch (about 300 KiB each at
+        // n = 10⁶, k = 10): pooled, so that a fit does not allocate them on the large-object
+        // heap every time (docs/method.md, "Memory"). Only entries on and above each
+        // triangle's diagonal are written and read.
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var tri = m == 1 ? new double[c * c] : pool.Rent(m * c * c);
         ForEachBlock(
             m,
             parallel,
@@ -103,16 +108,26 @@ internal sealed class TallQr
 
         // Merge: factor the stacked triangles (m·c × c), sequentially and in block order.
         int rows = m * c;
-        var stack = new double[rows * c];
+        var stack = pool.Rent(rows * c);
+        stack.AsSpan(0, rows * c).Clear();
         for (int b = 0; b < m; b++)
             for (int j = 0; j < c; j++)
                 for (int i = 0; i <= j; i++)
                     stack[j * rows + b * c + i] = tri[b * c * c + j * c + i];
+        pool.Return(tri);
         var stackTau = new double[c];
         var r = new double[c * c];
         parallel.CancellationToken.ThrowIfCancellationRequested();
         FactorInPlace(stack, rows, 0, rows, c, stackTau, r, parallel.CancellationToken);
         return new TallQr(n, c, starts, r, stack, stackTau);
+    }
+
+    /// <summary>Gives the merge's scratch back to the pool; <see cref="ExplicitQ"/> may not be called after.</summary>
+    public void Release()
+    {
+        if (_stack is { } stack)
+            System.Buffers.ArrayPool<double>.Shared.Return(stack);
+        _stack = null;
     }
 
     /// <summary>
@@ -128,6 +143,8 @@ internal sealed class TallQr
             n = N,
             k = c - 1;
         double[] slices = new double[m * c * c];
+        if (m > 1 && _stack is null)
+            throw new InvalidOperationException("The merge's reflectors were released.");
         if (_stack is null)
         {
             for (int j = 0; j < c; j++)
