@@ -84,6 +84,70 @@ public class ReportBrowserTests : IDisposable
                 );
         }
         Assert.True(await page.Locator("#synthetic-banner").IsVisibleAsync());
+
+        // The figures' reported faults, checked on the drawn page:
+        // the weights legend clears the x-axis title;
+        Assert.True(
+            await page.EvaluateAsync<bool>(
+                """
+                (() => {
+                  const a = document.querySelector('#fig-weights .legend').getBoundingClientRect();
+                  const b = document.querySelector('#fig-weights .g-xtitle').getBoundingClientRect();
+                  return a.bottom <= b.top || b.bottom <= a.top || a.right <= b.left || b.right <= a.left;
+                })()
+                """
+            ),
+            "the weights legend overlaps the x-axis title"
+        );
+        // the scatter has one legend entry and one colour per tier;
+        var tierColours = await page.EvaluateAsync<string[]>(
+            "document.getElementById('fig-scatter').data.filter(t => t.name.startsWith('tier: ')).map(t => t.marker.color)"
+        );
+        int tiers = System
+            .Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")))
+            .RootElement.GetProperty("cities")
+            .EnumerateArray()
+            .Select(c => c.GetProperty("tier").GetString())
+            .Distinct()
+            .Count();
+        Assert.True(tiers >= 3, $"{tiers} tiers");
+        Assert.Equal(tiers, tierColours.Distinct().Count());
+        Assert.True(
+            await page.Locator("#fig-scatter .legend .traces").CountAsync() >= tiers,
+            "a legend entry per tier"
+        );
+        // each coefficient panel's title sits between the panel above's tick labels and its own;
+        Assert.True(
+            await page.EvaluateAsync<bool>(
+                """
+                (() => {
+                  const gd = document.getElementById('fig-coefficients');
+                  const titles = [...gd.querySelectorAll('.annotation')].map(a => a.getBoundingClientRect());
+                  const n = titles.length;
+                  if (n < 2) return false;
+                  for (let k = 0; k < n; k++) {
+                    const ax = k === 0 ? 'y' : 'y' + (k + 1);
+                    const ticks = [...gd.querySelectorAll('.' + ax + 'tick')].map(t => t.getBoundingClientRect());
+                    if (ticks.length === 0) return false;
+                    const top = Math.min(...ticks.map(t => t.top));
+                    if (titles[k].bottom > top + 1) return false;
+                    if (k > 0) {
+                      const prev = 'y' + (k === 1 ? '' : k);
+                      const above = [...gd.querySelectorAll('.' + prev + 'tick')].map(t => t.getBoundingClientRect());
+                      if (titles[k].top < Math.max(...above.map(t => t.bottom)) - 1) return false;
+                    }
+                  }
+                  return true;
+                })()
+                """
+            ),
+            "a coefficient panel's title is not just above its own panel"
+        );
+        // and the monthly chart says its unit.
+        Assert.Contains(
+            "million USD",
+            await page.EvaluateAsync<string>("document.querySelector('#fig-monthly .g-ytitle').textContent")
+        );
         // 9 paper tables + weighting robustness, the descriptive statistics, the specification-curve
         // summary, and the city table.
         Assert.Equal(12, await page.Locator("table.pub[id^=table-]").CountAsync() - 1);

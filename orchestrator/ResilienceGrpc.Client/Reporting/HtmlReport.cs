@@ -252,6 +252,8 @@ public static class HtmlReport
                 },
             coefficients,
             curve = report.Multiverse is null ? null : MultiverseReport.FigureData(report.Multiverse),
+            // The sample's exports are in million USD; a user's are in whatever exports.csv holds.
+            exportsUnit = report.Synthetic ? "million USD" : "units of exports.csv",
         };
         return JsonSerializer.Serialize(payload).Replace("</", "<\\/");
     }

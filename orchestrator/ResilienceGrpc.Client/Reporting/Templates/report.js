@@ -1,36 +1,49 @@
 // report.html's figures (embedded into the page by HtmlReport, after `const DATA = ...`).
 const config = { displaylogo: false, responsive: true };
 const font = { family: 'Georgia, serif' };
+// Okabe–Ito: distinguishable with every common colour-vision deficiency.
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+const colorway = PALETTE;
+// Legends sit above the plot, clear of the axis titles.
+const legendTop = { orientation: 'h', x: 0, y: 1.02, xanchor: 'left', yanchor: 'bottom' };
 // 1. Weights by indicator, coloured by dimension.
 Plotly.newPlot('fig-weights', DATA.dimensions.map(d => {
   const rows = DATA.weights.filter(w => w.dimension === d);
   return { type: 'bar', orientation: 'h', name: d, y: rows.map(r => r.id), x: rows.map(r => r.weight) };
-}), { title: { text: 'Indicator weights by dimension' }, font, margin: { l: 210 }, xaxis: { title: { text: 'weight' } },
-      yaxis: { automargin: true, categoryorder: 'trace' }, barmode: 'group', legend: { orientation: 'h' } }, config);
-// 2. Baseline scatter with city labels and the fitted line.
+}), { title: { text: 'Indicator weights by dimension', y: 0.98 }, font, colorway, margin: { l: 210, t: 90 }, xaxis: { title: { text: 'weight' } },
+      yaxis: { automargin: true, categoryorder: 'trace' }, barmode: 'group', legend: legendTop }, config);
+// 2. Baseline scatter with city labels and the fitted line: one trace (and legend entry) per tier.
 const pts = DATA.cities.filter(c => c.lnResexport !== null);
-const traces = [{ type: 'scatter', mode: 'markers+text', name: 'cities', x: pts.map(c => c.lnRescity), y: pts.map(c => c.lnResexport),
-                  text: pts.map(c => c.name), textposition: 'top center', textfont: { size: 9 },
-                  marker: { size: 8, color: pts.map(c => c.tier === 'first' ? '#c0392b' : c.tier === 'new_first' ? '#2471a3' : '#7f8c8d') } }];
+const tiers = [...new Set(pts.map(c => c.tier))];
+const traces = tiers.map((t, k) => {
+  const mine = pts.filter(c => c.tier === t);
+  return { type: 'scatter', mode: 'markers+text', name: 'tier: ' + t, x: mine.map(c => c.lnRescity), y: mine.map(c => c.lnResexport),
+           text: mine.map(c => c.name), textposition: 'top center', textfont: { size: 9 },
+           marker: { size: 8, color: PALETTE[k % PALETTE.length], symbol: ['circle', 'square', 'diamond', 'triangle-up', 'cross'][k % 5] } };
+});
 if (DATA.fit) {
   const xs = pts.map(c => c.lnRescity), lo = Math.min(...xs), hi = Math.max(...xs);
   traces.push({ type: 'scatter', mode: 'lines', name: DATA.fit.label, x: [lo, hi], y: [DATA.fit.intercept + DATA.fit.slope * lo, DATA.fit.intercept + DATA.fit.slope * hi], line: { color: '#000' } });
 }
-Plotly.newPlot('fig-scatter', traces, { title: { text: 'Export resilience against urban resilience (red: first tier, blue: new first tier)' }, font,
-  xaxis: { title: { text: 'LnRescity' } }, yaxis: { title: { text: 'LnResexport' } }, showlegend: true, legend: { orientation: 'h' } }, config);
+Plotly.newPlot('fig-scatter', traces, { title: { text: 'Export resilience against urban resilience, by city tier', y: 0.98 }, font, margin: { t: 90 },
+  xaxis: { title: { text: 'LnRescity' } }, yaxis: { title: { text: 'LnResexport' } }, showlegend: true, legend: legendTop }, config);
 // 3. Coefficient plot with 95% intervals: one panel per dependent variable (their scales differ).
 const groups = [...new Set(DATA.coefficients.map(c => c.dependent))];
 const total = DATA.coefficients.length, gap = 0.08;
-let yTop = 1, coTraces = [], coLayout = { font, margin: { l: 330 }, height: Math.max(420, 34 * total + 110 * groups.length), showlegend: false, shapes: [] };
+// Each panel's title is an annotation just above its own plotting area (an x-axis title
+// would sit under the panel, where it reads as the next panel's title).
+let yTop = 0.97, coTraces = [], coLayout = { font, margin: { l: 330, t: 40 }, height: Math.max(420, 34 * total + 120 * groups.length), showlegend: false, shapes: [], annotations: [] };
 groups.forEach((g, k) => {
   const co = DATA.coefficients.filter(c => c.dependent === g).reverse();
-  const h = (1 - gap * (groups.length - 1)) * co.length / total, bottom = Math.max(0, yTop - h);
+  const h = (0.97 - gap * (groups.length - 1)) * co.length / total, bottom = Math.max(0, yTop - h);
   const ax = k === 0 ? '' : String(k + 1);
   coTraces.push({ type: 'scatter', mode: 'markers', xaxis: 'x' + ax, yaxis: 'y' + ax, x: co.map(c => c.estimate), y: co.map(c => c.label),
     error_x: { type: 'data', symmetric: false, array: co.map(c => c.high - c.estimate), arrayminus: co.map(c => c.estimate - c.low) },
-    marker: { size: 9, color: '#2471a3' } });
+    marker: { size: 9, color: PALETTE[0] } });
   coLayout['yaxis' + ax] = { domain: [bottom, yTop], anchor: 'x' + ax, automargin: true };
-  coLayout['xaxis' + ax] = { anchor: 'y' + ax, zeroline: true, title: { text: 'dependent: ' + g + ' (estimate, 95% CI)' } };
+  coLayout['xaxis' + ax] = { anchor: 'y' + ax, zeroline: true, title: { text: 'estimate, 95% CI', standoff: 4 } };
+  coLayout.annotations.push({ xref: 'paper', x: 0, xanchor: 'left', yref: 'paper', y: yTop, yanchor: 'bottom', showarrow: false,
+    text: '<b>dependent: ' + g + '</b>', font: { size: 13 } });
   coLayout.shapes.push({ type: 'line', xref: 'x' + ax, yref: 'y' + ax + ' domain', x0: 0, x1: 0, y0: 0, y1: 1, line: { dash: 'dot', color: '#888' } });
   yTop = bottom - gap;
 });
@@ -38,7 +51,7 @@ Plotly.newPlot('fig-coefficients', coTraces, coLayout, config);
 // 4. The specification curve: sorted estimates with 95% bars above, the choice panel below.
 if (DATA.curve) {
   const C = DATA.curve, n = C.estimate.length, ranks = [...Array(n).keys()];
-  const colour = ranks.map(i => i === C.baseline ? '#D55E00' : C.significant[i] ? '#0072B2' : '#999999');
+  const colour = ranks.map(i => i === C.baseline ? PALETTE[5] : C.significant[i] ? PALETTE[0] : '#999999');
   const curveTraces = [
     { type: 'scatter', mode: 'markers', name: '95% CI', x: ranks, y: C.estimate, hoverinfo: 'skip', marker: { size: 1, color: 'rgba(0,0,0,0)' },
       error_y: { type: 'data', symmetric: false, array: C.high.map((h, i) => h - C.estimate[i]), arrayminus: C.low.map((l, i) => C.estimate[i] - l), thickness: 1, width: 0, color: 'rgba(86,180,233,0.35)' } },
@@ -63,20 +76,21 @@ function drawCity(id) {
   const c = DATA.cities.find(x => x.id === id);
   if (!c) return;
   const shapes = [], annotations = [];
-  if (c.dip) { shapes.push({ type: 'line', x0: c.dip, x1: c.dip, yref: 'paper', y0: 0, y1: 1, line: { color: '#c0392b', dash: 'dash' } }); }
-  if (c.recovery) { shapes.push({ type: 'line', x0: c.recovery, x1: c.recovery, yref: 'paper', y0: 0, y1: 1, line: { color: '#1e8449', width: 2 } });
+  if (c.dip) { shapes.push({ type: 'line', x0: c.dip, x1: c.dip, yref: 'paper', y0: 0, y1: 1, line: { color: PALETTE[5], dash: 'dash' } }); }
+  if (c.recovery) { shapes.push({ type: 'line', x0: c.recovery, x1: c.recovery, yref: 'paper', y0: 0, y1: 1, line: { color: PALETTE[2], width: 2 } });
                     annotations.push({ x: c.recovery, yref: 'paper', y: 1, text: 'recovered after ' + c.months + ' months', showarrow: false, yanchor: 'bottom' }); }
   if (c.status === 'censored') annotations.push({ xref: 'paper', x: 1, yref: 'paper', y: 1, text: 'never recovers in the data (censored)', showarrow: false, xanchor: 'right', yanchor: 'bottom' });
   if (c.status === 'no dip') annotations.push({ xref: 'paper', x: 1, yref: 'paper', y: 1, text: 'never below expectation', showarrow: false, xanchor: 'right', yanchor: 'bottom' });
   Plotly.react('fig-monthly', [
-    { type: 'scatter', mode: 'lines+markers', name: 'actual', x: c.periods, y: c.actual, line: { color: '#2471a3' } },
-    { type: 'scatter', mode: 'lines', name: 'expected', x: c.periods, y: c.expected, line: { color: '#888', dash: 'dot' } }],
-    { title: { text: c.name + ': monthly exports, actual and expected' }, font, shapes, annotations, yaxis: { title: { text: 'exports' } }, legend: { orientation: 'h' } }, config);
+    { type: 'scatter', mode: 'lines+markers', name: 'actual', x: c.periods, y: c.actual, line: { color: PALETTE[0] } },
+    { type: 'scatter', mode: 'lines', name: 'expected', x: c.periods, y: c.expected, line: { color: '#555', dash: 'dot' } }],
+    { title: { text: c.name + ': monthly exports, actual and expected', y: 0.98 }, font, shapes, annotations, margin: { t: 90 },
+      xaxis: { title: { text: 'month' } }, yaxis: { title: { text: 'exports (' + DATA.exportsUnit + ' per month)' } }, legend: legendTop }, config);
 }
 select.addEventListener('change', e => drawCity(e.target.value));
 if (select.options.length > 0) drawCity(select.options[0].value);
 // 6. Every city's ratio path against 1.
 Plotly.newPlot('fig-ratios', DATA.cities.filter(c => c.periods.length > 0).map(c => ({ type: 'scatter', mode: 'lines', name: c.name, x: c.periods, y: c.ratio,
-  line: { width: 1, color: c.status === 'censored' ? '#c0392b' : 'rgba(36,113,163,0.45)' } })),
-  { title: { text: 'Actual / expected exports, every city (red: never recovers)' }, font, showlegend: false,
+  line: { width: 1, color: c.status === 'censored' ? PALETTE[5] : 'rgba(0,114,178,0.45)' } })),
+  { title: { text: 'Actual / expected exports, every city (vermilion: never recovers)' }, font, showlegend: false, xaxis: { title: { text: 'month' } },
     shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 1, y1: 1, line: { color: '#000' } }], yaxis: { title: { text: 'ratio' } } }, config);
