@@ -21,9 +21,25 @@ public static class ReportWriter
         OfficeTables.XlsxFile,
     ];
 
-    /// <summary>The files written for a report: <see cref="Files"/>, and <c>multiverse.csv</c> when it has a specification curve.</summary>
+    /// <summary>The files written for a report: <see cref="Files"/>, <c>multiverse.csv</c> when it has a specification curve, and the SVG figures.</summary>
     public static IReadOnlyList<string> FilesFor(StudyReport report) =>
-        report.Multiverse is null ? Files : [.. Files, MultiverseReport.CsvFile];
+        [.. Files, .. report.Multiverse is null ? [] : new[] { MultiverseReport.CsvFile }, .. Figures(report).Keys];
+
+    /// <summary>
+    /// The SVG figures; none where the drawing library's native part cannot load (a minimal
+    /// container image), since report.html has every figure anyway.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> Figures(StudyReport report)
+    {
+        try
+        {
+            return FigureFiles.Render(report);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
 
     private static readonly JsonFormatter Json = new(
         JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation()
@@ -45,6 +61,8 @@ public static class ReportWriter
         await WriteSafelyAsync(dir, AnalysisTables.CsvFile, AnalysisTables.Csv(report.Analysis), ct);
         await WriteSafelyAsync(dir, OfficeTables.DocxFile, OfficeTables.Docx(report), ct);
         await WriteSafelyAsync(dir, OfficeTables.XlsxFile, OfficeTables.Xlsx(report), ct);
+        foreach (var (name, svg) in Figures(report))
+            await WriteSafelyAsync(dir, name, svg, ct);
         if (report.Multiverse is { } m)
             await WriteSafelyAsync(dir, MultiverseReport.CsvFile, MultiverseReport.Csv(m), ct);
     }

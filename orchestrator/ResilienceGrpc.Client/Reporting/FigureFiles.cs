@@ -1,0 +1,267 @@
+using ResilienceGrpc.Contracts.Study.V1;
+using ScottPlot;
+
+namespace ResilienceGrpc.Client.Reporting;
+
+/// <summary>
+/// The report's figures as static SVG files beside report.html, drawn with ScottPlot for
+/// papers and slides (report.html keeps the interactive versions): the weights by indicator,
+/// the baseline scatter by tier with its fitted line, the main coefficient of every model
+/// with its 95% interval, the specification curve, and every city's ratio of actual to
+/// expected exports. Colours are Okabe–Ito, safe for colour-blind readers, as in report.html.
+/// </summary>
+public static class FigureFiles
+{
+    public static readonly string[] Names =
+    [
+        "fig-weights.svg",
+        "fig-scatter.svg",
+        "fig-coefficients.svg",
+        "fig-curve.svg",
+        "fig-ratios.svg",
+    ];
+
+    private static readonly Color[] Palette =
+    [
+        Color.FromHex("#0072B2"),
+        Color.FromHex("#E69F00"),
+        Color.FromHex("#009E73"),
+        Color.FromHex("#CC79A7"),
+        Color.FromHex("#56B4E9"),
+        Color.FromHex("#D55E00"),
+        Color.FromHex("#F0E442"),
+        Color.FromHex("#000000"),
+    ];
+
+    /// <summary>The SVG text of each figure the report has data for, by file name.</summary>
+    public static IReadOnlyDictionary<string, string> Render(StudyReport report)
+    {
+        var files = new Dictionary<string, string>();
+        void Add(string name, Plot? plot, int width, int height)
+        {
+            if (plot is not null)
+                files[name] = plot.GetSvgXml(width, height);
+        }
+        Add(Names[0], Weights(report), 900, 640);
+        Add(Names[1], Scatter(report), 900, 620);
+        var (coefficients, rows) = Coefficients(report);
+        Add(Names[2], coefficients, 900, Math.Max(360, 60 + 32 * rows));
+        Add(Names[3], Curve(report), 900, 500);
+        Add(Names[4], Ratios(report), 900, 500);
+        return files;
+    }
+
+    private static Plot NewPlot(string title, string x, string y)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(y);
+        plot.Font.Set("DejaVu Serif");
+        return plot;
+    }
+
+    private static Plot? Weights(StudyReport report)
+    {
+        var weights = report.Tables.FirstOrDefault(t => t.Id == "weights")?.Weights;
+        if (weights is null || weights.Indicators.Count == 0)
+            return null;
+        var plot = NewPlot("Indicator weights by dimension", "weight", "");
+        var labels = new List<string>();
+        int position = 0;
+        for (int d = 0; d < weights.Dimensions.Count; d++)
+        {
+            var dimension = weights.Dimensions[d].Dimension;
+            var bars = weights
+                .Indicators.Where(i => i.Dimension == dimension)
+                .Select(i =>
+                {
+                    labels.Add(i.Label.Length > 0 ? i.Label : i.Id);
+                    return new Bar
+                    {
+                        Position = position++,
+                        Value = i.Weight,
+                        FillColor = Palette[d % Palette.Length],
+                        Orientation = Orientation.Horizontal,
+                    };
+                })
+                .ToList();
+            plot.Add.Bars(bars);
+            plot.Legend.ManualItems.Add(
+                new LegendItem { LabelText = dimension, FillColor = Palette[d % Palette.Length] }
+            );
+        }
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(),
+            [.. labels]
+        );
+        plot.Axes.Margins(left: 0, bottom: 0.02, top: 0.02);
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot;
+    }
+
+    private static Plot? Scatter(StudyReport report)
+    {
+        var cities = report.Cities.Where(c => c.Projection is { Ratio: > 0 } && c.Rescity > 0).ToList();
+        if (cities.Count == 0)
+            return null;
+        var plot = NewPlot("Export resilience against urban resilience, by city tier", "LnRescity", "LnResexport");
+        var tiers = cities.Select(c => c.Tier).Distinct().ToList();
+        MarkerShape[] shapes =
+        [
+            MarkerShape.FilledCircle,
+            MarkerShape.FilledSquare,
+            MarkerShape.FilledDiamond,
+            MarkerShape.FilledTriangleUp,
+            MarkerShape.Cross,
+        ];
+        for (int t = 0; t < tiers.Count; t++)
+        {
+            var mine = cities.Where(c => c.Tier == tiers[t]).ToList();
+            var points = plot.Add.ScatterPoints(
+                mine.Select(c => Math.Log(c.Rescity)).ToArray(),
+                mine.Select(c => Math.Log(c.Projection.Ratio)).ToArray()
+            );
+            points.LegendText = "tier: " + tiers[t];
+            points.Color = Palette[t % Palette.Length];
+            points.MarkerShape = shapes[t % shapes.Length];
+            points.MarkerSize = 8;
+            foreach (var c in mine)
+            {
+                var label = plot.Add.Text(c.Name, Math.Log(c.Rescity), Math.Log(c.Projection.Ratio));
+                label.LabelFontSize = 9;
+                label.LabelAlignment = Alignment.LowerCenter;
+                label.OffsetY = -6;
+            }
+        }
+        var line = report
+            .Tables.FirstOrDefault(t => t.Id == "baseline")
+            ?.Models.FirstOrDefault(m => m.Fit?.Coefficients.Count == 2 && m.Spec.Regressors.Count == 1);
+        if (line is not null)
+        {
+            double lo = cities.Min(c => Math.Log(c.Rescity)),
+                hi = cities.Max(c => Math.Log(c.Rescity));
+            double a = line.Fit.Coefficients[1].Estimate,
+                b = line.Fit.Coefficients[0].Estimate;
+            var fit = plot.Add.Line(lo, a + b * lo, hi, a + b * hi);
+            fit.Color = Colors.Black;
+            fit.LineWidth = 2;
+            fit.LegendText = $"OLS fit, baseline {line.Spec.Label}";
+        }
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot;
+    }
+
+    private static (Plot? Plot, int Rows) Coefficients(StudyReport report)
+    {
+        // One scale: the models of the study's outcome (report.html has a panel per dependent variable).
+        var all = report
+            .Tables.Where(t => t.Id != "weights")
+            .SelectMany(t => t.Models.Where(m => m.Fit?.Coefficients.Count > 0).Select(m => (t, m)))
+            .ToList();
+        string? outcome = report.Manifest?.Spec?.Outcome is { Length: > 0 } o
+            ? o
+            : all.GroupBy(x => x.m.Spec.Dependent).MaxBy(g => g.Count())?.Key;
+        var models = all.Where(x => x.m.Spec.Dependent == outcome).ToList();
+        if (models.Count == 0)
+            return (null, 0);
+        var plot = NewPlot(
+            $"Main coefficient of every {outcome} model (95% CI)",
+            "estimate",
+            ""
+        );
+        var dependents = models.Select(x => x.m.Spec.Dependent).Distinct().ToList();
+        int n = models.Count;
+        for (int i = 0; i < n; i++)
+        {
+            var (t, m) = models[i];
+            var c = m.Fit.Coefficients[0];
+            double y = n - 1 - i;
+            var colour = Palette[dependents.IndexOf(m.Spec.Dependent) % Palette.Length];
+            var bar = plot.Add.Line(c.CiLow, y, c.CiHigh, y);
+            bar.Color = colour;
+            bar.LineWidth = 2;
+            var point = plot.Add.Marker(c.Estimate, y);
+            point.Color = colour;
+            point.Size = 9;
+        }
+        var zero = plot.Add.VerticalLine(0);
+        zero.Color = Colors.Gray;
+        zero.LinePattern = LinePattern.Dotted;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(),
+            models.Select(x => $"{x.t.Id} {x.m.Spec.Label}: {x.m.Fit.Coefficients[0].Term}").ToArray()
+        );
+        plot.Axes.Margins(left: 0.05, right: 0.05, bottom: 0.03, top: 0.03);
+        return (plot, n);
+    }
+
+    private static Plot? Curve(StudyReport report)
+    {
+        if (report.Multiverse is not { Specifications.Count: > 0 } m)
+            return null;
+        var fitted = m
+            .Specifications.Where(s => s.Error.Length == 0)
+            .OrderBy(s => s.Estimate)
+            .ThenBy(s => s.Id, StringComparer.Ordinal)
+            .ToList();
+        if (fitted.Count == 0)
+            return null;
+        var plot = NewPlot(
+            $"Specification curve: {m.Term} across {fitted.Count:N0} specifications (dependent: {m.Dependent})",
+            "specifications, sorted by estimate",
+            $"estimate of {m.Term} (95% CI)"
+        );
+        var xs = Enumerable.Range(0, fitted.Count).Select(i => (double)i).ToArray();
+        var band = plot.Add.FillY(xs, fitted.Select(s => s.CiLow).ToArray(), fitted.Select(s => s.CiHigh).ToArray());
+        band.FillColor = Palette[4].WithAlpha(0.35);
+        band.LineWidth = 0;
+        band.LegendText = "95% CI";
+        var line = plot.Add.ScatterLine(xs, fitted.Select(s => s.Estimate).ToArray());
+        line.Color = Palette[0];
+        line.LineWidth = 2;
+        line.LegendText = "estimate";
+        int baseline = fitted.FindIndex(s => s.Baseline);
+        if (baseline >= 0)
+        {
+            var marker = plot.Add.Marker(baseline, fitted[baseline].Estimate, MarkerShape.FilledDiamond, 12);
+            marker.Color = Palette[5];
+            marker.LegendText = "the paper's specification";
+        }
+        var zero = plot.Add.HorizontalLine(0);
+        zero.Color = Colors.Gray;
+        zero.LinePattern = LinePattern.Dotted;
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot;
+    }
+
+    private static Plot? Ratios(StudyReport report)
+    {
+        var cities = report.Cities.Where(c => c.Projection?.Monthly.Count > 0).ToList();
+        if (cities.Count == 0)
+            return null;
+        var periods = cities[0].Projection.Monthly.Select(p => p.Period).ToList();
+        var plot = NewPlot(
+            "Actual / expected exports, every city (vermilion: never recovers)",
+            "month",
+            "ratio"
+        );
+        foreach (var c in cities)
+        {
+            var ys = c.Projection.Monthly.Select(p => p.Ratio).ToArray();
+            var line = plot.Add.ScatterLine(Enumerable.Range(0, ys.Length).Select(i => (double)i).ToArray(), ys);
+            bool censored = c.Projection.Recovery.Status == Contracts.Projection.V1.RecoveryStatus.Censored;
+            line.Color = censored ? Palette[5] : Palette[0].WithAlpha(0.45);
+            line.LineWidth = censored ? 2 : 1;
+        }
+        var one = plot.Add.HorizontalLine(1);
+        one.Color = Colors.Black;
+        int step = Math.Max(1, periods.Count / 8);
+        var ticks = Enumerable.Range(0, periods.Count).Where(i => i % step == 0).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            ticks.Select(i => (double)i).ToArray(),
+            ticks.Select(i => periods[i]).ToArray()
+        );
+        return plot;
+    }
+}

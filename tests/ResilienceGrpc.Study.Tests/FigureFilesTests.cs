@@ -1,0 +1,66 @@
+using System.Xml.Linq;
+using Google.Protobuf;
+using ResilienceGrpc.Contracts.Study.V1;
+using ResilienceGrpc.Tests.Support;
+using Xunit;
+
+namespace ResilienceGrpc.Study.Tests;
+
+/// <summary>
+/// The static SVG figures beside report.html: each is well-formed SVG, and each carries
+/// what its data say (every indicator, every city and tier, every model of the outcome, the
+/// number of fitted specifications) in the Okabe–Ito colours. Checked against results.json.
+/// </summary>
+public sealed class FigureFilesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("resilience-svg-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public async Task EveryFigureIsWrittenAsSvgWithWhatItsDataSay()
+    {
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(
+            spec,
+            """{"bootstrap": {"replications": 0}, "multiverse": {"dropOneCity": false}}"""
+        );
+        var (exit, stdout, err) = await CliRunner.Run("study", "--spec", spec, "--out", _dir);
+        Assert.True(exit == 0, err);
+        var report = JsonParser.Default.Parse<StudyReport>(File.ReadAllText(Path.Combine(_dir, "results.json")));
+
+        string Text(string name)
+        {
+            var path = Path.Combine(_dir, name);
+            Assert.True(File.Exists(path), name);
+            var doc = XDocument.Load(path);
+            Assert.Equal("svg", doc.Root!.Name.LocalName);
+            Assert.Contains(name, stdout + err); // listed among the files written
+            return string.Join("\n", doc.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value.Trim()));
+        }
+
+        var weights = Text("fig-weights.svg");
+        foreach (var i in report.Tables.Single(t => t.Id == "weights").Weights.Indicators)
+            Assert.Contains(i.Label.Length > 0 ? i.Label : i.Id, weights);
+
+        var scatter = Text("fig-scatter.svg");
+        foreach (var tier in report.Cities.Select(c => c.Tier).Distinct())
+            Assert.Contains("tier: " + tier, scatter);
+        foreach (var city in report.Cities)
+            Assert.Contains(city.Name, scatter);
+        string scatterXml = File.ReadAllText(Path.Combine(_dir, "fig-scatter.svg")).ToUpperInvariant();
+        Assert.Contains("#0072B2", scatterXml);
+        Assert.Contains("#E69F00", scatterXml);
+
+        var coefficients = Text("fig-coefficients.svg");
+        foreach (var t in report.Tables)
+            foreach (var m in t.Models.Where(m => m.Spec.Dependent == report.Manifest.Spec.Outcome && m.Fit?.Coefficients.Count > 0))
+                Assert.Contains($"{t.Id} {m.Spec.Label}: {m.Fit.Coefficients[0].Term}", coefficients);
+
+        var curve = Text("fig-curve.svg");
+        int fitted = report.Multiverse.Specifications.Count(s => s.Error.Length == 0);
+        Assert.Contains($"across {fitted:N0} specifications", curve);
+
+        Assert.Contains("Actual / expected exports", Text("fig-ratios.svg"));
+    }
+}
