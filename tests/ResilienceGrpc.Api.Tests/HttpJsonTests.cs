@@ -147,4 +147,61 @@ public sealed class HttpJsonTests : IDisposable
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task EachServiceDescribesItsRoutesInAnOpenApiDocumentThatReflectionSwitches()
+    {
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        await using var indexing = await Hosts.Start(IndexingGrpcService.Module, httpPort: 0);
+        foreach (var (host, route, request, response) in new[]
+        {
+            (regression, "/v1/regression:fit", "FitRequest", "FitResponse"),
+            (indexing, "/v1/indexing:computeIndex", "ComputeIndexRequest", "ComputeIndexResponse"),
+        })
+        {
+            using var answer = await _http.GetAsync(new Uri(host.HttpAddress!, "/openapi/v1.json"));
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            var doc = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+            Assert.StartsWith("3.", doc.GetProperty("openapi").GetString());
+            var post = doc.GetProperty("paths").GetProperty(route).GetProperty("post");
+            Assert.EndsWith(
+                "/" + request,
+                post.GetProperty("requestBody")
+                    .GetProperty("content")
+                    .GetProperty("application/json")
+                    .GetProperty("schema")
+                    .GetProperty("$ref")
+                    .GetString()
+            );
+            var responses = post.GetProperty("responses");
+            Assert.EndsWith(
+                "/" + response,
+                responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()
+            );
+            // Errors are google.rpc.Status.
+            Assert.EndsWith(
+                "/Status",
+                responses.GetProperty("default").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()
+            );
+        }
+        // The fit request's schema has the fields a client sends, in proto3 JSON names.
+        using (var answer = await _http.GetAsync(new Uri(regression.HttpAddress!, "/openapi/v1.json")))
+        {
+            var schemas = JsonDocument.Parse(await answer.Content.ReadAsStringAsync())
+                .RootElement.GetProperty("components")
+                .GetProperty("schemas");
+            var fields = schemas.GetProperty("FitRequest").GetProperty("properties").EnumerateObject().Select(p => p.Name).ToList();
+            foreach (var f in new[] { "dependent", "regressors", "columns", "covarianceType", "bootstrap" })
+                Assert.Contains(f, fields);
+        }
+
+        // Production switches reflection off, and the document with it.
+        await using var quiet = await Hosts.Start(
+            RegressionGrpcService.Module,
+            settings: new Dictionary<string, string?> { [ConfigurationKeys.ReflectionKey] = "false" },
+            httpPort: 0
+        );
+        using var off = await _http.GetAsync(new Uri(quiet.HttpAddress!, "/openapi/v1.json"));
+        Assert.Equal(HttpStatusCode.NotFound, off.StatusCode);
+    }
 }

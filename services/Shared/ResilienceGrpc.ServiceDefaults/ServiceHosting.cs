@@ -215,6 +215,20 @@ public static class ServiceDefaultsExtensions
                     Google.Rpc.ErrorDetailsReflection.Descriptor
                 )
             );
+        // An OpenAPI document of the HTTP/JSON routes (GET /openapi/v1.json), generated from the
+        // protos' google.api.http annotations by Microsoft.AspNetCore.Grpc.Swagger.
+        builder.Services.AddGrpcSwagger();
+        builder.Services.AddSwaggerGen(o =>
+            o.SwaggerDoc(
+                "v1",
+                new Microsoft.OpenApi.Models.OpenApiInfo
+                {
+                    Title = "ResilienceGrpc HTTP/JSON",
+                    Version = "v1",
+                    Description = "The gRPC services' google.api.http routes; errors are google.rpc.Status as JSON.",
+                }
+            )
+        );
         builder.Services.AddGrpcReflection();
         var health = builder.Services.AddGrpcHealthChecks(o =>
         {
@@ -264,7 +278,11 @@ public static class ServiceDefaultsExtensions
         );
         app.MapGrpcHealthChecksService();
         if (ReflectionEnabled(app.Configuration))
+        {
             app.MapGrpcReflectionService();
+            // The OpenAPI document describes the services as reflection does, and is switched with it.
+            app.UseSwagger(o => o.RouteTemplate = "openapi/{documentName}.json");
+        }
         return app;
     }
 
