@@ -5,8 +5,9 @@ using Xunit;
 namespace ResilienceGrpc.Study.Tests;
 
 /// <summary>
-/// tables.tex compiles with a real pdflatex, on its own and \input into a paper, with a title
-/// that tries to break out; no raw &lt; or &gt; reaches the typesetter (OT1 prints them as ¡ ¿).
+/// tables.tex compiles with a real pdflatex, on its own and \input into a paper (that loads
+/// booktabs and siunitx), with a title that tries to break out; numbers sit in siunitx S columns;
+/// no raw &lt; or &gt; reaches the typesetter (OT1 prints them as ¡ ¿).
 /// </summary>
 public sealed class LatexCompileTests : IDisposable
 {
@@ -38,13 +39,18 @@ public sealed class LatexCompileTests : IDisposable
         var spec = Path.Combine(_dir, "spec.json");
         File.WriteAllText(
             spec,
-            """{"title": "Evil\n\\input{/etc/passwd} & 100% <b> $x$", "bootstrap": {"replications": 0}, "multiverse": {"disabled": false, "dropOneCity": false}}"""
+            """{"title": "Evil\n\\input{/etc/passwd} & 100% <b> $x$", "bootstrap": {"replications": 0}, "multiverse": {"disabled": false, "dropOneCity": false}, "tableStyle": {"statistic": "TABLE_STATISTIC_CI", "starSymbols": ["†", "‡", "§"], "dependentHeader": true}}"""
         );
         var (exit, _, err) = await CliRunner.Run("study", "--spec", spec, "--out", _dir);
         Assert.True(exit == 0, err);
         var tex = File.ReadAllLines(Path.Combine(_dir, "tables.tex"));
         Assert.DoesNotContain(tex, l => !l.StartsWith('%') && (l.Contains('<') || l.Contains('>')));
         Assert.DoesNotContain(tex, l => l.StartsWith(@"\caption{Table ", StringComparison.Ordinal));
+        // Regression tables align their numbers with siunitx: S columns, stars and brackets as braced text.
+        int baseline = Array.FindIndex(tex, l => l == @"\label{tab:baseline}");
+        Assert.StartsWith(@"\begin{tabular}{lS[table-format=", tex[baseline + 1]);
+        Assert.Contains(tex.Skip(baseline), l => l.StartsWith("LnRescity & 0.", StringComparison.Ordinal) && l.Contains("{†}"));
+        Assert.Contains(tex.Skip(baseline), l => l.StartsWith(" & {[", StringComparison.Ordinal)); // the intervals, as text
 
         (exit, var log) = await PdfLatex("tables.tex");
         Assert.True(exit == 0, log);
@@ -52,7 +58,7 @@ public sealed class LatexCompileTests : IDisposable
 
         File.WriteAllText(
             Path.Combine(_dir, "paper.tex"),
-            "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\nBefore.\n\\input{tables.tex}\nAfter.\n\\end{document}\n"
+            "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\usepackage{siunitx}\n\\begin{document}\nBefore.\n\\input{tables.tex}\nAfter.\n\\end{document}\n"
         );
         (exit, log) = await PdfLatex("paper.tex");
         Assert.True(exit == 0, log);
@@ -61,16 +67,21 @@ public sealed class LatexCompileTests : IDisposable
     }
 }
 
-/// <summary>A fact that needs pdflatex (Debian's texlive-latex-recommended): skipped without it, unless REQUIRE_LATEX=1.</summary>
+/// <summary>
+/// A fact that needs pdflatex with siunitx (Debian's texlive-latex-recommended and
+/// texlive-science): skipped without them, unless REQUIRE_LATEX=1.
+/// </summary>
 public sealed class LatexFactAttribute : FactAttribute
 {
     public LatexFactAttribute()
     {
-        bool present = (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':')
-            .Any(d => File.Exists(Path.Combine(d, "pdflatex")));
+        bool present =
+            (Environment.GetEnvironmentVariable("PATH") ?? "")
+                .Split(':')
+                .Any(d => File.Exists(Path.Combine(d, "pdflatex")))
+            && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx");
         if (!present && Environment.GetEnvironmentVariable("REQUIRE_LATEX") != "1")
             Skip =
-                "pdflatex is not installed (Debian's texlive-latex-recommended; .ci/run installs it and sets REQUIRE_LATEX=1).";
+                "pdflatex with siunitx is not installed (Debian's texlive-latex-recommended and texlive-science; .ci/run installs them and sets REQUIRE_LATEX=1).";
     }
 }

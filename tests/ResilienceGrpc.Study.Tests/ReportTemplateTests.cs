@@ -30,8 +30,9 @@ public class ReportTemplateTests
             l => l.StartsWith("@notes@ & 2", StringComparison.Ordinal) && l.EndsWith(@" \\", StringComparison.Ordinal)
         );
         Assert.Contains(@"Note with \# and @caption@", lines);
-        Assert.Contains(@"\begin{tabular}{lr}", lines);
-        Assert.Contains(@"Term & b\_1 \\", lines);
+        // The numeric column is a siunitx S column sized to its numbers; its header is braced text.
+        Assert.Contains(@"\begin{tabular}{lS[table-format=1.5]}", lines);
+        Assert.Contains(@"Term & {b\_1} \\", lines);
         Assert.Equal(1, lines.Count(l => l == @"\begin{table}[htbp]"));
         Assert.Equal(1, lines.Count(l => l == @"\end{table}"));
         // The header and the two rows, nothing else, as tabular rows.

@@ -122,7 +122,7 @@ public sealed class TableStyleTests(StudyStack stack) : IClassFixture<StudyStack
         var (report, md) = await Run(spec);
         var table = report.Tables.Single(t => t.Id == "baseline");
         var rows = Rows(md, table.Title);
-        Assert.Equal(["Dependent variable", "ln_resexport", "ln_resexport"], rows[0]);
+        Assert.Equal(["Dependent variable", PublishedLabel("ln_resexport"), PublishedLabel("ln_resexport")], rows[0]);
         Assert.Equal("Density (log)", rows[1][0]); // ordered first, relabelled
         foreach (var (m, i) in table.Models.Select((m, i) => (m, i)))
             foreach (var c in m.Fit.Coefficients)
@@ -217,4 +217,16 @@ public sealed class TableStyleTests(StudyStack stack) : IClassFixture<StudyStack
         CliRunner.AssertOneSentence(err);
         Assert.Contains("level=symbol", err);
     }
+
+    [Theory]
+    [InlineData("ln_rescity", "LnRescity")]
+    [InlineData("ln_x", "LnX")]
+    [InlineData("ln_density", "LnDensity")]
+    [InlineData("ln_gdp_per_capita", "LnGdpPerCapita")]
+    [InlineData("ln_res_economy", "LnReseconomy")]
+    [InlineData("ln_rescity*d_first", "LnRescity × D_first")]
+    [InlineData("_cons", "Constant")]
+    [InlineData("growth_rate", "growth_rate")]
+    public void DefaultLabelsFollowThePapersStyleForEveryLog(string term, string label) =>
+        Assert.Equal(label, PublishedLabel(term));
 }

@@ -234,6 +234,14 @@ public static class PublishedTables
             _ when term.StartsWith("ln_res_", StringComparison.Ordinal) => "LnRes" + term[7..],
             _ when term.Contains('*') => string.Join(" × ", term.Split('*').Select(Label)),
             _ when term.StartsWith("d_", StringComparison.Ordinal) => "D_" + term[2..],
+            // Any other log in the paper's style: ln_density → LnDensity, ln_gdp_per_capita → LnGdpPerCapita.
+            _ when term.StartsWith("ln_", StringComparison.Ordinal) && term.Length > 3 => "Ln" + Pascal(term[3..]),
             _ => term,
         };
+
+    private static string Pascal(string name) =>
+        string.Concat(
+            name.Split('_', StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => char.ToUpperInvariant(p[0]) + p[1..])
+        );
 }

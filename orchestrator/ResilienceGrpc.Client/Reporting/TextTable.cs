@@ -160,13 +160,88 @@ public static partial class TableRenderer
         return sb.ToString();
     }
 
-    /// <summary>One booktabs table, laid out by <c>Templates/table.tex</c>.</summary>
+    /// <summary>
+    /// A cell of a siunitx S column: the number is parsed and aligned on its decimal mark,
+    /// what comes before or after it (parentheses, brackets, stars) is braced text, and a
+    /// cell that is not one number (an interval, a dash) is braced whole.
+    /// </summary>
+    private static string SCell(string cell)
+    {
+        if (cell.Length == 0)
+            return "";
+        var m = SNumber().Match(cell);
+        if (!m.Success)
+            return "{" + TeX(cell) + "}";
+        string pre = m.Groups["pre"].Value,
+            post = m.Groups["post"].Value;
+        return (pre.Length > 0 ? "{" + TeX(pre) + "}" : "")
+            + m.Groups["num"].Value
+            + (post.Length > 0 ? "{" + TeX(post) + "}" : "");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<pre>[\(\[]?)(?<num>-?\d+(?:\.\d+)?)(?<post>[\)\]]?[^\d.]*)$")]
+    private static partial System.Text.RegularExpressions.Regex SNumber();
+
+    /// <summary>
+    /// The S column for a column's cells: integer and decimal digits, a sign when any number
+    /// is negative, and room for the widest text before and after (siunitx's table-format).
+    /// </summary>
+    private static string SColumn(IEnumerable<string> cells)
+    {
+        int whole = 1,
+            decimals = 0;
+        bool negative = false;
+        string pre = "",
+            post = "";
+        foreach (var cell in cells)
+        {
+            var m = SNumber().Match(cell);
+            if (cell.Length == 0 || !m.Success)
+                continue;
+            string num = m.Groups["num"].Value.TrimStart('-');
+            negative |= m.Groups["num"].Value.StartsWith('-');
+            int dot = num.IndexOf('.');
+            whole = Math.Max(whole, dot < 0 ? num.Length : dot);
+            decimals = Math.Max(decimals, dot < 0 ? 0 : num.Length - dot - 1);
+            if (m.Groups["pre"].Value.Length > pre.Length)
+                pre = m.Groups["pre"].Value;
+            if (m.Groups["post"].Value.Length > post.Length)
+                post = m.Groups["post"].Value;
+        }
+        var options = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"table-format={(negative ? "-" : "")}{whole}.{decimals}"),
+        };
+        if (pre.Length > 0)
+            options.Add("table-space-text-pre={" + TeX(pre) + "}");
+        if (post.Length > 0)
+            options.Add("table-space-text-post={" + TeX(post) + "}");
+        return "S[" + string.Join(", ", options) + "]";
+    }
+
+    /// <summary>One booktabs table, laid out by <c>Templates/table.tex</c>; numeric columns are siunitx S columns.</summary>
     private static string Latex(TextTable t)
     {
-        var right = t.Columns.Select((_, c) => c > 0 && IsNumericColumn(t, c)).ToArray();
+        var texts = t.Rows.Select(r => Texts(r, false)).ToList();
+        // A column is an S column when most of its cells are numbers; the rest (a dependent
+        // variable's name, an interval, a dash) are braced text in it.
+        var numeric = t
+            .Columns.Select(
+                (_, c) =>
+                {
+                    if (c == 0)
+                        return false;
+                    var cells = texts.Select(r => c < r.Length ? r[c] : "").Where(x => x.Length > 0).ToList();
+                    return cells.Count > 0 && 2 * cells.Count(x => SNumber().IsMatch(x)) > cells.Count;
+                }
+            )
+            .ToArray();
         var rows = new StringBuilder();
-        foreach (var r in t.Rows)
-            rows.Append(string.Join(" & ", Texts(r, false).Select(TeX))).Append(" \\\\\n");
+        foreach (var r in texts)
+            rows.Append(
+                    string.Join(" & ", r.Select((cell, c) => c < numeric.Length && numeric[c] ? SCell(cell) : TeX(cell)))
+                )
+                .Append(" \\\\\n");
         string notes = t.Notes is { Count: > 0 }
             ? ReportTemplates.Fill(
                 "table-notes.tex",
@@ -180,8 +255,11 @@ public static partial class TableRenderer
                 // LaTeX numbers its tables: "Table 2. Baseline" is captioned "Baseline".
                 ["caption"] = TeX(TableNumber().Replace(t.Title, "")),
                 ["id"] = t.Id,
-                ["align"] = string.Concat(right.Select(r => r ? "r" : "l")),
-                ["header"] = string.Join(" & ", t.Columns.Select(TeX)),
+                ["align"] = string.Concat(
+                    numeric.Select((n, c) => n ? SColumn(texts.Select(r => c < r.Length ? r[c] : "")) : "l")
+                ),
+                // Header cells of S columns are text: braced, so siunitx does not parse them.
+                ["header"] = string.Join(" & ", t.Columns.Select((h, c) => numeric[c] ? "{" + TeX(h) + "}" : TeX(h))),
                 ["rows"] = rows.ToString(),
                 ["notes"] = notes,
             }
