@@ -61,21 +61,11 @@ public static class NumericColumns
         var header = reader.Header.ColNames.Select(h => h.Trim().TrimStart('\uFEFF')).ToArray();
         CsvTable.CheckHeader(path, header, skipped + 1);
 
-        var wanted = new List<string>();
-        foreach (var name in names)
-        {
-            if (Array.IndexOf(header, name) >= 0)
-                wanted.Add(name);
-            else if (name.Split('*') is { Length: > 1 } parts)
-                wanted.AddRange(parts);
-            else
-                wanted.Add(name);
-        }
-        wanted = wanted.Distinct(StringComparer.Ordinal).ToList();
+        var wanted = Wanted(header, names);
         var indices = wanted.Select(n => IndexOf(path, header, n, skipped + 1, "named in --y or --x")).ToArray();
         int idIndex = idColumn is not null
             ? IndexOf(path, header, idColumn, skipped + 1, "the row id")
-            : Array.FindIndex(header, h => h is "city" or "id" or "unit" or "city_id");
+            : Array.FindIndex(header, IsIdName);
 
         var chunks = wanted.Select(_ => new List<double[]>()).ToArray();
         var ids = new List<string>();
@@ -151,6 +141,28 @@ public static class NumericColumns
         }
         return new Result(columns, ids, rows);
     }
+
+    /// <summary>
+    /// The columns to read for <paramref name="names"/>, once each, in order: a name that is a
+    /// column, or else the factors of a product <c>a*b</c> (CSV and Parquet alike).
+    /// </summary>
+    internal static List<string> Wanted(string[] header, IEnumerable<string> names)
+    {
+        var wanted = new List<string>();
+        foreach (var name in names)
+        {
+            if (Array.IndexOf(header, name) >= 0)
+                wanted.Add(name);
+            else if (name.Split('*') is { Length: > 1 } parts)
+                wanted.AddRange(parts);
+            else
+                wanted.Add(name);
+        }
+        return wanted.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The names taken as the row id column when none is named.</summary>
+    internal static bool IsIdName(string column) => column is "city" or "id" or "unit" or "city_id";
 
     private static int IndexOf(string path, string[] header, string name, int line, string purpose)
     {

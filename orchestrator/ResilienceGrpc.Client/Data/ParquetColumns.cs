@@ -71,18 +71,7 @@ public static class ParquetColumns
         var fields = reader.Schema.DataFields.Where(f => !f.IsArray && f.MaxRepetitionLevel == 0).ToArray();
         var header = fields.Select(f => f.Name).ToArray();
 
-        var wanted = new List<string>();
-        foreach (var name in names)
-        {
-            if (Array.IndexOf(header, name) >= 0)
-                wanted.Add(name);
-            else if (name.Split('*') is { Length: > 1 } parts)
-                wanted.AddRange(parts);
-            else
-                wanted.Add(name);
-        }
-        wanted = wanted.Distinct(StringComparer.Ordinal).ToList();
-        var chosen = wanted.Select(n => Field(path, fields, header, n, "named in --y or --x")).ToArray();
+        var chosen = NumericColumns.Wanted(header, names).Select(n => Field(path, fields, header, n, "named in --y or --x")).ToArray();
         foreach (var f in chosen)
             if (Array.IndexOf(Numeric, f.ClrType) < 0)
                 throw new DataFileException(
@@ -94,7 +83,7 @@ public static class ParquetColumns
                 );
         DataField? idField = idColumn is not null
             ? Field(path, fields, header, idColumn, "the row id")
-            : fields.FirstOrDefault(f => f.Name is "city" or "id" or "unit" or "city_id");
+            : fields.FirstOrDefault(f => NumericColumns.IsIdName(f.Name));
 
         long total = 0;
         for (int g = 0; g < reader.RowGroupCount; g++)
@@ -132,23 +121,20 @@ public static class ParquetColumns
             for (int c = 0; c < chosen.Length; c++)
             {
                 var dest = values[c].AsMemory(at, count);
-                await ReadNumbers(group, chosen[c], dest, ct);
-                var span = dest.Span;
-                for (int i = 0; i < span.Length; i++)
-                    if (!double.IsFinite(span[i]) && !IsMissing(span, i, chosen[c]))
-                        throw new DataFileException(
-                            path,
-                            0,
-                            0,
-                            null,
-                            $"row {at + i + 1:N0}, column '{chosen[c].Name}': the value {span[i]} is not a finite number."
-                        );
+                int bad = await ReadNumbers(group, chosen[c], dest, ct);
+                if (bad >= 0)
+                    throw new DataFileException(
+                        path,
+                        0,
+                        0,
+                        null,
+                        $"row {at + bad + 1:N0}, column '{chosen[c].Name}': the value {dest.Span[bad]} is not a finite number."
+                    );
             }
             if (idField is not null)
                 await ReadIds(path, group, idField, at, count, ids, seen!, ct);
             at += count;
         }
-        Unmark(values);
         return new NumericColumns.Result(
             chosen.Select((f, c) => (f.Name, values[c])).ToArray(),
             ids,
@@ -156,22 +142,21 @@ public static class ParquetColumns
         );
     }
 
-    // Nulls are written as a NaN with this payload while reading, so that a NaN stored in the
-    // file (refused) and a null (missing) stay apart; Unmark turns them into plain NaN.
-    private static readonly double Null = BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0A11);
-
-    private static bool IsMissing(Span<double> span, int i, DataField field) =>
-        field.IsNullable && BitConverter.DoubleToInt64Bits(span[i]) == BitConverter.DoubleToInt64Bits(Null);
-
-    private static void Unmark(double[][] values)
+    /// <summary>The first value of <paramref name="span"/> that is not finite, or −1.</summary>
+    private static int FirstNonFinite(ReadOnlySpan<double> span)
     {
-        foreach (var column in values)
-            for (int i = 0; i < column.Length; i++)
-                if (BitConverter.DoubleToInt64Bits(column[i]) == BitConverter.DoubleToInt64Bits(Null))
-                    column[i] = double.NaN;
+        for (int i = 0; i < span.Length; i++)
+            if (!double.IsFinite(span[i]))
+                return i;
+        return -1;
     }
 
-    private static async Task ReadNumbers(
+    /// <summary>
+    /// Decodes a column chunk into <paramref name="dest"/> as doubles, a null as NaN (missing);
+    /// returns the index of the first non-null value that is not finite (a NaN or ±∞ stored in
+    /// the file), or −1.
+    /// </summary>
+    private static async Task<int> ReadNumbers(
         ParquetRowGroupReader group,
         DataField field,
         Memory<double> dest,
@@ -181,47 +166,26 @@ public static class ParquetColumns
         if (field.ClrType == typeof(double) && !field.IsNullable)
         {
             await group.ReadAsync(field, dest, null, ct);
-            return;
+            return FirstNonFinite(dest.Span);
         }
-        switch (field.ClrType)
+        return field.ClrType switch
         {
-            case var t when t == typeof(double):
-                await Convert<double>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(float):
-                await Convert<float>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(int):
-                await Convert<int>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(long):
-                await Convert<long>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(short):
-                await Convert<short>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(byte):
-                await Convert<byte>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(sbyte):
-                await Convert<sbyte>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(ushort):
-                await Convert<ushort>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(uint):
-                await Convert<uint>(group, field, dest, v => v, ct);
-                break;
-            case var t when t == typeof(ulong):
-                await Convert<ulong>(group, field, dest, v => v, ct);
-                break;
-            default:
-                await Convert<decimal>(group, field, dest, v => (double)v, ct);
-                break;
-        }
+            var t when t == typeof(double) => await Convert<double>(group, field, dest, v => v, ct),
+            var t when t == typeof(float) => await Convert<float>(group, field, dest, v => v, ct),
+            var t when t == typeof(int) => await Convert<int>(group, field, dest, v => v, ct),
+            var t when t == typeof(long) => await Convert<long>(group, field, dest, v => v, ct),
+            var t when t == typeof(short) => await Convert<short>(group, field, dest, v => v, ct),
+            var t when t == typeof(byte) => await Convert<byte>(group, field, dest, v => v, ct),
+            var t when t == typeof(sbyte) => await Convert<sbyte>(group, field, dest, v => v, ct),
+            var t when t == typeof(ushort) => await Convert<ushort>(group, field, dest, v => v, ct),
+            var t when t == typeof(uint) => await Convert<uint>(group, field, dest, v => v, ct),
+            var t when t == typeof(ulong) => await Convert<ulong>(group, field, dest, v => v, ct),
+            _ => await Convert<decimal>(group, field, dest, v => (double)v, ct),
+        };
     }
 
-    private static async Task Convert<T>(
+    /// <summary>As <see cref="ReadNumbers"/>, through one pooled buffer of the column's own type.</summary>
+    private static async Task<int> Convert<T>(
         ParquetRowGroupReader group,
         DataField field,
         Memory<double> dest,
@@ -231,22 +195,7 @@ public static class ParquetColumns
         where T : struct
     {
         int n = dest.Length;
-        if (field.IsNullable)
-        {
-            var buffer = ArrayPool<T?>.Shared.Rent(n);
-            try
-            {
-                await group.ReadAsync(field, buffer.AsMemory(0, n), null, ct);
-                var span = dest.Span;
-                for (int i = 0; i < n; i++)
-                    span[i] = buffer[i] is { } v ? convert(v) : Null;
-            }
-            finally
-            {
-                ArrayPool<T?>.Shared.Return(buffer);
-            }
-        }
-        else
+        if (!field.IsNullable)
         {
             var buffer = ArrayPool<T>.Shared.Rent(n);
             try
@@ -255,11 +204,30 @@ public static class ParquetColumns
                 var span = dest.Span;
                 for (int i = 0; i < n; i++)
                     span[i] = convert(buffer[i]);
+                return FirstNonFinite(span);
             }
             finally
             {
                 ArrayPool<T>.Shared.Return(buffer);
             }
+        }
+        var nullable = ArrayPool<T?>.Shared.Rent(n);
+        try
+        {
+            await group.ReadAsync(field, nullable.AsMemory(0, n), null, ct);
+            var span = dest.Span;
+            int bad = -1;
+            for (int i = 0; i < n; i++)
+            {
+                span[i] = nullable[i] is { } v ? convert(v) : double.NaN;
+                if (bad < 0 && nullable[i] is not null && !double.IsFinite(span[i]))
+                    bad = i;
+            }
+            return bad;
+        }
+        finally
+        {
+            ArrayPool<T?>.Shared.Return(nullable);
         }
     }
 
@@ -282,8 +250,8 @@ public static class ParquetColumns
             var numbers = new double[count];
             await ReadNumbers(group, field, numbers, ct);
             for (int i = 0; i < count; i++)
-                cells[i] = BitConverter.DoubleToInt64Bits(numbers[i]) == BitConverter.DoubleToInt64Bits(Null)
-                    ? null
+                cells[i] = double.IsNaN(numbers[i])
+                    ? null // a null, or a NaN: no id either way
                     : numbers[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         }
         else

@@ -21,17 +21,20 @@ public static class FigureFiles
         "fig-ratios.svg",
     ];
 
-    private static readonly Color[] Palette =
+    /// <summary>Okabe–Ito, in the order every figure uses it (report.html's script reads it from the page's data).</summary>
+    public static readonly string[] PaletteHex =
     [
-        Color.FromHex("#0072B2"),
-        Color.FromHex("#E69F00"),
-        Color.FromHex("#009E73"),
-        Color.FromHex("#CC79A7"),
-        Color.FromHex("#56B4E9"),
-        Color.FromHex("#D55E00"),
-        Color.FromHex("#F0E442"),
-        Color.FromHex("#000000"),
+        "#0072B2",
+        "#E69F00",
+        "#009E73",
+        "#CC79A7",
+        "#56B4E9",
+        "#D55E00",
+        "#F0E442",
+        "#000000",
     ];
+
+    private static readonly Color[] Palette = PaletteHex.Select(Color.FromHex).ToArray();
 
     /// <summary>The SVG text of each figure the report has data for, by file name.</summary>
     public static IReadOnlyDictionary<string, string> Render(StudyReport report)

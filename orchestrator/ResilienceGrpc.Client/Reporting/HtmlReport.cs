@@ -254,6 +254,7 @@ public static class HtmlReport
             curve = report.Multiverse is null ? null : MultiverseReport.FigureData(report.Multiverse),
             // The sample's exports are in million USD; a user's are in whatever exports.csv holds.
             exportsUnit = report.Synthetic ? "million USD" : "units of exports.csv",
+            palette = FigureFiles.PaletteHex,
         };
         return JsonSerializer.Serialize(payload).Replace("</", "<\\/");
     }

@@ -207,8 +207,7 @@ public static partial class OfficeTables
     private static partial Regex Forbidden();
 
     /// <summary>Drops characters XML 1.0 cannot carry (control characters other than tab and newline).</summary>
-    private static string Clean(string s) =>
-        s.Any(ch => ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' || ch is '\uFFFE' or '\uFFFF')
-            ? new string(s.Where(ch => !(ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' || ch is '\uFFFE' or '\uFFFF')).ToArray())
-            : s;
+    private static string Clean(string s) => s.Any(NotXml) ? new string(s.Where(ch => !NotXml(ch)).ToArray()) : s;
+
+    private static bool NotXml(char ch) => ch < 0x20 && ch is not ('\t' or '\n' or '\r') || ch is '\uFFFE' or '\uFFFF';
 }

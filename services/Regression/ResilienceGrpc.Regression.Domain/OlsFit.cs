@@ -373,8 +373,15 @@ public sealed class OlsFit
         VectorKernels.Combine(Design.Y.AsSpan(s, nb), buffer.AsSpan(0, k * nb), nb, coef, 1.0, residuals);
     }
 
-    /// <summary>The k columns of the thin Q of X (n × k, column-major), once <see cref="Q"/> has made them.</summary>
-    internal ReadOnlySpan<double> QColumns => _q is { } q ? q.AsSpan(0, N * K) : throw new InvalidOperationException("Q is made by Q(j) first.");
+    /// <summary>The k columns of the thin Q of X (n × k, column-major), made whole on first use.</summary>
+    internal ReadOnlySpan<double> QColumns
+    {
+        get
+        {
+            Q(0);
+            return _q!.AsSpan(0, N * K);
+        }
+    }
 
     /// <summary>Column j of the thin Q of X (length n), made whole on first use.</summary>
     internal ReadOnlySpan<double> Q(int j)

@@ -139,7 +139,6 @@ public static class WildBootstrap
         qu.CopyTo(targets, n);
         var c = new double[groups * 4];
         var coef = new double[k];
-        fit.Q(0);
         var q = fit.QColumns;
         int exceed = 0;
         for (int b = 0; b < replications; b++)

@@ -1,8 +1,9 @@
 // report.html's figures (embedded into the page by HtmlReport, after `const DATA = ...`).
 const config = { displaylogo: false, responsive: true };
 const font = { family: 'Georgia, serif' };
-// Okabe–Ito: distinguishable with every common colour-vision deficiency.
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+// Okabe–Ito, distinguishable with every common colour-vision deficiency; the same list as the
+// SVG figures (FigureFiles.PaletteHex), handed over in DATA.
+const PALETTE = DATA.palette;
 const colorway = PALETTE;
 // Legends sit above the plot, clear of the axis titles.
 const legendTop = { orientation: 'h', x: 0, y: 1.02, xanchor: 'left', yanchor: 'bottom' };
