@@ -122,14 +122,16 @@ public static partial class BenchVerbs
                             return ExitOk;
                         }
 
-                        var request = new FitRequest
-                        {
-                            Dependent = "y",
-                            Regressors = { names },
-                            CovarianceType = RegressionMapping.ToWire(type),
-                        };
-                        foreach (var c in columns)
-                            request.Columns.Add(new Column { Name = c.Name, Values = { c.Values } });
+                        var request = new StreamedData(
+                            new FitRequest
+                            {
+                                Dependent = "y",
+                                Regressors = { names },
+                                CovarianceType = RegressionMapping.ToWire(type),
+                            },
+                            columns.Select(c => (c.Name, c.Values)).ToList(),
+                            []
+                        );
                         await using var conn = await ServiceConnection.OpenAsync(
                             RegressionGrpcService.Module,
                             parse.GetValue(regression),

@@ -24,6 +24,13 @@ public static partial class Verbs
 
     private const int ChunkValues = 128 * 1024;
 
+    /// <summary>
+    /// At most this many values of one column per chunk: the receiver's parser gives each column
+    /// of a chunk its own array, and at 64 KiB it stays below the large-object heap (85,000
+    /// bytes), where short-lived arrays are cheap and their memory is reused at once.
+    /// </summary>
+    private const int ColumnChunkValues = 8 * 1024;
+
     private static Command Regress(VerbContext io)
     {
         var data = new Option<string>("--data")
@@ -171,9 +178,18 @@ public static partial class Verbs
                         }
                         else
                         {
-                            request.RowIds.AddRange(read.RowIds);
-                            foreach (var (name, values) in read.Columns)
-                                request.Columns.Add(new Column { Name = name, Values = { values } });
+                            // Small data go in one call; larger data are streamed straight from
+                            // the columns read, with no message holding a copy of them.
+                            long bytes =
+                                (long)read.Rows * read.Columns.Count * sizeof(double)
+                                + read.RowIds.Sum(i => (long)i.Length + 2);
+                            bool whole = bytes <= StreamAboveBytes;
+                            if (whole)
+                            {
+                                request.RowIds.AddRange(read.RowIds);
+                                foreach (var (name, values) in read.Columns)
+                                    request.Columns.Add(new Column { Name = name, Values = { values } });
+                            }
                             await using var conn = await Connect(
                                 RegressionGrpcService.Module,
                                 parse.GetValue(url),
@@ -183,7 +199,7 @@ public static partial class Verbs
                             );
                             var client = new RegressionService.RegressionServiceClient(conn.Channel);
                             var deadline = Deadline(parse);
-                            if (request.CalculateSize() <= StreamAboveBytes)
+                            if (whole)
                             {
                                 progress.Report(what);
                                 response = await Call(
@@ -196,7 +212,12 @@ public static partial class Verbs
                             }
                             else
                             {
-                                response = await Call(conn, () => Stream(client, request, progress, deadline, ct));
+                                var streamed = new StreamedData(
+                                    request,
+                                    read.Columns.Select(c => (c.Name, c.Values)).ToList(),
+                                    read.RowIds
+                                );
+                                response = await Call(conn, () => Stream(client, streamed, progress, deadline, ct));
                             }
                         }
                         progress.Dispose();
@@ -209,22 +230,34 @@ public static partial class Verbs
     }
 
     /// <summary>Sends a large fit in chunks of rows over <c>FitStream</c>.</summary>
-    public static async Task<FitResponse> Stream(
+    public static Task<FitResponse> Stream(
         RegressionService.RegressionServiceClient client,
         FitRequest request,
         TerminalProgress? progress,
         DateTime deadline,
         CancellationToken ct
+    ) => Stream(client, StreamedData.Of(request), progress, deadline, ct);
+
+    /// <summary>Sends a large fit in chunks of rows over <c>FitStream</c>, written straight from the data's arrays.</summary>
+    public static async Task<FitResponse> Stream(
+        RegressionService.RegressionServiceClient client,
+        StreamedData data,
+        TerminalProgress? progress,
+        DateTime deadline,
+        CancellationToken ct
     )
     {
-        // A stream larger than the channel's retry buffer is not retried by the channel, so a
-        // replica that dies mid-stream is handled here: the whole stream is sent again (it is
-        // side-effect free), to whichever replica the balancer picks, a few times at most.
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(data);
+        // The channel does not retry a streamed fit (it would buffer every chunk to replay
+        // it; GrpcChannels), so a replica that dies mid-stream is handled here: the whole
+        // stream is sent again (it is side-effect free), to whichever replica the balancer
+        // picks, a few times at most.
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                return await StreamOnce(client, request, progress, deadline, ct);
+                return await StreamOnce(client, data, progress, deadline, ct);
             }
             catch (RpcException e)
                 when (e.StatusCode == StatusCode.Unavailable
@@ -246,18 +279,28 @@ public static partial class Verbs
 
     private static async Task<FitResponse> StreamOnce(
         RegressionService.RegressionServiceClient client,
-        FitRequest request,
+        StreamedData data,
         TerminalProgress? progress,
         DateTime deadline,
         CancellationToken ct
     )
     {
-        int rows = request.Columns[0].Values.Count;
-        int rowsPerChunk = Math.Max(1, ChunkValues / Math.Max(1, request.Columns.Count));
-        using var call = client.FitStream(deadline: deadline, cancellationToken: ct);
+        int rows = data.Rows;
+        int rowsPerChunk = Math.Clamp(ChunkValues / Math.Max(1, data.Columns.Count), 1, ColumnChunkValues);
+        using var call = client.Invoker.AsyncClientStreamingCall(
+            StreamedFit.Method,
+            null,
+            new CallOptions(deadline: deadline, cancellationToken: ct)
+        );
         try
         {
-            await SendChunks(call, request, rows, rowsPerChunk, progress, ct);
+            for (int start = 0; start == 0 || start < rows; start += rowsPerChunk)
+            {
+                int count = Math.Min(rowsPerChunk, rows - start);
+                await call.RequestStream.WriteAsync(new StreamedChunk(data, start, count, start == 0), ct);
+                progress?.Report($"Sent {start + count:N0} of {rows:N0} rows");
+            }
+            await call.RequestStream.CompleteAsync();
         }
         catch (RpcException) when (!ct.IsCancellationRequested)
         {
@@ -289,48 +332,7 @@ public static partial class Verbs
             }
             throw;
         }
-        progress?.Report($"Fitting {request.Dependent} on {rows:N0} rows");
+        progress?.Report($"Fitting {data.Model.Dependent} on {rows:N0} rows");
         return await call.ResponseAsync;
-    }
-
-    private static async Task SendChunks(
-        AsyncClientStreamingCall<FitRequest, FitResponse> call,
-        FitRequest request,
-        int rows,
-        int rowsPerChunk,
-        TerminalProgress? progress,
-        CancellationToken ct
-    )
-    {
-        for (int start = 0; start < rows; start += rowsPerChunk)
-        {
-            int count = Math.Min(rowsPerChunk, rows - start);
-            var chunk = new FitRequest();
-            if (start == 0)
-            {
-                chunk.Dependent = request.Dependent;
-                chunk.Regressors.AddRange(request.Regressors);
-                chunk.CovarianceType = request.CovarianceType;
-                chunk.Bootstrap = request.Bootstrap;
-                chunk.Influence = request.Influence;
-                chunk.NoIntercept = request.NoIntercept;
-                if (request.HasTolerance)
-                    chunk.Tolerance = request.Tolerance;
-            }
-            if (request.RowIds.Count > 0)
-                chunk.RowIds.AddRange(request.RowIds.Skip(start).Take(count));
-            foreach (var c in request.Columns)
-            {
-                var part = new Column { Name = c.Name };
-                var slice = new double[count];
-                for (int i = 0; i < count; i++)
-                    slice[i] = c.Values[start + i];
-                part.Values.AddRange(slice);
-                chunk.Columns.Add(part);
-            }
-            await call.RequestStream.WriteAsync(chunk, ct);
-            progress?.Report($"Sent {start + count:N0} of {rows:N0} rows");
-        }
-        await call.RequestStream.CompleteAsync();
     }
 }

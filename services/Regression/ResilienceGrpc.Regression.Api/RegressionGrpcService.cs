@@ -75,11 +75,13 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         ServerCallContext context
     )
     {
-        // Chunks are copied straight out of each message into per-column pieces and put
+        // Chunks are copied straight out of each message into each column's large blocks and put
         // together once at the end; no per-value list, no intermediate FitRequest.
+        using var lease = StreamMemory.Start();
         V1.FitRequest? head = null;
         var names = new List<string>();
-        var pieces = new List<List<double[]>>();
+        var columns = new List<StreamedColumn>();
+        using var release = new ColumnsRelease(columns);
         var rowIds = new List<string>();
         long values = 0,
             rows = 0;
@@ -102,7 +104,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                 foreach (var c in part.Columns)
                 {
                     names.Add(c.Name);
-                    pieces.Add([]);
+                    columns.Add(new StreamedColumn());
                 }
             }
             else if (ChangedModel(part, head) is { } changed)
@@ -119,6 +121,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                     $"Chunk {chunk + 1} has {part.Columns.Count} columns but the first chunk had {names.Count}; every chunk must send the same columns."
                 );
             }
+            int longest = 0;
             for (int c = 0; c < part.Columns.Count; c++)
             {
                 if (part.Columns[c].Name != names[c])
@@ -126,21 +129,21 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                         $"columns[{c}].name",
                         $"Chunk {chunk + 1} sends column '{part.Columns[c].Name}' where the first chunk sent '{names[c]}'; keep the columns in the same order."
                     );
-                values += part.Columns[c].Values.Count;
+                int count = part.Columns[c].Values.Count;
+                values += count;
+                longest = Math.Max(longest, count);
                 if (values > limits.MaxStreamedValues)
                     throw new WorkLimitException(
                         "columns",
                         $"The streamed data exceed {limits.MaxStreamedValues:N0} values in all; the limit is {RegressionLimits.Key(nameof(RegressionLimits.MaxStreamedValues))}. Fit a sample or aggregate first."
                     );
-                var piece = new double[part.Columns[c].Values.Count];
-                part.Columns[c].Values.CopyTo(piece, 0);
-                pieces[c].Add(piece);
+                columns[c].Append(part.Columns[c].Values);
             }
             rowIds.AddRange(part.RowIds);
             chunk++;
             // The budget is checked as the rows arrive, so an oversized model stops at the
             // chunk that passes it, not after the whole stream.
-            rows += part.Columns.Count == 0 ? 0 : part.Columns.Max(c => c.Values.Count);
+            rows += longest;
             CheckBudget(head, rows);
         }
         if (head is null)
@@ -151,32 +154,17 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
 
         using var span = Telemetry.Source.StartActivity("regression.fit_stream");
         span?.SetTag("regression.chunks", chunk);
-        bool large = values * sizeof(double) >= LargeStreamBytes;
+        lease.Large = values * sizeof(double) >= LargeStreamBytes;
         var (spec, options) = RegressionMapping.ToModel(head);
-        // The memory of a large stream: its chunk copies are collected once the columns are
-        // assembled, the columns once the design matrix is built, and everything after the
-        // fit, so the peak is about two copies of the data and the memory goes back to the
-        // system (README, "Operating"). The helpers keep no reference to what they let go.
-        var design = BuildDesign(names, pieces, rowIds, spec, large);
-        if (large)
-            ReturnMemory();
-        try
-        {
-            // The fit runs in its own frame and this one lets go of the design first, so
-            // nothing of the fit outlives it.
-            return FitDesign(Interlocked.Exchange(ref design, null!), options, context.CancellationToken);
-        }
-        finally
-        {
-            // Give the memory back once the call is over and its response written, when
-            // nothing of it is referenced any longer (during the call the framework still is).
-            if (large)
-                _ = Task.Run(async () =>
-                {
-                    await Task.Delay(200);
-                    ReturnMemory();
-                });
-        }
+        // The memory of a large stream: the blocks are unmapped as the columns are assembled, and
+        // the columns let go once the design matrix is built, so the peak is about two copies of
+        // the data; the heap's memory goes back to the system once no large stream has run for a
+        // moment (StreamMemory; README, "Operating"). The helpers keep no reference to what they
+        // let go.
+        var design = BuildDesign(names, columns, rowIds, spec);
+        // The fit runs in its own frame and this one lets go of the design first, so nothing
+        // of the fit outlives it.
+        return FitDesign(Interlocked.Exchange(ref design, null!), options, context.CancellationToken);
     }
 
     private static V1.FitResponse FitDesign(
@@ -185,40 +173,32 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         CancellationToken cancellationToken
     ) => RegressionMapping.ToResponse(RegressionAnalysis.Run(design, options, cancellationToken), options);
 
-    /// <summary>Puts the chunks together column by column (releasing each chunk as it is copied), then builds the design.</summary>
+    /// <summary>Puts each column together (releasing its blocks as they are copied), then builds the design.</summary>
     private static DesignMatrix BuildDesign(
         List<string> names,
-        List<List<double[]>> pieces,
+        List<StreamedColumn> columns,
         List<string> rowIds,
-        ModelSpec spec,
-        bool large
+        ModelSpec spec
     )
     {
-        var columns = new List<NamedColumn>(names.Count);
+        var whole = new List<NamedColumn>(names.Count);
         for (int c = 0; c < names.Count; c++)
-        {
-            var whole = LargeArrays.Uninitialized(pieces[c].Sum(p => p.Length));
-            int at = 0;
-            for (int p = 0; p < pieces[c].Count; p++)
-            {
-                pieces[c][p].CopyTo(whole, at);
-                at += pieces[c][p].Length;
-                pieces[c][p] = null!;
-            }
-            columns.Add(new NamedColumn(names[c], whole));
-        }
-        pieces.Clear();
-        if (large)
-            ReturnMemory();
-        return DesignMatrix.Build(new RegressionData(columns, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
+            whole.Add(new NamedColumn(names[c], columns[c].TakeAll()));
+        return DesignMatrix.Build(new RegressionData(whole, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
     }
 
-    /// <summary>Streams at least this large are collected before and after their fit.</summary>
-    public const long LargeStreamBytes = 32L * 1024 * 1024;
+    /// <summary>Releases a stream's blocks however the call ends.</summary>
+    private sealed class ColumnsRelease(List<StreamedColumn> columns) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var c in columns)
+                c.Dispose();
+        }
+    }
 
-    /// <summary>A blocking, compacting collection that decommits the freed memory.</summary>
-    private static void ReturnMemory() =>
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    /// <summary>Streams at least this large give their memory back once the service is idle.</summary>
+    public const long LargeStreamBytes = 32L * 1024 * 1024;
 }
 
 public sealed partial class RegressionGrpcService

@@ -50,3 +50,77 @@ public static partial class LargeArrays
     [LibraryImport("libc", SetLastError = false)]
     private static partial int madvise(nint address, nuint length, int advice);
 }
+
+/// <summary>
+/// Doubles outside the GC heap, for data held only briefly while a larger array is assembled
+/// (a streamed fit's chunks). On Linux the memory is mapped on its own, 2 MiB-aligned and
+/// huge-page advised, and unmapped the moment it is released: it leaves the process at once,
+/// with no collection, so it never adds to the peak of what is built from it. Elsewhere it is
+/// ordinary native memory. Dispose it (a finaliser releases a lost one).
+/// </summary>
+public sealed unsafe partial class NativeDoubles : SafeHandle
+{
+    private const int ProtReadWrite = 1 | 2;
+    private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const int MadvHugepage = 14;
+    private const long HugePage = 2 << 20;
+
+    private readonly nint mapping;
+    private readonly nuint mappedBytes;
+
+    /// <summary>Room for <paramref name="length"/> doubles, uninitialised.</summary>
+    public NativeDoubles(int length)
+        : base(0, ownsHandle: true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        Length = length;
+        long bytes = (long)length * sizeof(double);
+        if (OperatingSystem.IsLinux())
+        {
+            mappedBytes = (nuint)(bytes + HugePage);
+            mapping = mmap(0, mappedBytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+            if (mapping == -1)
+                throw new OutOfMemoryException($"Could not map {bytes:N0} bytes.");
+            long start = (mapping + HugePage - 1) & ~(HugePage - 1);
+            long end = (start + bytes + HugePage - 1) & ~(HugePage - 1);
+            _ = madvise((nint)start, (nuint)(end - start), MadvHugepage);
+            SetHandle((nint)start);
+        }
+        else
+        {
+            SetHandle((nint)NativeMemory.AlignedAlloc((nuint)bytes, 64));
+        }
+    }
+
+    /// <summary>Doubles held.</summary>
+    public int Length { get; }
+
+    /// <summary>The memory (valid until disposed).</summary>
+    public Span<double> Span
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsClosed, this);
+            return new Span<double>((void*)handle, Length);
+        }
+    }
+
+    public override bool IsInvalid => handle == 0;
+
+    protected override bool ReleaseHandle()
+    {
+        if (mapping != 0)
+            return munmap(mapping, mappedBytes) == 0;
+        NativeMemory.AlignedFree((void*)handle);
+        return true;
+    }
+
+    [LibraryImport("libc", SetLastError = false)]
+    private static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = false)]
+    private static partial int munmap(nint address, nuint length);
+
+    [LibraryImport("libc", SetLastError = false)]
+    private static partial int madvise(nint address, nuint length, int advice);
+}

@@ -9,8 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ResilienceGrpc.ServiceDefaults;
 
 /// <summary>
-/// Channels to the services. Retries live here and only here: a gRPC service-config
-/// retry on <c>UNAVAILABLE</c> for every method (all of them are side-effect free).
+/// Channels to the services. Retries live here: a gRPC service-config retry on
+/// <c>UNAVAILABLE</c> for every method (all of them are side-effect free) but the streamed
+/// fit, whose sender sends the whole stream again itself (<c>Verbs.Stream</c>): the channel
+/// would copy every chunk into its replay buffer first, which cost more than the transfer.
 /// </summary>
 public static class GrpcChannels
 {
@@ -43,8 +45,14 @@ public static class GrpcChannels
                         RetryableStatusCodes = { StatusCode.Unavailable },
                     },
                 },
+                // No channel retry (no replay buffer) for the streamed fit; see the class summary.
+                new MethodConfig { Names = { new MethodName { Service = StreamedService, Method = StreamedMethod } } },
             },
         };
+
+    /// <summary>The streamed fit's service and method, which the channel does not retry.</summary>
+    public const string StreamedService = "resilience.regression.v1.RegressionService",
+        StreamedMethod = "FitStream";
 
     /// <summary>
     /// The one rule for a service address: <c>http(s)://host:port</c>, <c>dns:///host:port</c> or
