@@ -72,7 +72,7 @@ public static partial class BenchVerbs
                             CovarianceType = CovarianceType.Hc1,
                         };
                         foreach (var col in columns)
-                            request.Columns.Add(new Column { Name = col.Name, Values = { col.Values } });
+                            request.Columns.Add(new Column { Name = col.Name, Values = { col.Values.ToArray() } });
                         await using var conn = await ServiceConnection.OpenAsync(
                             RegressionGrpcService.Module,
                             parse.GetValue(regression),

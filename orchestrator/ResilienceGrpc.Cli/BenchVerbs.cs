@@ -322,7 +322,7 @@ public static partial class BenchVerbs
             columns.Add(new(names[j], x));
         }
         for (int i = 0; i < n; i++)
-            y[i] += 1 + (rng.NextDouble() - 0.5) * (1 + columns[0].Values[i]);
+            y[i] += 1 + (rng.NextDouble() - 0.5) * (1 + columns[0].Values.Span[i]);
         columns.Insert(0, new("y", y));
         return (columns, names);
     }

@@ -188,7 +188,7 @@ public static partial class Verbs
                             {
                                 request.RowIds.AddRange(read.RowIds);
                                 foreach (var (name, values) in read.Columns)
-                                    request.Columns.Add(new Column { Name = name, Values = { values } });
+                                    request.Columns.Add(new Column { Name = name, Values = { values.ToArray() } });
                             }
                             await using var conn = await Connect(
                                 RegressionGrpcService.Module,

@@ -14,7 +14,7 @@ namespace ResilienceGrpc.Cli;
 /// </summary>
 public sealed record StreamedData(
     FitRequest Model,
-    IReadOnlyList<(string Name, double[] Values)> Columns,
+    IReadOnlyList<(string Name, ReadOnlyMemory<double> Values)> Columns,
     IReadOnlyList<string> RowIds
 )
 {
@@ -30,7 +30,7 @@ public sealed record StreamedData(
         model.RowIds.Clear();
         return new StreamedData(
             model,
-            request.Columns.Select(c => (c.Name, c.Values.ToArray())).ToList(),
+            request.Columns.Select(c => (c.Name, (ReadOnlyMemory<double>)c.Values.ToArray())).ToList(),
             request.RowIds.ToList()
         );
     }
@@ -124,10 +124,10 @@ public static class StreamedFit
     }
 
     /// <summary>The chunk's rows of one column (fewer, or none, past a short column's end).</summary>
-    private static ReadOnlySpan<double> Slice(double[] values, StreamedChunk chunk)
+    private static ReadOnlySpan<double> Slice(ReadOnlyMemory<double> values, StreamedChunk chunk)
     {
         int start = Math.Min(chunk.Start, values.Length);
-        return values.AsSpan(start, Math.Min(chunk.Count, values.Length - start));
+        return values.Span.Slice(start, Math.Min(chunk.Count, values.Length - start));
     }
 
     private static int ColumnBody(string name, int values)

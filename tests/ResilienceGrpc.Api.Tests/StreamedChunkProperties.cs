@@ -49,7 +49,7 @@ public class StreamedChunkProperties
                     Model(tolerance),
                     Enumerable
                         .Range(0, columns)
-                        .Select(c => (names[c], values.Skip(c * rows).Take(lengths[c]).ToArray()))
+                        .Select(c => (names[c], (ReadOnlyMemory<double>)values.Skip(c * rows).Take(lengths[c]).ToArray()))
                         .ToList(),
                     withIds ? Enumerable.Range(0, rows).Select(i => $"r{i}·").ToList() : []
                 ),
@@ -79,7 +79,7 @@ public class StreamedChunkProperties
         var expected = first ? data.Model.Clone() : new FitRequest();
         expected.RowIds.AddRange(data.RowIds.Skip(start).Take(count));
         foreach (var (name, values) in data.Columns)
-            expected.Columns.Add(new Column { Name = name, Values = { values.Skip(start).Take(count) } });
+            expected.Columns.Add(new Column { Name = name, Values = { values.ToArray().Skip(start).Take(count) } });
         return expected;
     }
 

@@ -108,7 +108,9 @@ public static class ParquetColumns
                 null,
                 $"the file has {total:N0} rows; {chosen.Length} columns of them need {bytes / (1 << 20):N0} MiB, more than half of this machine's memory ({available / (1 << 20):N0} MiB)."
             );
-        var values = chosen.Select(_ => GC.AllocateUninitializedArray<double>(rows)).ToArray();
+        // Every column in one huge-page backed array, as the CSV reader does.
+        var all = Regression.Domain.LargeArrays.Uninitialized(checked(rows * chosen.Length));
+        var values = chosen.Select((_, c) => all.AsMemory(c * rows, rows)).ToArray();
         var ids = new List<string>(idField is null ? 0 : rows);
         var seen = idField is null ? null : new HashSet<string>(StringComparer.Ordinal);
 
@@ -120,7 +122,7 @@ public static class ParquetColumns
             int count = checked((int)group.RowCount);
             for (int c = 0; c < chosen.Length; c++)
             {
-                var dest = values[c].AsMemory(at, count);
+                var dest = values[c].Slice(at, count);
                 int bad = await ReadNumbers(group, chosen[c], dest, ct);
                 if (bad >= 0)
                     throw new DataFileException(
@@ -136,7 +138,7 @@ public static class ParquetColumns
             at += count;
         }
         return new NumericColumns.Result(
-            chosen.Select((f, c) => (f.Name, values[c])).ToArray(),
+            chosen.Select((f, c) => (f.Name, (ReadOnlyMemory<double>)values[c])).ToArray(),
             ids,
             rows
         );

@@ -167,10 +167,18 @@ public sealed partial class RegressionGrpcService
         var columns = data
             .Columns.Select(c => new NamedColumn(
                 c.Name,
-                c.Values.Length == n ? keep.Select(r => c.Values[r]).ToArray() : c.Values
+                c.Values.Length == n ? Subset(c.Values.Span, keep) : c.Values
             ))
             .ToList();
         var ids = data.RowIds is { } all ? keep.Select(r => all[r]).ToArray() : null;
         return new RegressionData(columns, ids);
+    }
+
+    private static double[] Subset(ReadOnlySpan<double> values, List<int> rows)
+    {
+        var subset = new double[rows.Count];
+        for (int i = 0; i < subset.Length; i++)
+            subset[i] = values[rows[i]];
+        return subset;
     }
 }

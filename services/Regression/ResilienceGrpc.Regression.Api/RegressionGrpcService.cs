@@ -80,7 +80,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         using var lease = StreamMemory.Start();
         V1.FitRequest? head = null;
         var names = new List<string>();
-        var columns = new List<StreamedColumn>();
+        var columns = new List<ColumnBuilder>();
         using var release = new ColumnsRelease(columns);
         var rowIds = new List<string>();
         long values = 0,
@@ -104,7 +104,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                 foreach (var c in part.Columns)
                 {
                     names.Add(c.Name);
-                    columns.Add(new StreamedColumn());
+                    columns.Add(new ColumnBuilder());
                 }
             }
             else if (ChangedModel(part, head) is { } changed)
@@ -137,7 +137,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                         "columns",
                         $"The streamed data exceed {limits.MaxStreamedValues:N0} values in all; the limit is {RegressionLimits.Key(nameof(RegressionLimits.MaxStreamedValues))}. Fit a sample or aggregate first."
                     );
-                columns[c].Append(part.Columns[c].Values);
+                Append(columns[c], part.Columns[c].Values);
             }
             rowIds.AddRange(part.RowIds);
             chunk++;
@@ -176,19 +176,37 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
     /// <summary>Puts each column together (releasing its blocks as they are copied), then builds the design.</summary>
     private static DesignMatrix BuildDesign(
         List<string> names,
-        List<StreamedColumn> columns,
+        List<ColumnBuilder> columns,
         List<string> rowIds,
         ModelSpec spec
     )
     {
+        // Every column in one huge-page backed array (a ragged column keeps its own length, for
+        // the design to refuse by name).
+        var all = LargeArrays.Uninitialized(checked((int)columns.Sum(c => c.Count)));
         var whole = new List<NamedColumn>(names.Count);
+        int at = 0;
         for (int c = 0; c < names.Count; c++)
-            whole.Add(new NamedColumn(names[c], columns[c].TakeAll()));
+        {
+            var slice = all.AsMemory(at, (int)columns[c].Count);
+            columns[c].MoveTo(slice.Span);
+            whole.Add(new NamedColumn(names[c], slice));
+            at += slice.Length;
+        }
         return DesignMatrix.Build(new RegressionData(whole, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
     }
 
+    /// <summary>Appends a parsed field (whose array is not reachable) through a pooled array.</summary>
+    private static void Append(ColumnBuilder column, Google.Protobuf.Collections.RepeatedField<double> values)
+    {
+        var staging = System.Buffers.ArrayPool<double>.Shared.Rent(values.Count);
+        values.CopyTo(staging, 0);
+        column.Append(staging.AsSpan(0, values.Count));
+        System.Buffers.ArrayPool<double>.Shared.Return(staging);
+    }
+
     /// <summary>Releases a stream's blocks however the call ends.</summary>
-    private sealed class ColumnsRelease(List<StreamedColumn> columns) : IDisposable
+    private sealed class ColumnsRelease(List<ColumnBuilder> columns) : IDisposable
     {
         public void Dispose()
         {

@@ -77,13 +77,14 @@ public sealed unsafe partial class NativeDoubles : SafeHandle
         long bytes = (long)length * sizeof(double);
         if (OperatingSystem.IsLinux())
         {
-            mappedBytes = (nuint)(bytes + HugePage);
+            // Room to align the start to 2 MiB and advise whole huge pages up to the aligned end.
+            long rounded = (bytes + HugePage - 1) & ~(HugePage - 1);
+            mappedBytes = (nuint)(rounded + HugePage);
             mapping = mmap(0, mappedBytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
             if (mapping == -1)
                 throw new OutOfMemoryException($"Could not map {bytes:N0} bytes.");
             long start = (mapping + HugePage - 1) & ~(HugePage - 1);
-            long end = (start + bytes + HugePage - 1) & ~(HugePage - 1);
-            _ = madvise((nint)start, (nuint)(end - start), MadvHugepage);
+            _ = madvise((nint)start, (nuint)rounded, MadvHugepage);
             SetHandle((nint)start);
         }
         else

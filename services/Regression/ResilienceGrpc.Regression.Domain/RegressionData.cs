@@ -2,8 +2,11 @@ using ResilienceGrpc.Domain;
 
 namespace ResilienceGrpc.Regression.Domain;
 
-/// <summary>One named column of doubles; NaN marks a missing value.</summary>
-public sealed record NamedColumn(string Name, double[] Values);
+/// <summary>
+/// One named column of doubles; NaN marks a missing value. The values may be a slice of a
+/// larger array (a reader keeps every column in one huge-page backed array).
+/// </summary>
+public sealed record NamedColumn(string Name, ReadOnlyMemory<double> Values);
 
 /// <summary>A data set: named columns of equal length, with optional row ids.</summary>
 public sealed record RegressionData(IReadOnlyList<NamedColumn> Columns, IReadOnlyList<string>? RowIds = null);
@@ -69,7 +72,7 @@ public sealed class DesignMatrix
                 "The data has no columns; send at least the dependent variable and one regressor."
             );
 
-        var byName = new Dictionary<string, (int Index, double[] Values)>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, (int Index, ReadOnlyMemory<double> Values)>(StringComparer.Ordinal);
         int rows = data.Columns[0].Values.Length;
         for (int c = 0; c < data.Columns.Count; c++)
         {
@@ -102,7 +105,7 @@ public sealed class DesignMatrix
             throw new InvalidInputException("regressors", "No regressors were given; name at least one column.");
 
         var y = Resolve(model.Dependent, "dependent", byName, ids);
-        var regressors = new double[model.Regressors.Count][];
+        var regressors = new ReadOnlyMemory<double>[model.Regressors.Count];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int j = 0; j < model.Regressors.Count; j++)
         {
@@ -124,33 +127,39 @@ public sealed class DesignMatrix
             regressors[j] = Resolve(name, $"regressors[{j}]", byName, ids);
         }
 
-        var keep = new List<int>(rows);
+        // Listwise deletion, column by column: a row is kept when none of the model's columns
+        // is missing (NaN) in it. Without a missing value the columns are copied whole.
+        var missing = new bool[rows];
+        MarkMissing(y.Span, missing);
+        foreach (var r in regressors)
+            MarkMissing(r.Span, missing);
         var dropped = new List<string>();
-        for (int i = 0; i < rows; i++)
+        int[]? keep = null;
+        if (Array.IndexOf(missing, true) >= 0)
         {
-            bool complete = !double.IsNaN(y[i]);
-            for (int j = 0; complete && j < regressors.Length; j++)
-                complete = !double.IsNaN(regressors[j][i]);
-            if (complete)
-                keep.Add(i);
-            else
-                dropped.Add(ids[i]);
+            var kept = new List<int>(rows);
+            for (int i = 0; i < rows; i++)
+                if (missing[i])
+                    dropped.Add(ids[i]);
+                else
+                    kept.Add(i);
+            keep = kept.ToArray();
         }
 
         int offset = model.NoIntercept ? 0 : 1,
-            n = keep.Count;
+            n = keep?.Length ?? rows;
         var x = LargeArrays.Uninitialized(n * (regressors.Length + offset));
         if (offset == 1)
             x.AsSpan(0, n).Fill(1.0);
         for (int j = 0; j < regressors.Length; j++)
-            Pick(regressors[j], keep, x.AsSpan((j + offset) * n, n));
+            Pick(regressors[j].Span, keep, x.AsSpan((j + offset) * n, n));
         var terms = new string[regressors.Length + offset];
         if (offset == 1)
             terms[0] = InterceptTerm;
         for (int j = 0; j < regressors.Length; j++)
             terms[j + offset] = model.Regressors[j];
         var yKept = LargeArrays.Uninitialized(n);
-        Pick(y, keep, yKept);
+        Pick(y.Span, keep, yKept);
         CheckScale(yKept, model.Dependent, "dependent");
         for (int j = 0; j < regressors.Length; j++)
             CheckScale(x.AsSpan((j + offset) * n, n), model.Regressors[j], $"regressors[{j}]");
@@ -161,7 +170,7 @@ public sealed class DesignMatrix
             Values = x,
             HasIntercept = offset == 1,
             Terms = terms,
-            RowIds = new RowNames(ids, dropped.Count == 0 ? null : keep.ToArray()),
+            RowIds = new RowNames(ids, keep),
             DroppedRowIds = dropped.ToArray(),
             Dependent = model.Dependent,
         };
@@ -211,30 +220,29 @@ public sealed class DesignMatrix
         return data.RowIds;
     }
 
-    private static double[] Resolve(
+    private static ReadOnlyMemory<double> Resolve(
         string name,
         string field,
-        Dictionary<string, (int Index, double[] Values)> byName,
+        Dictionary<string, (int Index, ReadOnlyMemory<double> Values)> byName,
         IReadOnlyList<string> ids
     )
     {
-        double[] values;
         if (byName.TryGetValue(name, out var col))
         {
-            values = col.Values;
-            CheckFinite(values, name, $"columns[{col.Index}].values", ids);
-            return values;
+            CheckFinite(col.Values.Span, name, $"columns[{col.Index}].values", ids);
+            return col.Values;
         }
         var parts = name.Split('*');
         if (parts.Length >= 2 && parts.All(byName.ContainsKey))
         {
-            values = Enumerable.Repeat(1.0, ids.Count).ToArray();
+            var values = Enumerable.Repeat(1.0, ids.Count).ToArray();
             foreach (var part in parts)
             {
                 var (index, v) = byName[part];
-                CheckFinite(v, part, $"columns[{index}].values", ids);
+                var factor = v.Span;
+                CheckFinite(factor, part, $"columns[{index}].values", ids);
                 for (int i = 0; i < values.Length; i++)
-                    values[i] *= v[i];
+                    values[i] *= factor[i];
             }
             return values;
         }
@@ -243,7 +251,7 @@ public sealed class DesignMatrix
         throw new InvalidInputException(field, $"Column '{missing}' is not in the data (known columns: {known}).");
     }
 
-    private static void CheckFinite(double[] values, string name, string field, IReadOnlyList<string> ids)
+    private static void CheckFinite(ReadOnlySpan<double> values, string name, string field, IReadOnlyList<string> ids)
     {
         for (int i = 0; i < values.Length; i++)
             if (double.IsInfinity(values[i]))
@@ -253,11 +261,17 @@ public sealed class DesignMatrix
                 );
     }
 
-    private static void Pick(double[] values, List<int> rows, Span<double> into)
+    private static void MarkMissing(ReadOnlySpan<double> values, bool[] missing)
     {
-        if (rows.Count == values.Length)
+        for (int i = 0; i < values.Length; i++)
+            missing[i] |= double.IsNaN(values[i]);
+    }
+
+    private static void Pick(ReadOnlySpan<double> values, int[]? rows, Span<double> into)
+    {
+        if (rows is null)
         {
-            values.AsSpan().CopyTo(into);
+            values.CopyTo(into);
             return;
         }
         for (int i = 0; i < into.Length; i++)

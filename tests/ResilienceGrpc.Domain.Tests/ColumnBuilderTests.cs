@@ -1,0 +1,65 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using ResilienceGrpc.Regression.Domain;
+using Xunit;
+
+namespace ResilienceGrpc.Domain.Tests;
+
+/// <summary>
+/// <see cref="ColumnBuilder"/> (the CSV reader's and the streamed fit's column, kept in native
+/// blocks) gives back exactly what was appended, in order and to the bit, whatever the mix of
+/// single values and runs and wherever the runs fall against the block boundaries (the first
+/// block holds 65,536 values); the reference is a plain <see cref="List{T}"/>.
+/// </summary>
+public class ColumnBuilderTests
+{
+    private static Arbitrary<int[]> Runs() =>
+        Gen.ArrayOf(Gen.Frequency((5, Gen.Choose(0, 3)), (2, Gen.Choose(100, 30_000)), (1, Gen.Choose(60_000, 140_000))))
+            .Select(a => a.Take(8).ToArray())
+            .ToArbitrary();
+
+    [Property(MaxTest = 40)]
+    public Property AppendedValuesComeBackInOrderToTheBit() =>
+        Prop.ForAll(
+            Runs(),
+            runs =>
+            {
+                var rng = new Random(runs.Sum());
+                var expected = new List<double>();
+                using var builder = new ColumnBuilder();
+                for (int r = 0; r < runs.Length; r++)
+                {
+                    var run = Enumerable
+                        .Range(0, runs[r])
+                        .Select(i => i % 97 == 0 ? double.NaN : BitConverter.Int64BitsToDouble(rng.NextInt64()))
+                        .ToArray();
+                    if (r % 2 == 0)
+                        builder.Append(run);
+                    else
+                        foreach (var v in run)
+                            builder.Add(v);
+                    expected.AddRange(run);
+                }
+                Assert.Equal(expected.Count, builder.Count);
+                var whole = builder.TakeAll();
+                Assert.Equal(expected.Count, whole.Length);
+                for (int i = 0; i < whole.Length; i++)
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(expected[i]), BitConverter.DoubleToInt64Bits(whole[i]));
+                // Taken, the builder is empty and usable again.
+                Assert.Equal(0, builder.Count);
+                builder.Add(2.5);
+                Assert.Equal([2.5], builder.TakeAll());
+            }
+        );
+
+    [Fact]
+    public void NativeMemoryIsRefusedAfterRelease()
+    {
+        var block = new NativeDoubles(3);
+        block.Span.Fill(1.5);
+        Assert.Equal(4.5, block.Span[0] + block.Span[1] + block.Span[2]);
+        block.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => block.Span.Length);
+    }
+}
