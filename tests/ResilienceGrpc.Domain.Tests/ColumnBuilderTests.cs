@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -52,6 +53,31 @@ public class ColumnBuilderTests
                 Assert.Equal([2.5], builder.TakeAll());
             }
         );
+
+    [Fact]
+    public void ColumnsTakenTogetherAreSlicesOfOneArrayWithTheirOwnLengths()
+    {
+        var builders = new[] { new ColumnBuilder(), new ColumnBuilder(), new ColumnBuilder() };
+        var expected = new List<double>[] { [], [], [] };
+        for (int i = 0; i < 70_000; i++)
+            for (int c = 0; c < builders.Length; c++)
+                if (c != 2 || i % 2 == 0) // a ragged column keeps its own length
+                {
+                    builders[c].Add(i * (c + 1) + 0.5);
+                    expected[c].Add(i * (c + 1) + 0.5);
+                }
+        var taken = ColumnBuilder.TakeAll(builders);
+        for (int c = 0; c < builders.Length; c++)
+        {
+            Assert.Equal(expected[c], taken[c].ToArray());
+            Assert.Equal(0, builders[c].Count);
+            Assert.True(MemoryMarshal.TryGetArray(taken[c], out var segment));
+            Assert.Same(MemoryMarshalArray(taken[0]), segment.Array);
+        }
+    }
+
+    private static double[]? MemoryMarshalArray(ReadOnlyMemory<double> m) =>
+        MemoryMarshal.TryGetArray(m, out var s) ? s.Array : null;
 
     [Fact]
     public void NativeMemoryIsRefusedAfterRelease()

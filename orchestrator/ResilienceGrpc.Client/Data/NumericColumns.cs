@@ -148,15 +148,8 @@ public static class NumericColumns
 
         // Every column in one array (huge-page backed, so it costs a few faults rather than one
         // per 4 KiB), each assembled once; the blocks go as they are copied.
-        var all = LargeArrays.Uninitialized(checked(rows * wanted.Count));
-        var columns = new (string, ReadOnlyMemory<double>)[wanted.Count];
-        for (int c = 0; c < wanted.Count; c++)
-        {
-            var slice = all.AsMemory(c * rows, rows);
-            builders[c].MoveTo(slice.Span);
-            columns[c] = (wanted[c], slice);
-        }
-        return new Result(columns, ids, rows);
+        var taken = ColumnBuilder.TakeAll(builders);
+        return new Result(wanted.Select((name, c) => (name, taken[c])).ToArray(), ids, rows);
     }
 
     /// <summary>

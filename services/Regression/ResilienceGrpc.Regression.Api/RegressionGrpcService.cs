@@ -183,16 +183,8 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
     {
         // Every column in one huge-page backed array (a ragged column keeps its own length, for
         // the design to refuse by name).
-        var all = LargeArrays.Uninitialized(checked((int)columns.Sum(c => c.Count)));
-        var whole = new List<NamedColumn>(names.Count);
-        int at = 0;
-        for (int c = 0; c < names.Count; c++)
-        {
-            var slice = all.AsMemory(at, (int)columns[c].Count);
-            columns[c].MoveTo(slice.Span);
-            whole.Add(new NamedColumn(names[c], slice));
-            at += slice.Length;
-        }
+        var taken = ColumnBuilder.TakeAll(columns);
+        var whole = names.Select((name, c) => new NamedColumn(name, taken[c])).ToList();
         return DesignMatrix.Build(new RegressionData(whole, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
     }
 

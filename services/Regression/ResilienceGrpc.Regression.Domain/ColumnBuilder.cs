@@ -57,6 +57,33 @@ public sealed unsafe class ColumnBuilder : IDisposable
         room = current.Length;
     }
 
+    /// <summary>
+    /// Every builder's column as a slice of one huge-page backed array, or, when together they
+    /// pass the largest array .NET allows, one array each; the builders are empty afterwards.
+    /// </summary>
+    public static ReadOnlyMemory<double>[] TakeAll(IReadOnlyList<ColumnBuilder> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var taken = new ReadOnlyMemory<double>[columns.Count];
+        long total = columns.Sum(c => c.Count);
+        if (total > Array.MaxLength)
+        {
+            for (int c = 0; c < columns.Count; c++)
+                taken[c] = columns[c].TakeAll();
+            return taken;
+        }
+        var all = LargeArrays.Uninitialized((int)total);
+        int at = 0;
+        for (int c = 0; c < columns.Count; c++)
+        {
+            var slice = all.AsMemory(at, (int)columns[c].Count);
+            columns[c].MoveTo(slice.Span);
+            taken[c] = slice;
+            at += slice.Length;
+        }
+        return taken;
+    }
+
     /// <summary>The whole column in one array (huge-page advised when large); the builder is empty afterwards.</summary>
     public double[] TakeAll()
     {
