@@ -180,10 +180,10 @@ public static partial class Verbs
                         {
                             // Small data go in one call; larger data are streamed straight from
                             // the columns read, with no message holding a copy of them.
-                            long bytes =
-                                (long)read.Rows * read.Columns.Count * sizeof(double)
-                                + read.RowIds.Sum(i => (long)i.Length + 2);
-                            bool whole = bytes <= StreamAboveBytes;
+                            var streamed = new StreamedData(request, read.Columns, read.RowIds);
+                            bool whole =
+                                StreamedFit.Size(new StreamedChunk(streamed, 0, read.Rows, First: true))
+                                <= StreamAboveBytes;
                             if (whole)
                             {
                                 request.RowIds.AddRange(read.RowIds);
@@ -212,11 +212,6 @@ public static partial class Verbs
                             }
                             else
                             {
-                                var streamed = new StreamedData(
-                                    request,
-                                    read.Columns.Select(c => (c.Name, c.Values)).ToList(),
-                                    read.RowIds
-                                );
                                 response = await Call(conn, () => Stream(client, streamed, progress, deadline, ct));
                             }
                         }

@@ -5,6 +5,7 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.ServiceDefaults;
 
 namespace ResilienceGrpc.Cli;
 
@@ -54,8 +55,8 @@ public static class StreamedFit
     /// <summary><c>resilience.regression.v1.RegressionService/FitStream</c> with this writer as its request marshaller.</summary>
     public static readonly Method<StreamedChunk, FitResponse> Method = new(
         MethodType.ClientStreaming,
-        RegressionService.Descriptor.FullName,
-        "FitStream",
+        GrpcChannels.StreamedService,
+        GrpcChannels.StreamedMethod,
         new Marshaller<StreamedChunk>(Serialize, _ => throw new NotSupportedException("Chunks are only written.")),
         new Marshaller<FitResponse>(
             (response, context) => context.Complete(response.ToByteArray()),
@@ -67,14 +68,13 @@ public static class StreamedFit
 
     private static void Serialize(StreamedChunk chunk, SerializationContext context)
     {
-        int size = Size(chunk);
-        context.SetPayloadLength(size);
+        context.SetPayloadLength(checked((int)Size(chunk)));
         Write(chunk, context.GetBufferWriter());
         context.Complete();
     }
 
-    /// <summary>The chunk's size on the wire, in bytes.</summary>
-    public static int Size(StreamedChunk chunk)
+    /// <summary>The chunk's size on the wire, in bytes (all the rows as one chunk: the whole request's).</summary>
+    public static long Size(StreamedChunk chunk)
     {
         long size = chunk.First ? chunk.Data.Model.CalculateSize() : 0;
         foreach (var id in Ids(chunk))
@@ -84,7 +84,7 @@ public static class StreamedFit
             int body = ColumnBody(name, Slice(values, chunk).Length);
             size += 1 + CodedOutputStream.ComputeLengthSize(body) + body;
         }
-        return checked((int)size);
+        return size;
     }
 
     /// <summary>Writes the chunk as a <see cref="FitRequest"/> (fields in any order parse the same).</summary>

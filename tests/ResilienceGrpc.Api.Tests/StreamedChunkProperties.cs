@@ -5,6 +5,7 @@ using FsCheck.Xunit;
 using Google.Protobuf;
 using ResilienceGrpc.Cli;
 using ResilienceGrpc.Contracts.Regression.V1;
+using ResilienceGrpc.ServiceDefaults;
 using Xunit;
 
 namespace ResilienceGrpc.Api.Tests;
@@ -103,6 +104,18 @@ public class StreamedChunkProperties
                 }
             }
         );
+
+    [Fact]
+    public void TheWriterAndTheChannelsRetryExceptionNameTheProtosStreamedMethod()
+    {
+        // The writer's method and the channel's no-retry entry are both GrpcChannels' names; they
+        // must be the proto's client-streaming fit, or the call and the exception go nowhere.
+        var method = RegressionService.Descriptor.FindMethodByName(GrpcChannels.StreamedMethod);
+        Assert.NotNull(method);
+        Assert.Equal(GrpcChannels.StreamedService, RegressionService.Descriptor.FullName);
+        Assert.True(method.IsClientStreaming && !method.IsServerStreaming);
+        Assert.Equal(method.FullName, StreamedFit.Method.FullName.TrimStart('/').Replace('/', '.'));
+    }
 
     [Fact]
     public void ALargeChunkSpansManyBufferSegments()

@@ -8,7 +8,8 @@ namespace ResilienceGrpc.Client.Data;
 /// Reads only the named numeric columns (and an optional id column) of a CSV file,
 /// streaming: rows are parsed by Sep straight from the file into each column's blocks
 /// (<see cref="ColumnBuilder"/>: outside the GC heap, huge-page backed), so the process never
-/// holds the text or a row object, and each column is assembled once at the end. Same conventions as <see cref="CsvTable"/>: a header row,
+/// holds the text or a row object, and each column is assembled once at the end. Same
+/// conventions as <see cref="CsvTable"/>: a header row,
 /// comma separated, <c>.</c> decimals, an empty cell for a missing value, leading lines
 /// starting with <c>#</c> are comments. A bad cell fails with file, line and column, and
 /// quotes that cell only (shortened), never the rest of the file.

@@ -108,13 +108,8 @@ public static class ParquetColumns
                 null,
                 $"the file has {total:N0} rows; {chosen.Length} columns of them need {bytes / (1 << 20):N0} MiB, more than half of this machine's memory ({available / (1 << 20):N0} MiB)."
             );
-        // Every column in one huge-page backed array, as the CSV reader does (one array each
-        // if together they pass the largest array .NET allows).
-        bool together = (long)rows * chosen.Length <= Array.MaxLength;
-        var all = together ? Regression.Domain.LargeArrays.Uninitialized(rows * chosen.Length) : null;
-        var values = chosen
-            .Select((_, c) => all is null ? Regression.Domain.LargeArrays.Uninitialized(rows) : all.AsMemory(c * rows, rows))
-            .ToArray();
+        // Every column in one huge-page backed array, as the CSV reader does.
+        var values = Regression.Domain.LargeArrays.Columns(Enumerable.Repeat(rows, chosen.Length).ToArray());
         var ids = new List<string>(idField is null ? 0 : rows);
         var seen = idField is null ? null : new HashSet<string>(StringComparer.Ordinal);
 

@@ -15,22 +15,21 @@ public sealed unsafe class ColumnBuilder : IDisposable
     private const int LargestBlock = 1 << 20;
 
     private readonly List<(NativeDoubles Block, int Used)> filled = [];
+    private long filledCount;
     private NativeDoubles? current;
     private double* at;
     private int used,
-        room;
+        capacity;
 
     /// <summary>Values appended so far.</summary>
-    public long Count { get; private set; }
+    public long Count => filledCount + used;
 
     /// <summary>Appends one value.</summary>
     public void Add(double value)
     {
-        if (room == 0)
+        if (used == capacity)
             NextBlock(1);
         at[used++] = value;
-        room--;
-        Count++;
     }
 
     /// <summary>Appends a run of values (kept in one block).</summary>
@@ -38,50 +37,37 @@ public sealed unsafe class ColumnBuilder : IDisposable
     {
         if (values.IsEmpty)
             return;
-        if (room < values.Length)
+        if (capacity - used < values.Length)
             NextBlock(values.Length);
         values.CopyTo(new Span<double>(at + used, values.Length));
         used += values.Length;
-        room -= values.Length;
-        Count += values.Length;
     }
 
     private void NextBlock(int atLeast)
     {
         if (current is not null)
+        {
             filled.Add((current, used));
+            filledCount += used;
+        }
         // One small block for a small column, then blocks large enough to be mostly huge pages.
         current = new NativeDoubles(Math.Max(atLeast, current is null ? FirstBlock : LargestBlock));
         at = (double*)current.DangerousGetHandle();
         used = 0;
-        room = current.Length;
+        capacity = current.Length;
     }
 
     /// <summary>
-    /// Every builder's column as a slice of one huge-page backed array, or, when together they
-    /// pass the largest array .NET allows, one array each; the builders are empty afterwards.
+    /// Every builder's column as a slice of one huge-page backed array (or one array each when
+    /// they do not fit in one: <see cref="LargeArrays.Columns"/>); the builders are empty afterwards.
     /// </summary>
     public static ReadOnlyMemory<double>[] TakeAll(IReadOnlyList<ColumnBuilder> columns)
     {
         ArgumentNullException.ThrowIfNull(columns);
-        var taken = new ReadOnlyMemory<double>[columns.Count];
-        long total = columns.Sum(c => c.Count);
-        if (total > Array.MaxLength)
-        {
-            for (int c = 0; c < columns.Count; c++)
-                taken[c] = columns[c].TakeAll();
-            return taken;
-        }
-        var all = LargeArrays.Uninitialized((int)total);
-        int at = 0;
+        var taken = LargeArrays.Columns(columns.Select(c => checked((int)c.Count)).ToArray());
         for (int c = 0; c < columns.Count; c++)
-        {
-            var slice = all.AsMemory(at, (int)columns[c].Count);
-            columns[c].MoveTo(slice.Span);
-            taken[c] = slice;
-            at += slice.Length;
-        }
-        return taken;
+            columns[c].MoveTo(taken[c].Span);
+        return taken.Select(m => (ReadOnlyMemory<double>)m).ToArray();
     }
 
     /// <summary>The whole column in one array (huge-page advised when large); the builder is empty afterwards.</summary>
@@ -99,12 +85,12 @@ public sealed unsafe class ColumnBuilder : IDisposable
     public void MoveTo(Span<double> destination)
     {
         if (destination.Length != Count)
-            throw new ArgumentException($"The destination holds {destination.Length} values; the column has {Count}.", nameof(destination));
+            throw new ArgumentException(
+                $"The destination holds {destination.Length} values; the column has {Count}.",
+                nameof(destination)
+            );
         if (current is not null)
             filled.Add((current, used));
-        current = null;
-        at = null;
-        room = used = 0;
         int offset = 0;
         foreach (var (block, n) in filled)
         {
@@ -112,8 +98,7 @@ public sealed unsafe class ColumnBuilder : IDisposable
             offset += n;
             block.Dispose();
         }
-        filled.Clear();
-        Count = 0;
+        Dispose();
     }
 
     public void Dispose()
@@ -124,6 +109,6 @@ public sealed unsafe class ColumnBuilder : IDisposable
         current?.Dispose();
         current = null;
         at = null;
-        room = used = 0;
+        filledCount = used = capacity = 0;
     }
 }

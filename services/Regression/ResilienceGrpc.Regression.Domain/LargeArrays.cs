@@ -19,7 +19,6 @@ public static partial class LargeArrays
     public const int AdviseBytes = 4 << 20;
 
     private const int MadvHugepage = 14;
-    private const long HugePage = 2 << 20;
 
     /// <summary>
     /// An uninitialised array of <paramref name="length"/> doubles (the caller writes every
@@ -43,9 +42,35 @@ public static partial class LargeArrays
             long start = ((long)p + HugePage - 1) & ~(HugePage - 1);
             long end = ((long)p + bytes) & ~(HugePage - 1);
             if (end > start)
-                _ = madvise((nint)start, (nuint)(end - start), MadvHugepage);
+                AdviseHugePages((nint)start, (nuint)(end - start));
         }
     }
+
+    /// <summary>
+    /// Memory for columns of the given lengths: slices of one huge-page advised array, or, when
+    /// together they pass the largest array .NET allows, one array each (never a lower limit
+    /// than one array per column).
+    /// </summary>
+    public static Memory<double>[] Columns(IReadOnlyList<int> lengths)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var columns = new Memory<double>[lengths.Count];
+        long total = lengths.Sum(n => (long)n);
+        var all = total <= Array.MaxLength ? Uninitialized((int)total) : null;
+        int at = 0;
+        for (int c = 0; c < lengths.Count; c++)
+        {
+            columns[c] = all is null ? Uninitialized(lengths[c]) : all.AsMemory(at, lengths[c]);
+            at += lengths[c];
+        }
+        return columns;
+    }
+
+    /// <summary>Advises a 2 MiB-aligned range as huge-page backed (the caller checks Linux and alignment).</summary>
+    internal static void AdviseHugePages(nint start, nuint bytes) => _ = madvise(start, bytes, MadvHugepage);
+
+    /// <summary>The size of a huge page on x86-64 and arm64 Linux.</summary>
+    internal const long HugePage = 2 << 20;
 
     [LibraryImport("libc", SetLastError = false)]
     private static partial int madvise(nint address, nuint length, int advice);
@@ -53,7 +78,7 @@ public static partial class LargeArrays
 
 /// <summary>
 /// Doubles outside the GC heap, for data held only briefly while a larger array is assembled
-/// (a streamed fit's chunks). On Linux the memory is mapped on its own, 2 MiB-aligned and
+/// (<see cref="ColumnBuilder"/>: a CSV's rows, a streamed fit's chunks). On Linux the memory is mapped on its own, 2 MiB-aligned and
 /// huge-page advised, and unmapped the moment it is released: it leaves the process at once,
 /// with no collection, so it never adds to the peak of what is built from it. Elsewhere it is
 /// ordinary native memory. Dispose it (a finaliser releases a lost one).
@@ -62,8 +87,7 @@ public sealed unsafe partial class NativeDoubles : SafeHandle
 {
     private const int ProtReadWrite = 1 | 2;
     private const int MapPrivateAnonymous = 0x02 | 0x20;
-    private const int MadvHugepage = 14;
-    private const long HugePage = 2 << 20;
+    private const long HugePage = LargeArrays.HugePage;
 
     private readonly nint mapping;
     private readonly nuint mappedBytes;
@@ -84,7 +108,7 @@ public sealed unsafe partial class NativeDoubles : SafeHandle
             if (mapping == -1)
                 throw new OutOfMemoryException($"Could not map {bytes:N0} bytes.");
             long start = (mapping + HugePage - 1) & ~(HugePage - 1);
-            _ = madvise((nint)start, (nuint)rounded, MadvHugepage);
+            LargeArrays.AdviseHugePages((nint)start, (nuint)rounded);
             SetHandle((nint)start);
         }
         else
@@ -121,7 +145,4 @@ public sealed unsafe partial class NativeDoubles : SafeHandle
 
     [LibraryImport("libc", SetLastError = false)]
     private static partial int munmap(nint address, nuint length);
-
-    [LibraryImport("libc", SetLastError = false)]
-    private static partial int madvise(nint address, nuint length, int advice);
 }
