@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ResilienceGrpc.Domain;
 
 namespace ResilienceGrpc.Regression.Domain;
@@ -330,6 +331,7 @@ public sealed class OlsFit
     /// <paramref name="buffer"/>, and, when <paramref name="residuals"/> is not empty, the
     /// block's residuals there.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void FillQBlock(int b, double[] buffer, Span<double> residuals = default)
     {
         int n = N,

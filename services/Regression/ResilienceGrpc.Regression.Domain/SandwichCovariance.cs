@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ResilienceGrpc.Domain;
 
 namespace ResilienceGrpc.Regression.Domain;
@@ -59,6 +60,7 @@ public static class SandwichCovariance
     }
 
     /// <summary>As above, written into <paramref name="w"/> (length of <paramref name="e"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void OmegaWeights(
         CovarianceType type,
         ReadOnlySpan<double> e,
@@ -139,6 +141,7 @@ public static class SandwichCovariance
     }
 
     /// <summary>Adds Q_b' diag(ω) Q_b (upper triangle, row-major k × k) for one block's rows of Q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddMiddle(double[] qBlock, int nb, int k, ReadOnlySpan<double> w, Span<double> part)
     {
         // Four columns per pass over q_a (VectorKernels.WeightedDot4), same bits as one at a time.

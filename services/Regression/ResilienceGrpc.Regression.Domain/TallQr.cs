@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace ResilienceGrpc.Regression.Domain;
 
 /// <summary>
@@ -228,6 +229,7 @@ internal sealed class TallQr
     /// written to <paramref name="r"/> (column-major). The token is observed once per column,
     /// so a wide model stops within one column's work (rows × columns) of its deadline.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FactorInPlace(
         double[] a,
         int lda,
@@ -301,6 +303,7 @@ internal sealed class TallQr
     /// (<see cref="VectorKernels.Dot4"/>, <see cref="VectorKernels.Axpy4"/>), with the same
     /// bits as one column at a time. A column whose f is zero is left untouched.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpdateColumns(
         double[] a,
         int lda,
