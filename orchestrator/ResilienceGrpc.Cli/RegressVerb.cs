@@ -145,7 +145,7 @@ public static partial class Verbs
                                     : $", {request.Bootstrap.Replications:N0} bootstrap replications"
                             );
                         FitResponse response;
-                        if (ServiceConnection.AddressOf(RegressionGrpcService.Module.Name, parse.GetValue(url)) is null)
+                        if (ServiceConnection.AddressOf(RegressionGrpcService.ModuleName, parse.GetValue(url)) is null)
                         {
                             // No service named: run the regression service's own code in this process
                             // (no server to start, no second copy of the data on the wire), under the

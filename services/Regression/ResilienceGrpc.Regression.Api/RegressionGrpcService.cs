@@ -12,10 +12,17 @@ namespace ResilienceGrpc.Regression.Api;
 /// <param name="limits">The work budget, bound from <c>Limits:Regression</c> at start.</param>
 public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.RegressionService.RegressionServiceBase
 {
+    /// <summary>
+    /// The module's short name, a constant so that a caller can name the service without
+    /// initialising <see cref="Module"/>, whose gRPC descriptor takes tens of milliseconds to
+    /// build in a fresh process (the in-process <c>regress</c> never needs it).
+    /// </summary>
+    public const string ModuleName = "regression";
+
     /// <summary>The module that hosts this service; its limits are bound from configuration and checked at start.</summary>
     public static ServiceModule Module { get; } =
         new(
-            "regression",
+            ModuleName,
             V1.RegressionService.Descriptor.FullName,
             b =>
                 b.Services.AddSingleton(
