@@ -106,11 +106,17 @@ public static partial class Verbs
                         string dependent = parse.GetValue(y)!;
                         using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
                         progress.Report($"Reading {Path.GetFileName(parse.GetValue(data))}");
+                        bool inProcess =
+                            ServiceConnection.AddressOf(RegressionGrpcService.ModuleName, parse.GetValue(url)) is null;
+                        // Fitted here, the columns are read straight into the design's layout (no copy of X).
                         var read = NumericColumns.Read(
                             parse.GetValue(data)!,
                             regressors.Prepend(dependent),
                             parse.GetValue(id),
-                            ct
+                            ct,
+                            inProcess
+                                ? new Regression.Domain.ModelSpec(dependent, regressors, parse.GetValue(noIntercept))
+                                : null
                         );
                         var request = new FitRequest
                         {
@@ -145,7 +151,7 @@ public static partial class Verbs
                                     : $", {request.Bootstrap.Replications:N0} bootstrap replications"
                             );
                         FitResponse response;
-                        if (ServiceConnection.AddressOf(RegressionGrpcService.ModuleName, parse.GetValue(url)) is null)
+                        if (inProcess)
                         {
                             // No service named: run the regression service's own code in this process
                             // (no server to start, no second copy of the data on the wire), under the

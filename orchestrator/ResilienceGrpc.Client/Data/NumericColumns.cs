@@ -28,17 +28,20 @@ public static class NumericColumns
     /// Reads <paramref name="names"/> (a name <c>a*b</c> that is not a column reads
     /// <c>a</c> and <c>b</c>) and the id column: <paramref name="idColumn"/>, or a column
     /// named city, id, unit or city_id when there is one. A path ending in <c>.parquet</c>
-    /// (or <c>.pq</c>) is read as Apache Parquet (<see cref="ParquetColumns"/>).
+    /// (or <c>.pq</c>) is read as Apache Parquet (<see cref="ParquetColumns"/>). Given the
+    /// <paramref name="design"/> the columns will be fitted with, they are laid out as its design
+    /// matrix (<see cref="DesignMatrix.Layout"/>), so that building it copies nothing.
     /// </summary>
     public static Result Read(
         string path,
         IEnumerable<string> names,
         string? idColumn,
-        CancellationToken cancellationToken = default
+        CancellationToken cancellationToken = default,
+        ModelSpec? design = null
     )
     {
         if (ParquetColumns.IsParquet(path))
-            return ParquetColumns.Read(path, names, idColumn, cancellationToken);
+            return ParquetColumns.Read(path, names, idColumn, cancellationToken, design);
         CsvTable.RequireFile(path);
 
         using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
@@ -71,7 +74,7 @@ public static class NumericColumns
         var builders = wanted.Select(_ => new ColumnBuilder()).ToArray();
         try
         {
-            return ReadRows(path, reader, header, wanted, indices, idIndex, skipped, builders, cancellationToken);
+            return ReadRows(path, reader, header, wanted, indices, idIndex, skipped, builders, design, cancellationToken);
         }
         finally
         {
@@ -89,6 +92,7 @@ public static class NumericColumns
         int idIndex,
         int skipped,
         ColumnBuilder[] builders,
+        ModelSpec? design,
         CancellationToken cancellationToken
     )
     {
@@ -150,7 +154,7 @@ public static class NumericColumns
 
         // Every column in one array (huge-page backed, so it costs a few faults rather than one
         // per 4 KiB), each assembled once; the blocks go as they are copied.
-        var taken = ColumnBuilder.TakeAll(builders);
+        var taken = design is null ? ColumnBuilder.TakeAll(builders) : ColumnBuilder.TakeAll(builders, wanted, design);
         return new Result(wanted.Select((name, c) => (name, taken[c])).ToArray(), ids, rows);
     }
 

@@ -41,13 +41,15 @@ public static class ParquetColumns
         string path,
         IEnumerable<string> names,
         string? idColumn,
-        CancellationToken cancellationToken = default
-    ) => ReadAsync(path, names, idColumn, cancellationToken).GetAwaiter().GetResult();
+        CancellationToken cancellationToken = default,
+        Regression.Domain.ModelSpec? design = null
+    ) => ReadAsync(path, names, idColumn, design, cancellationToken).GetAwaiter().GetResult();
 
     private static async Task<NumericColumns.Result> ReadAsync(
         string path,
         IEnumerable<string> names,
         string? idColumn,
+        Regression.Domain.ModelSpec? design,
         CancellationToken ct
     )
     {
@@ -108,8 +110,12 @@ public static class ParquetColumns
                 null,
                 $"the file has {total:N0} rows; {chosen.Length} columns of them need {bytes / (1 << 20):N0} MiB, more than half of this machine's memory ({available / (1 << 20):N0} MiB)."
             );
-        // Every column in one huge-page backed array, as the CSV reader does.
-        var values = Regression.Domain.LargeArrays.Columns(Enumerable.Repeat(rows, chosen.Length).ToArray());
+        // Every column in one huge-page backed array, as the CSV reader does, or laid out as the
+        // design will be when the model is known.
+        var lengths = Enumerable.Repeat(rows, chosen.Length).ToArray();
+        var values = design is null
+            ? Regression.Domain.LargeArrays.Columns(lengths)
+            : Regression.Domain.DesignMatrix.Layout(chosen.Select(f => f.Name).ToArray(), lengths, design);
         var ids = new List<string>(idField is null ? 0 : rows);
         var seen = idField is null ? null : new HashSet<string>(StringComparer.Ordinal);
 

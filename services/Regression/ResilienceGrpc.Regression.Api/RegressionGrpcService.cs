@@ -188,9 +188,9 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         ModelSpec spec
     )
     {
-        // Every column in one huge-page backed array (a ragged column keeps its own length, for
-        // the design to refuse by name).
-        var taken = ColumnBuilder.TakeAll(columns);
+        // The columns laid out as the design will be, so that building it copies nothing (a
+        // ragged column keeps its own length, for the design to refuse by name).
+        var taken = ColumnBuilder.TakeAll(columns, names, spec);
         var whole = names.Select((name, c) => new NamedColumn(name, taken[c])).ToList();
         return DesignMatrix.Build(new RegressionData(whole, rowIds.Count == 0 ? null : rowIds.ToArray()), spec);
     }

@@ -61,10 +61,27 @@ public sealed unsafe class ColumnBuilder : IDisposable
     /// Every builder's column as a slice of one huge-page backed array (or one array each when
     /// they do not fit in one: <see cref="LargeArrays.Columns"/>); the builders are empty afterwards.
     /// </summary>
-    public static ReadOnlyMemory<double>[] TakeAll(IReadOnlyList<ColumnBuilder> columns)
+    public static ReadOnlyMemory<double>[] TakeAll(IReadOnlyList<ColumnBuilder> columns) =>
+        Take(columns, LargeArrays.Columns);
+
+    /// <summary>
+    /// The builders' columns laid out for <paramref name="model"/>'s design
+    /// (<see cref="DesignMatrix.Layout"/>), so that building the design copies nothing; the
+    /// builders are empty afterwards.
+    /// </summary>
+    public static ReadOnlyMemory<double>[] TakeAll(
+        IReadOnlyList<ColumnBuilder> columns,
+        IReadOnlyList<string> names,
+        ModelSpec model
+    ) => Take(columns, lengths => DesignMatrix.Layout(names, lengths, model));
+
+    private static ReadOnlyMemory<double>[] Take(
+        IReadOnlyList<ColumnBuilder> columns,
+        Func<IReadOnlyList<int>, Memory<double>[]> layout
+    )
     {
         ArgumentNullException.ThrowIfNull(columns);
-        var taken = LargeArrays.Columns(columns.Select(c => checked((int)c.Count)).ToArray());
+        var taken = layout(columns.Select(c => checked((int)c.Count)).ToArray());
         for (int c = 0; c < columns.Count; c++)
             columns[c].MoveTo(taken[c].Span);
         return taken.Select(m => (ReadOnlyMemory<double>)m).ToArray();

@@ -62,6 +62,104 @@ public sealed class DesignMatrix
     /// column is the elementwise product of columns <c>a</c> and <c>b</c>.
     /// </summary>
     /// <exception cref="InvalidInputException">Unknown, duplicate or ragged columns, infinite values, bad row ids.</exception>
+    /// <summary>Arrays laid out by <see cref="Layout"/>: the design's X (rows, intercept slot) or y (rows).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<double[], LaidOut> laidOut = new();
+
+    private sealed record LaidOut(int Rows, int Offset, bool IsX);
+
+    /// <summary>
+    /// Memory for the named columns (of the given lengths), laid out as <paramref name="model"/>'s
+    /// design will be, so that <see cref="Build"/> takes it as it is instead of copying X
+    /// (docs/method.md, "Memory"): the regressors consecutive in one array after a slot for the
+    /// intercept, the dependent variable in its own array, every other column in arrays of its own.
+    /// Where the design could not use the memory as it is (columns of unequal length, a product
+    /// term, a name that repeats or is missing) the columns are laid out as
+    /// <see cref="LargeArrays.Columns"/> lays them, and Build copies as usual. The caller writes
+    /// each column once and does not change it afterwards (the design may share it).
+    /// </summary>
+    public static Memory<double>[] Layout(IReadOnlyList<string> names, IReadOnlyList<int> lengths, ModelSpec model)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(lengths);
+        ArgumentNullException.ThrowIfNull(model);
+        if (names.Count != lengths.Count || names.Count == 0)
+            return LargeArrays.Columns(lengths);
+        int rows = lengths[0],
+            offset = model.NoIntercept ? 0 : 1,
+            k = model.Regressors.Count + offset;
+        var position = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < names.Count; c++)
+            if (lengths[c] != rows || !position.TryAdd(names[c], c))
+                return LargeArrays.Columns(lengths);
+        var distinct = new HashSet<string>(model.Regressors, StringComparer.Ordinal);
+        if (
+            rows == 0
+            || (long)rows * k > Array.MaxLength
+            || distinct.Count != model.Regressors.Count
+            || distinct.Contains(model.Dependent)
+            || !position.ContainsKey(model.Dependent)
+            || !model.Regressors.All(position.ContainsKey)
+        )
+            return LargeArrays.Columns(lengths);
+
+        var columns = new Memory<double>[names.Count];
+        var x = LargeArrays.Uninitialized(rows * k);
+        var y = LargeArrays.Uninitialized(rows);
+        laidOut.AddOrUpdate(x, new LaidOut(rows, offset, IsX: true));
+        laidOut.AddOrUpdate(y, new LaidOut(rows, 0, IsX: false));
+        for (int j = 0; j < model.Regressors.Count; j++)
+            columns[position[model.Regressors[j]]] = x.AsMemory((j + offset) * rows, rows);
+        columns[position[model.Dependent]] = y;
+        var others = Enumerable.Range(0, names.Count).Where(c => columns[c].IsEmpty).ToArray();
+        var rest = LargeArrays.Columns(others.Select(c => lengths[c]).ToArray());
+        for (int i = 0; i < others.Length; i++)
+            columns[others[i]] = rest[i];
+        return columns;
+    }
+
+    /// <summary>
+    /// X and y exactly as <see cref="Layout"/> laid them out for this model, when no row is
+    /// dropped: the memory is the design's as it is, with the intercept slot filled.
+    /// </summary>
+    private static (double[] X, double[] Y)? Adopt(ReadOnlyMemory<double> y, ReadOnlyMemory<double>[] regressors, int offset)
+    {
+        if (
+            !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(y, out var ys)
+            || ys.Array is not { } yArray
+            || !laidOut.TryGetValue(yArray, out var yLayout)
+            || yLayout.IsX
+            || ys.Offset != 0
+            || ys.Count != yArray.Length
+        )
+            return null;
+        int n = ys.Count;
+        double[]? x = null;
+        for (int j = 0; j < regressors.Length; j++)
+        {
+            if (
+                !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(regressors[j], out var seg)
+                || seg.Array is not { } array
+                || (x is not null && !ReferenceEquals(array, x))
+                || seg.Offset != (j + offset) * n
+                || seg.Count != n
+            )
+                return null;
+            x = array;
+        }
+        if (
+            x is null
+            || !laidOut.TryGetValue(x, out var xLayout)
+            || !xLayout.IsX
+            || xLayout.Rows != n
+            || xLayout.Offset != offset
+            || x.Length != (regressors.Length + offset) * n
+        )
+            return null;
+        if (offset == 1)
+            x.AsSpan(0, n).Fill(1.0);
+        return (x, yArray);
+    }
+
     public static DesignMatrix Build(RegressionData data, ModelSpec model)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -148,18 +246,23 @@ public sealed class DesignMatrix
 
         int offset = model.NoIntercept ? 0 : 1,
             n = keep?.Length ?? rows;
-        var x = LargeArrays.Uninitialized(n * (regressors.Length + offset));
-        if (offset == 1)
-            x.AsSpan(0, n).Fill(1.0);
-        for (int j = 0; j < regressors.Length; j++)
-            Pick(regressors[j].Span, keep, x.AsSpan((j + offset) * n, n));
+        // Columns laid out for this model (DesignMatrix.Layout) are X and y as they are: no copy.
+        var adopted = keep is null ? Adopt(y, regressors, offset) : null;
+        var x = adopted?.X ?? LargeArrays.Uninitialized(n * (regressors.Length + offset));
+        var yKept = adopted?.Y ?? LargeArrays.Uninitialized(n);
+        if (adopted is null)
+        {
+            if (offset == 1)
+                x.AsSpan(0, n).Fill(1.0);
+            for (int j = 0; j < regressors.Length; j++)
+                Pick(regressors[j].Span, keep, x.AsSpan((j + offset) * n, n));
+            Pick(y.Span, keep, yKept);
+        }
         var terms = new string[regressors.Length + offset];
         if (offset == 1)
             terms[0] = InterceptTerm;
         for (int j = 0; j < regressors.Length; j++)
             terms[j + offset] = model.Regressors[j];
-        var yKept = LargeArrays.Uninitialized(n);
-        Pick(y.Span, keep, yKept);
         CheckScale(yKept, model.Dependent, "dependent");
         for (int j = 0; j < regressors.Length; j++)
             CheckScale(x.AsSpan((j + offset) * n, n), model.Regressors[j], $"regressors[{j}]");
