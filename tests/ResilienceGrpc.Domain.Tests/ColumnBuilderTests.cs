@@ -54,6 +54,47 @@ public class ColumnBuilderTests
             }
         );
 
+    [Property(MaxTest = 25)]
+    public Property AColumnMovedAfterAnotherComesBackAfterItToTheBit() =>
+        Prop.ForAll(
+            Runs(),
+            Runs(),
+            (first, second) =>
+            {
+                var rng = new Random(first.Sum() * 31 + second.Sum());
+                var expected = new List<double>();
+                using var a = new ColumnBuilder();
+                using var b = new ColumnBuilder();
+                foreach (var (builder, runs) in new[] { (a, first), (b, second) })
+                    foreach (var run in runs)
+                        for (int i = 0; i < run; i++)
+                        {
+                            double v = BitConverter.Int64BitsToDouble(rng.NextInt64());
+                            builder.Add(v);
+                            if (builder == a)
+                                expected.Add(v);
+                        }
+                var fromB = new double[b.Count];
+                using (var copy = new ColumnBuilder())
+                {
+                    // b's values in order, read back through a second builder moved onto an empty one.
+                    copy.AppendMoved(b);
+                    Assert.Equal(0, b.Count);
+                    copy.MoveTo(fromB);
+                }
+                foreach (var v in fromB)
+                    b.Add(v);
+                expected.AddRange(fromB);
+                a.AppendMoved(b);
+                a.Add(0.25); // a value after the move starts a new block
+                expected.Add(0.25);
+                Assert.Equal(0, b.Count);
+                Assert.Equal(expected.Count, a.Count);
+                var whole = a.TakeAll();
+                Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), whole.Select(BitConverter.DoubleToInt64Bits));
+            }
+        );
+
     [Fact]
     public void ColumnsTakenTogetherAreSlicesOfOneArrayWithTheirOwnLengths()
     {

@@ -38,22 +38,42 @@ public static class NumericColumns
         string? idColumn,
         CancellationToken cancellationToken = default,
         ModelSpec? design = null
+    ) => Read(path, names, idColumn, cancellationToken, design, SplitFromBytes);
+
+    /// <summary>Files from this size are parsed in two halves at once (<see cref="FindSplit"/>).</summary>
+    internal const long SplitFromBytes = 4 << 20;
+
+    /// <summary>As above, splitting files from <paramref name="splitFromBytes"/> bytes (tests split small ones).</summary>
+    internal static Result Read(
+        string path,
+        IEnumerable<string> names,
+        string? idColumn,
+        CancellationToken cancellationToken,
+        ModelSpec? design,
+        long splitFromBytes
     )
     {
         if (ParquetColumns.IsParquet(path))
             return ParquetColumns.Read(path, names, idColumn, cancellationToken, design);
         CsvTable.RequireFile(path);
 
-        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        // A large file is read in two halves split at a line end after the header, the second
+        // from its own handle: at once, each into its own columns, when there are no ids to check
+        // across the halves; one after the other otherwise. The first half's reader stops at the split.
+        using var file = new LimitedStream(
+            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)
+        );
+        var split = file.Length >= splitFromBytes ? FindSplit(path) : null;
+        if (split is { } bound)
+            file.Limit = bound.Offset;
+        using var text = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
         int skipped = 0;
         while (text.Peek() == '#')
         {
             text.ReadLine();
             skipped++;
         }
-        using var reader = Sep.New(',')
-            .Reader(o => o with { DisableColCountCheck = true, Trim = SepTrim.Outer, Unescape = true })
-            .From(text);
+        using var reader = NewReader(text);
         if (!reader.HasHeader || reader.Header.IsEmpty)
             throw new DataFileException(
                 path,
@@ -71,91 +91,295 @@ public static class NumericColumns
             ? IndexOf(path, header, idColumn, skipped + 1, "the row id")
             : Array.FindIndex(header, IsIdName);
 
-        var builders = wanted.Select(_ => new ColumnBuilder()).ToArray();
+        var rows = new Part(path, header, indices, idIndex, wanted.Count);
+        var ids = new List<string>();
+        var seen = idIndex >= 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        Part? second = null;
         try
         {
-            return ReadRows(path, reader, header, wanted, indices, idIndex, skipped, builders, design, cancellationToken);
+            if (split is { } half && seen is null)
+            {
+                second = new Part(path, header, indices, idIndex, wanted.Count);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var other = Task.Run(() => second.ReadFrom(half, ids: null, seen: null, stop.Token), stop.Token);
+                try
+                {
+                    rows.Read(reader, skipped, ids, seen, cancellationToken);
+                }
+                catch
+                {
+                    // The first half's error is the file's first; the second half's is not waited for.
+                    stop.Cancel();
+                    try
+                    {
+                        other.Wait(CancellationToken.None);
+                    }
+                    catch (AggregateException) { }
+                    throw;
+                }
+                try
+                {
+                    other.Wait(CancellationToken.None);
+                }
+                catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                }
+                rows.Append(second);
+            }
+            else
+            {
+                rows.Read(reader, skipped, ids, seen, cancellationToken);
+                if (split is { } next)
+                    rows.ReadFrom(next, ids, seen, cancellationToken);
+            }
+            if (rows.Count == 0)
+                throw new DataFileException(path, skipped + 2, 0, null, "the file has a header but no data rows.");
+
+            // Every column in one array (huge-page backed, so it costs a few faults rather than one
+            // per 4 KiB), each assembled once; the blocks go as they are copied.
+            var taken = design is null
+                ? ColumnBuilder.TakeAll(rows.Columns)
+                : ColumnBuilder.TakeAll(rows.Columns, wanted, design);
+            return new Result(wanted.Select((name, c) => (name, taken[c])).ToArray(), ids, rows.Count);
         }
         finally
         {
-            foreach (var b in builders)
+            rows.Dispose();
+            second?.Dispose();
+        }
+    }
+
+    private static SepReader NewReader(TextReader text, bool hasHeader = true) =>
+        Sep.New(',')
+            .Reader(o => o with { HasHeader = hasHeader, DisableColCountCheck = true, Trim = SepTrim.Outer, Unescape = true })
+            .From(text);
+
+    /// <summary>A byte offset just after a line end near the middle, and the lines before it.</summary>
+    internal readonly record struct Split(long Offset, int LinesBefore);
+
+    /// <summary>
+    /// Where a file can be read in two halves whose line numbers are known: just after the
+    /// first line feed past the middle, counting the line feeds before it. Null when a split
+    /// could fall inside a quoted cell (the file has a quote), when a line could end in a lone
+    /// carriage return (then line feeds do not count lines), when the text is UTF-16 or
+    /// UTF-32 (a line feed byte is not a line end there), or when the leading comment lines
+    /// and the header do not end before the split.
+    /// </summary>
+    internal static Split? FindSplit(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        long middle = file.Length / 2,
+            at = 0,
+            offset = -1;
+        int lines = 0,
+            leading = -1; // comment lines before the header, once counted
+        bool carriageReturn = false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = file.Read(buffer, 0, 1 << 20)) > 0)
+            {
+                var span = buffer.AsSpan(0, read);
+                if (at == 0)
+                {
+                    if (span.Length >= 2 && (span[0] == 0xFE || span[0] == 0xFF || span[0] == 0 || span[1] == 0))
+                        return null;
+                    leading = LeadingComments(span.StartsWith("\uFEFF"u8) ? span[3..] : span);
+                }
+                if (span.Contains((byte)'"'))
+                    return null;
+                if (carriageReturn && span[0] != '\n')
+                    return null;
+                for (int i = span.IndexOf((byte)'\r'); i >= 0;)
+                {
+                    if (i + 1 < span.Length && span[i + 1] != '\n')
+                        return null;
+                    int next = span[(i + 1)..].IndexOf((byte)'\r');
+                    i = next < 0 ? -1 : i + 1 + next;
+                }
+                carriageReturn = span[^1] == '\r';
+                if (offset < 0)
+                {
+                    int from = (int)Math.Clamp(middle - at, 0, read);
+                    int feed = span[from..].IndexOf((byte)'\n');
+                    if (feed >= 0)
+                    {
+                        offset = at + from + feed + 1;
+                        lines += span[..(from + feed + 1)].Count((byte)'\n');
+                    }
+                    else
+                        lines += span.Count((byte)'\n');
+                }
+                at += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return !carriageReturn && offset > 0 && offset < at && lines > leading && leading >= 0
+            ? new Split(offset, lines)
+            : null;
+    }
+
+    /// <summary>Lines starting with '#' at the start of the text; -1 when they may run past it.</summary>
+    private static int LeadingComments(ReadOnlySpan<byte> text)
+    {
+        int count = 0;
+        while (!text.IsEmpty && text[0] == '#')
+        {
+            int end = text.IndexOf((byte)'\n');
+            if (end < 0)
+                return -1;
+            text = text[(end + 1)..];
+            count++;
+        }
+        return text.IsEmpty ? -1 : count;
+    }
+
+    /// <summary>The wanted columns of some of a file's rows, and how to read rows into them.</summary>
+    private sealed class Part(string path, string[] header, int[] indices, int idIndex, int columns) : IDisposable
+    {
+        public ColumnBuilder[] Columns { get; } = Enumerable.Range(0, columns).Select(_ => new ColumnBuilder()).ToArray();
+
+        public int Count { get; private set; }
+
+        /// <summary>The rows from <paramref name="split"/> to the end of the file (no header there).</summary>
+        public void ReadFrom(Split split, List<string>? ids, HashSet<string>? seen, CancellationToken cancellationToken)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            stream.Seek(split.Offset, SeekOrigin.Begin);
+            using var text = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+            using var reader = NewReader(text, hasHeader: false);
+            Read(reader, split.LinesBefore, ids, seen, cancellationToken, headerless: true);
+        }
+
+        /// <summary>Reads every row of <paramref name="reader"/>; its line 1 is the file's line <paramref name="before"/> + 1.</summary>
+        public void Read(
+            SepReader reader,
+            int before,
+            List<string>? ids,
+            HashSet<string>? seen,
+            CancellationToken cancellationToken,
+            bool headerless = false
+        )
+        {
+            int rows = Count;
+            bool first = true;
+            foreach (var row in reader)
+            {
+                // Sep (0.17.1) numbers a headerless reader's first row line 2, as it does its
+                // second; the first row is line 1 (CsvSplitProperties found it).
+                int line = before + (headerless && first ? 1 : row.LineNumberFrom);
+                first = false;
+                if (row.ColCount == 1 && row[0].Span.IsEmpty)
+                    continue; // blank line
+                if (row.Span.Length > 0 && row.Span[0] == '#')
+                    continue; // comment line
+                if (row.ColCount != header.Length)
+                    throw new DataFileException(
+                        path,
+                        line,
+                        Math.Min(row.ColCount, header.Length) + 1,
+                        null,
+                        $"the row has {row.ColCount} cells but the header has {header.Length} columns."
+                    );
+                if ((rows & 0xFFFF) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                for (int c = 0; c < indices.Length; c++)
+                {
+                    var cell = row[indices[c]].Span;
+                    Columns[c].Add(
+                        TryNumber(cell, out double v) && double.IsFinite(v) ? v
+                        : cell.IsEmpty ? double.NaN
+                        : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], cell)
+                    );
+                }
+                if (seen is not null)
+                {
+                    var cell = row[idIndex].Span;
+                    if (cell.IsEmpty)
+                        throw new DataFileException(
+                            path,
+                            line,
+                            idIndex + 1,
+                            header[idIndex],
+                            "the row id is empty but every row needs one."
+                        );
+                    string id = cell.ToString();
+                    if (!seen.Add(id))
+                        throw new DataFileException(
+                            path,
+                            line,
+                            idIndex + 1,
+                            header[idIndex],
+                            $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique."
+                        );
+                    ids!.Add(id);
+                }
+                rows++;
+            }
+            Count = rows;
+        }
+
+        /// <summary>Moves the other part's rows after this part's (their blocks, not a copy).</summary>
+        public void Append(Part other)
+        {
+            for (int c = 0; c < Columns.Length; c++)
+                Columns[c].AppendMoved(other.Columns[c]);
+            Count += other.Count;
+            other.Count = 0;
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in Columns)
                 b.Dispose();
         }
     }
 
-    private static Result ReadRows(
-        string path,
-        SepReader reader,
-        string[] header,
-        List<string> wanted,
-        int[] indices,
-        int idIndex,
-        int skipped,
-        ColumnBuilder[] builders,
-        ModelSpec? design,
-        CancellationToken cancellationToken
-    )
+    /// <summary>A read-only file stream that ends at <see cref="Limit"/> (the first half of a split file).</summary>
+    private sealed class LimitedStream(FileStream inner) : Stream
     {
-        var ids = new List<string>();
-        var seen = idIndex >= 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
-        int rows = 0;
-        foreach (var row in reader)
-        {
-            int line = skipped + row.LineNumberFrom;
-            if (row.ColCount == 1 && row[0].Span.IsEmpty)
-                continue; // blank line
-            if (row.Span.Length > 0 && row.Span[0] == '#')
-                continue; // comment line
-            if (row.ColCount != header.Length)
-                throw new DataFileException(
-                    path,
-                    line,
-                    Math.Min(row.ColCount, header.Length) + 1,
-                    null,
-                    $"the row has {row.ColCount} cells but the header has {header.Length} columns."
-                );
-            if ((rows & 0xFFFF) == 0)
-                cancellationToken.ThrowIfCancellationRequested();
-            for (int c = 0; c < indices.Length; c++)
-            {
-                var cell = row[indices[c]].Span;
-                builders[c].Add(
-                    TryNumber(cell, out double v) && double.IsFinite(v) ? v
-                    : cell.IsEmpty ? double.NaN
-                    : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], cell)
-                );
-            }
-            if (seen is not null)
-            {
-                var cell = row[idIndex].Span;
-                if (cell.IsEmpty)
-                    throw new DataFileException(
-                        path,
-                        line,
-                        idIndex + 1,
-                        header[idIndex],
-                        "the row id is empty but every row needs one."
-                    );
-                string id = cell.ToString();
-                if (!seen.Add(id))
-                    throw new DataFileException(
-                        path,
-                        line,
-                        idIndex + 1,
-                        header[idIndex],
-                        $"row id '{CsvTable.Quote(cell)}' appears twice; ids must be unique."
-                    );
-                ids.Add(id);
-            }
-            rows++;
-        }
-        if (rows == 0)
-            throw new DataFileException(path, skipped + 2, 0, null, "the file has a header but no data rows.");
+        public long Limit { get; set; } = long.MaxValue;
 
-        // Every column in one array (huge-page backed, so it costs a few faults rather than one
-        // per 4 KiB), each assembled once; the blocks go as they are copied.
-        var taken = design is null ? ColumnBuilder.TakeAll(builders) : ColumnBuilder.TakeAll(builders, wanted, design);
-        return new Result(wanted.Select((name, c) => (name, taken[c])).ToArray(), ids, rows);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            long left = Limit - inner.Position;
+            if (left <= 0)
+                return 0;
+            return inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+        }
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>

@@ -43,15 +43,44 @@ public sealed unsafe class ColumnBuilder : IDisposable
         used += values.Length;
     }
 
-    private void NextBlock(int atLeast)
+    /// <summary>
+    /// Moves <paramref name="other"/>'s values after this column's: its blocks change hands,
+    /// nothing is copied. <paramref name="other"/> is empty afterwards.
+    /// </summary>
+    public void AppendMoved(ColumnBuilder other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(other, this))
+            throw new ArgumentException("A column cannot be appended to itself.", nameof(other));
+        Seal();
+        other.Seal();
+        foreach (var (block, n) in other.filled)
+        {
+            filled.Add((block, n));
+            filledCount += n;
+        }
+        other.filled.Clear();
+        other.filledCount = 0;
+    }
+
+    /// <summary>Closes the current block, so that the next value starts a new one.</summary>
+    private void Seal()
     {
         if (current is not null)
         {
             filled.Add((current, used));
             filledCount += used;
         }
+        current = null;
+        at = null;
+        used = capacity = 0;
+    }
+
+    private void NextBlock(int atLeast)
+    {
+        Seal();
         // One small block for a small column, then blocks large enough to be mostly huge pages.
-        current = new NativeDoubles(Math.Max(atLeast, current is null ? FirstBlock : LargestBlock));
+        current = new NativeDoubles(Math.Max(atLeast, filled.Count == 0 ? FirstBlock : LargestBlock));
         at = (double*)current.DangerousGetHandle();
         used = 0;
         capacity = current.Length;
