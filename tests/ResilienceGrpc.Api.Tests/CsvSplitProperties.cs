@@ -158,6 +158,33 @@ public class CsvSplitProperties
         }
     }
 
+    /// <summary>A pipe cannot be split or measured: it is read in one pass, as a file with the same text.</summary>
+    [Fact]
+    public async Task APipeIsReadInOnePass()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        var dir = Directory.CreateTempSubdirectory("fifo-");
+        var fifo = Path.Combine(dir.FullName, "data.csv");
+        var plain = Path.Combine(dir.FullName, "plain.csv");
+        var text = "y,x1,x2\n" + string.Concat(Enumerable.Range(0, 500).Select(i => $"{i % 7},{i},{i * 0.5}\n"));
+        File.WriteAllText(plain, text);
+        try
+        {
+            using (var mk = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+                await mk.WaitForExitAsync();
+            var writer = Task.Run(() => File.WriteAllText(fifo, text));
+            var fromPipe = Outcome(fifo, 0);
+            await writer;
+            Assert.Equal(Outcome(plain, 0), fromPipe);
+            Assert.StartsWith("rows 500;", fromPipe);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     private static string Outcome(string path, long splitFrom)
     {
         try

@@ -63,7 +63,7 @@ public static class NumericColumns
         using var file = new LimitedStream(
             new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)
         );
-        var split = file.Length >= splitFromBytes ? FindSplit(path) : null;
+        var split = file.CanSplit && file.Length >= splitFromBytes ? FindSplit(path) : null;
         if (split is { } bound)
             file.Limit = bound.Offset;
         using var text = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
@@ -340,10 +340,19 @@ public static class NumericColumns
         }
     }
 
-    /// <summary>A read-only file stream that ends at <see cref="Limit"/> (the first half of a split file).</summary>
+    /// <summary>
+    /// A read-only file stream that ends at <see cref="Limit"/> (the first half of a split file).
+    /// It counts what it has read rather than asking the file, so a pipe or FIFO (which cannot
+    /// seek, and is never split) reads through it as through the file itself.
+    /// </summary>
     private sealed class LimitedStream(FileStream inner) : Stream
     {
+        private long read;
+
         public long Limit { get; set; } = long.MaxValue;
+
+        /// <summary>Whether the file has a length and can be opened again at an offset.</summary>
+        public bool CanSplit => inner.CanSeek;
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -352,7 +361,7 @@ public static class NumericColumns
 
         public override long Position
         {
-            get => inner.Position;
+            get => read;
             set => throw new NotSupportedException();
         }
 
@@ -360,10 +369,12 @@ public static class NumericColumns
 
         public override int Read(Span<byte> buffer)
         {
-            long left = Limit - inner.Position;
+            long left = Limit - read;
             if (left <= 0)
                 return 0;
-            return inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+            int n = inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+            read += n;
+            return n;
         }
 
         public override void Flush() { }
