@@ -72,6 +72,7 @@ public static class ServiceHosting
         // TLS and bearer tokens, when configured (Tls:CertificateFile and Tls:KeyFile, Auth:TokenFile).
         var security = ServerSecurity.From(builder.Configuration);
         builder.Services.AddSingleton(security);
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             var address = options.Bind is "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Bind);
