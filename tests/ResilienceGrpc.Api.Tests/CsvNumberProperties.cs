@@ -8,11 +8,10 @@ using Xunit;
 namespace ResilienceGrpc.Api.Tests;
 
 /// <summary>
-/// <c>regress --data</c> reads its numbers with a fast parser (<see cref="NumericColumns"/>),
-/// the study's files with .NET's own (<see cref="CsvTable"/>). Whatever a cell holds, both
-/// must agree: the same double to the bit where .NET's invariant parse gives a finite number,
-/// a "not a number" error with the cell's line and column where it does not, NaN for an
-/// empty cell.
+/// The CSV readers parse numbers with a fast parser (<see cref="CsvTable.TryNumber"/>: csFastFloat
+/// where it reads the whole cell). Whatever a cell holds, <c>regress --data</c> must read it as
+/// .NET's invariant parse does: the same double to the bit where that gives a finite number, a
+/// "not a number" error with the cell's line and column where it does not, NaN for an empty cell.
 /// </summary>
 public class CsvNumberProperties
 {

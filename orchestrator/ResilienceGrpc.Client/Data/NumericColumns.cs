@@ -1,5 +1,3 @@
-using System.Globalization;
-using csFastFloat;
 using nietras.SeparatedValues;
 using ResilienceGrpc.Regression.Domain;
 
@@ -137,7 +135,8 @@ public static class NumericColumns
                 throw new DataFileException(path, skipped + 2, 0, null, "the file has a header but no data rows.");
 
             // Every column in one array (huge-page backed, so it costs a few faults rather than one
-            // per 4 KiB), each assembled once; the blocks go as they are copied.
+            // per 4 KiB), or laid out as the design will be; each assembled once, the blocks going
+            // as they are copied.
             var taken = design is null
                 ? ColumnBuilder.TakeAll(rows.Columns)
                 : ColumnBuilder.TakeAll(rows.Columns, wanted, design);
@@ -292,7 +291,7 @@ public static class NumericColumns
                 {
                     var cell = row[indices[c]].Span;
                     Columns[c].Add(
-                        TryNumber(cell, out double v) && double.IsFinite(v) ? v
+                        CsvTable.TryNumber(cell, out double v) && double.IsFinite(v) ? v
                         : cell.IsEmpty ? double.NaN
                         : throw CsvTable.NotANumber(path, line, indices[c], header[indices[c]], cell)
                     );
@@ -392,17 +391,6 @@ public static class NumericColumns
             base.Dispose(disposing);
         }
     }
-
-    /// <summary>
-    /// A cell's number, exactly as .NET's invariant parse (<see cref="CsvTable"/>) reads it:
-    /// csFastFloat (what Sep itself uses, here called directly so that the row loop's code is
-    /// precompiled rather than a generic instantiation the JIT must tier up) when it reads the
-    /// whole cell, else .NET's parser. The count of characters read is checked: without it
-    /// "0x10" was taken as 0 (CsvNumberProperties found it).
-    /// </summary>
-    private static bool TryNumber(ReadOnlySpan<char> cell, out double value) =>
-        (FastDoubleParser.TryParseDouble(cell, out int used, out value, decimal_separator: '.') && used == cell.Length)
-        || double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     /// <summary>
     /// The columns to read for <paramref name="names"/>, once each, in order: a name that is a

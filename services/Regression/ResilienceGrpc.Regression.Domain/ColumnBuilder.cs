@@ -135,8 +135,7 @@ public sealed unsafe class ColumnBuilder : IDisposable
                 $"The destination holds {destination.Length} values; the column has {Count}.",
                 nameof(destination)
             );
-        if (current is not null)
-            filled.Add((current, used));
+        Seal();
         int offset = 0;
         foreach (var (block, n) in filled)
         {

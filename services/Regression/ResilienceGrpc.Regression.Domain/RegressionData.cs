@@ -57,11 +57,6 @@ public sealed class DesignMatrix
     /// <summary>Parameters, intercept included.</summary>
     public int K => Terms.Length;
 
-    /// <summary>
-    /// Builds the estimation sample. A regressor named <c>a*b</c> that is not itself a
-    /// column is the elementwise product of columns <c>a</c> and <c>b</c>.
-    /// </summary>
-    /// <exception cref="InvalidInputException">Unknown, duplicate or ragged columns, infinite values, bad row ids.</exception>
     /// <summary>Arrays laid out by <see cref="Layout"/>: the design's X (rows, intercept slot) or y (rows).</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<double[], LaidOut> laidOut = new();
 
@@ -71,7 +66,7 @@ public sealed class DesignMatrix
     /// Memory for the named columns (of the given lengths), laid out as <paramref name="model"/>'s
     /// design will be, so that <see cref="Build"/> takes it as it is instead of copying X
     /// (docs/method.md, "Memory"): the regressors consecutive in one array after a slot for the
-    /// intercept, the dependent variable in its own array, every other column in arrays of its own.
+    /// intercept, the dependent variable in its own array, the other columns in one more array.
     /// Where the design could not use the memory as it is (columns of unequal length, a product
     /// term, a name that repeats or is missing) the columns are laid out as
     /// <see cref="LargeArrays.Columns"/> lays them, and Build copies as usual. The caller writes
@@ -160,6 +155,11 @@ public sealed class DesignMatrix
         return (x, yArray);
     }
 
+    /// <summary>
+    /// Builds the estimation sample. A regressor named <c>a*b</c> that is not itself a
+    /// column is the elementwise product of columns <c>a</c> and <c>b</c>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Unknown, duplicate or ragged columns, infinite values, bad row ids.</exception>
     public static DesignMatrix Build(RegressionData data, ModelSpec model)
     {
         ArgumentNullException.ThrowIfNull(data);
