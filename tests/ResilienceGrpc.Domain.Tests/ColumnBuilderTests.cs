@@ -120,6 +120,96 @@ public class ColumnBuilderTests
     private static double[]? MemoryMarshalArray(ReadOnlyMemory<double> m) =>
         MemoryMarshal.TryGetArray(m, out var s) ? s.Array : null;
 
+    [Property(MaxTest = 20)]
+    public Property BuildersSharingAPoolGiveBackExactlyTheirOwnValues() =>
+        Prop.ForAll(
+            Runs(),
+            Runs(),
+            (first, second) =>
+            {
+                // Two columns at a time, one stream after another, through one pool: each stream
+                // reads back exactly what it appended, never what an earlier stream left in a
+                // reused block (the second stream is usually shorter than the first).
+                using var pool = new BlockPool(long.MaxValue);
+                var rng = new Random(first.Sum() * 17 + second.Sum());
+                foreach (var runs in new[] { first, second, first })
+                {
+                    var builders = new[] { new ColumnBuilder(pool), new ColumnBuilder(pool) };
+                    var expected = new[] { new List<double>(), new List<double>() };
+                    foreach (var run in runs)
+                        for (int c = 0; c < 2; c++)
+                        {
+                            var values = Enumerable
+                                .Range(0, run)
+                                .Select(_ => BitConverter.Int64BitsToDouble(rng.NextInt64()))
+                                .ToArray();
+                            builders[c].Append(values);
+                            expected[c].AddRange(values);
+                        }
+                    var taken = ColumnBuilder.TakeAll(builders);
+                    for (int c = 0; c < 2; c++)
+                        Assert.Equal(
+                            expected[c].Select(BitConverter.DoubleToInt64Bits),
+                            taken[c].ToArray().Select(BitConverter.DoubleToInt64Bits)
+                        );
+                }
+            }
+        );
+
+    [Fact]
+    public void APoolLendsTheSameBlocksAgainAndUnmapsThemWhenTrimmed()
+    {
+        using var pool = new BlockPool(long.MaxValue);
+        void Stream(int rows)
+        {
+            using var a = new ColumnBuilder(pool);
+            using var b = new ColumnBuilder(pool);
+            for (int i = 0; i < rows; i++)
+            {
+                a.Add(i);
+                b.Add(-i);
+            }
+            var taken = ColumnBuilder.TakeAll([a, b]);
+            Assert.Equal(rows - 1.0, taken[0].Span[rows - 1]);
+            Assert.Equal(1.0 - rows, taken[1].Span[rows - 1]);
+        }
+
+        // 100,000 rows: a first block and a large one per column.
+        Stream(100_000);
+        Assert.Equal(4, pool.Mapped);
+        long held = 2L * (ColumnBuilder.FirstBlock + ColumnBuilder.LargestBlock) * sizeof(double);
+        Assert.Equal(held, pool.HeldBytes);
+        Stream(90_000);
+        Assert.Equal(4, pool.Mapped); // nothing new mapped
+        Assert.Equal(held, pool.HeldBytes);
+
+        pool.Trim();
+        Assert.Equal(0, pool.HeldBytes);
+        Stream(10);
+        Assert.Equal(6, pool.Mapped); // two first blocks mapped again
+    }
+
+    [Fact]
+    public void APoolKeepsNoMoreThanItsCapNorBlocksOfOtherSizes()
+    {
+        using var pool = new BlockPool(ColumnBuilder.LargestBlock * sizeof(double));
+        using (var a = new ColumnBuilder(pool))
+        {
+            a.Append(new double[ColumnBuilder.LargestBlock + 1]); // one block of its own size
+            a.Add(1);
+            a.Append(new double[ColumnBuilder.LargestBlock - 1]); // fills a large block
+            a.Add(2); // one more large block
+        }
+        // Of the blocks given back, only one large block fits under the cap.
+        Assert.Equal((long)ColumnBuilder.LargestBlock * sizeof(double), pool.HeldBytes);
+
+        pool.Dispose();
+        Assert.Equal(0, pool.HeldBytes);
+        using (var b = new ColumnBuilder(pool))
+            b.Add(3);
+        Assert.Equal(0, pool.HeldBytes); // a disposed pool unmaps what comes back
+    }
+
     [Fact]
     public void NativeMemoryIsRefusedAfterRelease()
     {

@@ -111,7 +111,7 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
                 foreach (var c in part.Columns)
                 {
                     names.Add(c.Name);
-                    columns.Add(new ColumnBuilder());
+                    columns.Add(new ColumnBuilder(StreamMemory.Blocks));
                 }
             }
             else if (ChangedModel(part, head) is { } changed)
@@ -163,11 +163,11 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
         span?.SetTag("regression.chunks", chunk);
         lease.Large = values * sizeof(double) >= LargeStreamBytes;
         var (spec, options) = RegressionMapping.ToModel(head);
-        // The memory of a large stream: the blocks are unmapped as they are copied into the
-        // design's layout, which the design then uses as it is, so the peak is about two copies
-        // of the data while the columns are assembled and one after; the heap's memory goes back
-        // to the system once no large stream has run for a moment (StreamMemory; README,
-        // "Operating"). The helpers keep no reference to what they let go.
+        // The memory of a large stream: the blocks go back to the service's pool as they are
+        // copied into the design's layout, which the design then uses as it is, so the peak is
+        // about two copies of the data; the pool's blocks and the heap's memory go back to the
+        // system once no large stream has run for a moment (StreamMemory; README, "Operating").
+        // The helpers keep no reference to what they let go.
         var design = BuildDesign(names, columns, rowIds, spec);
         // The fit runs in its own frame and this one lets go of the design first, so nothing
         // of the fit outlives it.

@@ -1,3 +1,5 @@
+using ResilienceGrpc.Regression.Domain;
+
 namespace ResilienceGrpc.Regression.Api;
 
 /// <summary>
@@ -10,8 +12,15 @@ internal static class StreamMemory
     /// <summary>How long no large stream may run before the memory is given back.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The streams' column blocks, reused from one stream to the next and unmapped when quiet;
+    /// at most 256 MiB are kept (two streams at the default limit of 128 MiB).
+    /// </summary>
+    public static readonly BlockPool Blocks = new(256L * 1024 * 1024);
+
     private static int running;
-    private static int pending;
+    private static int pendingCollect;
+    private static int scheduled;
     private static long lastEnd;
 
     /// <summary>Marks a stream as running; dispose the result when it is over.</summary>
@@ -26,7 +35,7 @@ internal static class StreamMemory
     {
         private int done;
 
-        /// <summary>Whether the stream was large enough that its memory is worth giving back.</summary>
+        /// <summary>Whether the stream was large enough that the heap's memory is worth giving back.</summary>
         public bool Large { get; set; }
 
         public void Dispose()
@@ -34,10 +43,14 @@ internal static class StreamMemory
             if (Interlocked.Exchange(ref done, 1) == 1)
                 return;
             if (Large)
-                Volatile.Write(ref pending, 1);
+                Volatile.Write(ref pendingCollect, 1);
             Interlocked.Exchange(ref lastEnd, Environment.TickCount64);
             Interlocked.Decrement(ref running);
-            if (Volatile.Read(ref pending) == 1)
+            // One waiting return at a time, however many streams end.
+            if (
+                (Volatile.Read(ref pendingCollect) == 1 || Blocks.HeldBytes > 0)
+                && Interlocked.Exchange(ref scheduled, 1) == 0
+            )
                 _ = ReturnWhenQuietAsync();
         }
     }
@@ -47,12 +60,16 @@ internal static class StreamMemory
         while (true)
         {
             await Task.Delay(Quiet);
-            if (Volatile.Read(ref running) > 0)
-                return; // the last stream to end schedules the return again
-            if (Environment.TickCount64 - Interlocked.Read(ref lastEnd) >= (long)Quiet.TotalMilliseconds)
+            if (
+                Volatile.Read(ref running) == 0
+                && Environment.TickCount64 - Interlocked.Read(ref lastEnd) >= (long)Quiet.TotalMilliseconds
+            )
                 break;
         }
-        if (Interlocked.Exchange(ref pending, 0) == 1)
+        // A stream ending from here on schedules its own return; this one still trims what it left.
+        Volatile.Write(ref scheduled, 0);
+        Blocks.Trim();
+        if (Interlocked.Exchange(ref pendingCollect, 0) == 1)
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 }

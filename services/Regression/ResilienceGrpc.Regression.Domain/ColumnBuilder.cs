@@ -7,12 +7,17 @@ namespace ResilienceGrpc.Regression.Domain;
 /// 10⁶-row column costs a handful of 2 MiB faults rather than 2,000 4 KiB ones (about 10 µs
 /// each on the development VM), and the GC never sees the blocks. <see cref="TakeAll"/>
 /// unmaps each block as soon as it is copied, so assembling the columns never holds two
-/// copies of the data. Dispose the builder if it is abandoned (docs/method.md, "The engine").
+/// copies of the data. A builder given a <see cref="BlockPool"/> takes its blocks from the pool
+/// and gives them back instead (a service's repeated streams then reuse memory already faulted
+/// in). Dispose the builder if it is abandoned (docs/method.md, "The engine").
 /// </summary>
-public sealed unsafe class ColumnBuilder : IDisposable
+public sealed unsafe class ColumnBuilder(BlockPool? pool = null) : IDisposable
 {
-    private const int FirstBlock = 1 << 16;
-    private const int LargestBlock = 1 << 20;
+    /// <summary>Values in a column's first block (512 KiB).</summary>
+    public const int FirstBlock = 1 << 16;
+
+    /// <summary>Values in each later block (8 MiB).</summary>
+    public const int LargestBlock = 1 << 20;
 
     private readonly List<(NativeDoubles Block, int Used)> filled = [];
     private long filledCount;
@@ -80,7 +85,8 @@ public sealed unsafe class ColumnBuilder : IDisposable
     {
         Seal();
         // One small block for a small column, then blocks large enough to be mostly huge pages.
-        current = new NativeDoubles(Math.Max(atLeast, filled.Count == 0 ? FirstBlock : LargestBlock));
+        int length = Math.Max(atLeast, filled.Count == 0 ? FirstBlock : LargestBlock);
+        current = pool?.Rent(length) ?? new NativeDoubles(length);
         at = (double*)current.DangerousGetHandle();
         used = 0;
         capacity = current.Length;
@@ -141,17 +147,28 @@ public sealed unsafe class ColumnBuilder : IDisposable
         {
             block.Span[..n].CopyTo(destination[offset..]);
             offset += n;
-            block.Dispose();
+            Release(block);
         }
+        filled.Clear();
         Dispose();
+    }
+
+    /// <summary>Gives a block back to the pool, or unmaps it when there is none.</summary>
+    private void Release(NativeDoubles block)
+    {
+        if (pool is null)
+            block.Dispose();
+        else
+            pool.Return(block);
     }
 
     public void Dispose()
     {
         foreach (var (block, _) in filled)
-            block.Dispose();
+            Release(block);
         filled.Clear();
-        current?.Dispose();
+        if (current is not null)
+            Release(current);
         current = null;
         at = null;
         filledCount = used = capacity = 0;
