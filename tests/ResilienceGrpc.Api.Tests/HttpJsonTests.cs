@@ -115,13 +115,27 @@ public sealed class HttpJsonTests : IDisposable
         var values = Enumerable.Range(0, 1_100_000).Select(i => i * 1.25);
         fit.Columns.Add(new Column { Name = "y", Values = { values } });
         fit.Columns.Add(new Column { Name = "a", Values = { values } });
+        var text = JsonFormatter.Default.Format(fit);
+        Assert.True(text.Length > ServiceDefaultsExtensions.MaxJsonBodyBytes);
+
+        // With its length declared (curl, httr2, requests), the body is refused before it is read,
+        // as RESOURCE_EXHAUSTED on the body with the limit, like every other limit.
         var (code, json) = await Post(regression, "/v1/regression:fit", fit);
-        Assert.True(JsonFormatter.Default.Format(fit).Length > ServiceDefaultsExtensions.MaxJsonBodyBytes);
-        Assert.Equal(HttpStatusCode.BadRequest, code);
-        Assert.Contains(
-            ServiceDefaultsExtensions.MaxJsonBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            json
-        );
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, code);
+        using (var status = JsonDocument.Parse(json))
+        {
+            Assert.Equal(8, status.RootElement.GetProperty("code").GetInt32()); // RESOURCE_EXHAUSTED
+            var quota = status
+                .RootElement.GetProperty("details")
+                .EnumerateArray()
+                .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.QuotaFailure");
+            Assert.Equal("body", quota.GetProperty("violations")[0].GetProperty("subject").GetString());
+            Assert.Contains(
+                ServiceDefaultsExtensions.MaxJsonBodyBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                status.RootElement.GetProperty("message").GetString()
+            );
+        }
+        Assert.DoesNotContain("   at ", json);
     }
 
     [Fact]

@@ -273,7 +273,14 @@ public static class ServiceDefaultsExtensions
                     && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()
                         is { IsReadOnly: false } limit
                 )
+                {
+                    // A declared length over the limit is refused before a byte is read, as the
+                    // RESOURCE_EXHAUSTED every other limit answers (HTTP 413). A body sent without a
+                    // length stops at the limit when read (the transcoder then answers 400, naming it).
+                    if (request.ContentLength > MaxJsonBodyBytes)
+                        return BodyTooLarge(context, request.ContentLength.Value);
                     limit.MaxRequestBodySize = MaxJsonBodyBytes;
+                }
                 return next(context);
             }
         );
@@ -285,6 +292,29 @@ public static class ServiceDefaultsExtensions
             app.UseSwagger(o => o.RouteTemplate = "openapi/{documentName}.json");
         }
         return app;
+    }
+
+    private static readonly Google.Protobuf.JsonFormatter StatusJson = new(
+        Google.Protobuf.JsonFormatter.Settings.Default.WithTypeRegistry(
+            Google.Protobuf.Reflection.TypeRegistry.FromMessages(
+                Google.Rpc.QuotaFailure.Descriptor,
+                Google.Rpc.BadRequest.Descriptor
+            )
+        )
+    );
+
+    /// <summary>Answers 413 with the JSON status of RESOURCE_EXHAUSTED on the body, naming the limit.</summary>
+    private static Task BodyTooLarge(HttpContext context, long length)
+    {
+        var message =
+            $"The request body has {length:N0} bytes; an HTTP/JSON body may have at most {MaxJsonBodyBytes:N0} (16 MiB). "
+            + "Send larger data over gRPC, where FitStream takes the rows in chunks.";
+        var status = Grpc.Core.RpcExceptionExtensions.GetRpcStatus(Statuses.ResourceExhausted(message, "body"))!;
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        // The unread body is not drained: the connection is closed after the answer.
+        context.Response.Headers.Connection = "close";
+        return context.Response.WriteAsync(StatusJson.Format(status), context.RequestAborted);
     }
 
     /// <summary>Reflection is on unless the configuration says <c>Grpc:Reflection=false</c> (the production overlay does).</summary>
