@@ -20,6 +20,22 @@ public class RejectedInputTests
     private static readonly double[] A = [1, 2, 3, 4, 5, 6, 7, 9];
     private static readonly double[] B = [2, 1, 4, 3, 6, 5, 8, 7];
 
+    [Theory]
+    [InlineData(false, 11)] // 195,225,000 rows × (intercept + 11) = 2,342,700,000 values
+    [InlineData(true, 12)] // the same without an intercept
+    public void ADesignLargerThanOneArrayIsAWorkLimitNamedBeforeAnyColumnIsRead(bool noIntercept, int regressors)
+    {
+        // One column's memory shared by every column: never written, so never resident.
+        int rows = 195_225_000;
+        var shared = GC.AllocateUninitializedArray<double>(rows);
+        var columns = Enumerable.Range(0, regressors + 1).Select(c => new NamedColumn($"v{c}", shared)).ToList();
+        var model = new ModelSpec("v0", columns.Skip(1).Select(c => c.Name).ToList(), NoIntercept: noIntercept);
+        var refused = Assert.Throws<WorkLimitException>(() => DesignMatrix.Build(new RegressionData(columns), model));
+        Assert.Equal("columns", refused.Field);
+        Assert.Contains($"{Array.MaxLength:N0}", refused.Message);
+        Assert.Contains($"{(long)rows * 12:N0} values", refused.Message);
+    }
+
     [Fact]
     public void WithoutAnInterceptAZeroRegressorAndACustomInterceptTermAreNamedWithoutMentioningAnIntercept()
     {

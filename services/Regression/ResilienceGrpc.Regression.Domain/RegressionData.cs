@@ -201,6 +201,14 @@ public sealed class DesignMatrix
             throw new InvalidInputException("dependent", "No dependent variable was given; name one of the columns.");
         if (model.Regressors.Count == 0)
             throw new InvalidInputException("regressors", "No regressors were given; name at least one column.");
+        // X is one array (column-major), so rows × columns may not pass the largest .NET array;
+        // refused before any column is read (rows dropped later for missing values still count).
+        int columns = model.Regressors.Count + (model.NoIntercept ? 0 : 1);
+        if ((long)rows * columns > Array.MaxLength)
+            throw new WorkLimitException(
+                "columns",
+                $"The design would have {rows:N0} rows × {columns} columns = {(long)rows * columns:N0} values; one design holds at most {Array.MaxLength:N0} (the largest .NET array). Fit a sample, or fewer regressors."
+            );
 
         var y = Resolve(model.Dependent, "dependent", byName, ids);
         var regressors = new ReadOnlyMemory<double>[model.Regressors.Count];
