@@ -185,6 +185,45 @@ public class CsvSplitProperties
         }
     }
 
+    [Fact]
+    public void AFileWithMoreRowsThanAColumnHoldsIsRefusedAtTheRowThatPassesIt()
+    {
+        Assert.Equal(NumericColumns.MaxRows, Array.MaxLength);
+        var dir = Directory.CreateTempSubdirectory();
+        try
+        {
+            // 600 data rows after a header and a comment: line 3 is row 1.
+            var path = Path.Combine(dir.FullName, "rows.csv");
+            var text = new StringBuilder("# rows\ny,x1,x2\n");
+            for (int i = 0; i < 600; i++)
+                text.Append(CultureInfoInvariant(i)).Append(",1,2\n");
+            File.WriteAllText(path, text.ToString());
+            DataFileException Refused(long splitFrom, int maxRows) =>
+                Assert.Throws<DataFileException>(() =>
+                    NumericColumns.Read(path, ["y", "x1"], null, CancellationToken.None, null, splitFrom, maxRows)
+                );
+
+            // In one pass: the 501st row, line 503, is one too many.
+            var one = Refused(long.MaxValue, 500);
+            Assert.Equal(503, one.Line);
+            Assert.Contains("more than 500 data rows", one.Message);
+            // Split in two halves of about 300 rows, each under the limit: refused when they are
+            // put together, without a line (no one line passed it).
+            var halves = Refused(0, 500);
+            Assert.Equal(0, halves.Line);
+            Assert.Contains("more than 500 data rows", halves.Message);
+            // At the limit exactly, the file is read.
+            Assert.Equal(600, NumericColumns.Read(path, ["y"], null, CancellationToken.None, null, 0, 600).Rows);
+            Assert.Equal(600, NumericColumns.Read(path, ["y"], null, CancellationToken.None, null, long.MaxValue, 600).Rows);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string CultureInfoInvariant(int i) => i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static string Outcome(string path, long splitFrom)
     {
         try

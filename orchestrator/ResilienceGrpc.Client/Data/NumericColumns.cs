@@ -41,14 +41,21 @@ public static class NumericColumns
     /// <summary>Files from this size are parsed in two halves at once (<see cref="FindSplit"/>).</summary>
     internal const long SplitFromBytes = 4 << 20;
 
-    /// <summary>As above, splitting files from <paramref name="splitFromBytes"/> bytes (tests split small ones).</summary>
+    /// <summary>The most data rows a file may have: one column is one .NET array.</summary>
+    internal const int MaxRows = 0x7FFFFFC7; // Array.MaxLength
+
+    /// <summary>
+    /// As above, splitting files from <paramref name="splitFromBytes"/> bytes and refusing more
+    /// than <paramref name="maxRows"/> data rows (tests split small files and lower the limit).
+    /// </summary>
     internal static Result Read(
         string path,
         IEnumerable<string> names,
         string? idColumn,
         CancellationToken cancellationToken,
         ModelSpec? design,
-        long splitFromBytes
+        long splitFromBytes,
+        int maxRows = MaxRows
     )
     {
         if (ParquetColumns.IsParquet(path))
@@ -89,7 +96,7 @@ public static class NumericColumns
             ? IndexOf(path, header, idColumn, skipped + 1, "the row id")
             : Array.FindIndex(header, IsIdName);
 
-        var rows = new Part(path, header, indices, idIndex, wanted.Count);
+        var rows = new Part(path, header, indices, idIndex, wanted.Count, maxRows);
         var ids = new List<string>();
         var seen = idIndex >= 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
         Part? second = null;
@@ -97,7 +104,7 @@ public static class NumericColumns
         {
             if (split is { } half && seen is null)
             {
-                second = new Part(path, header, indices, idIndex, wanted.Count);
+                second = new Part(path, header, indices, idIndex, wanted.Count, maxRows);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var other = Task.Run(() => second.ReadFrom(half, ids: null, seen: null, stop.Token), stop.Token);
                 try
@@ -239,7 +246,8 @@ public static class NumericColumns
     }
 
     /// <summary>The wanted columns of some of a file's rows, and how to read rows into them.</summary>
-    private sealed class Part(string path, string[] header, int[] indices, int idIndex, int columns) : IDisposable
+    private sealed class Part(string path, string[] header, int[] indices, int idIndex, int columns, int maxRows)
+        : IDisposable
     {
         public ColumnBuilder[] Columns { get; } = Enumerable.Range(0, columns).Select(_ => new ColumnBuilder()).ToArray();
 
@@ -287,6 +295,8 @@ public static class NumericColumns
                     );
                 if ((rows & 0xFFFF) == 0)
                     cancellationToken.ThrowIfCancellationRequested();
+                if (rows == maxRows)
+                    throw TooManyRows(line);
                 for (int c = 0; c < indices.Length; c++)
                 {
                     var cell = row[indices[c]].Span;
@@ -326,11 +336,23 @@ public static class NumericColumns
         /// <summary>Moves the other part's rows after this part's (their blocks, not a copy).</summary>
         public void Append(Part other)
         {
+            if ((long)Count + other.Count > maxRows)
+                throw TooManyRows(0); // the halves together; no one line passed it
+
             for (int c = 0; c < Columns.Length; c++)
                 Columns[c].AppendMoved(other.Columns[c]);
             Count += other.Count;
             other.Count = 0;
         }
+
+        private DataFileException TooManyRows(int line) =>
+            new(
+                path,
+                line,
+                0,
+                null,
+                $"the file has more than {maxRows:N0} data rows, the most one column can hold; fit a sample of the rows."
+            );
 
         public void Dispose()
         {
