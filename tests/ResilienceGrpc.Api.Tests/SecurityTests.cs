@@ -99,6 +99,39 @@ public sealed class SecurityTests(ServiceStack services) : IClassFixture<Service
     }
 
     [Fact]
+    public async Task OverTlsAnHttp2JsonBodyOverItsLimitGetsTheSame413()
+    {
+        // Over TLS, HTTP/JSON shares the gRPC port and a client may speak HTTP/2 to it, where
+        // a response may not carry a Connection header.
+        var (cert, key, certificate) = SelfSigned();
+        await using var host = await Hosts.Start(
+            RegressionGrpcService.Module,
+            settings: new Dictionary<string, string?>
+            {
+                [ServerSecurity.CertificateKey] = cert,
+                [ServerSecurity.PrivateKeyKey] = key,
+            }
+        );
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+            presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
+        using var http = new HttpClient(handler);
+        var body = new byte[ServiceDefaultsExtensions.MaxJsonBodyBytes + 1];
+        body.AsSpan().Fill((byte)' ');
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.Address, "/v1/regression:fit"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("\"code\": 8", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task EveryCallButHealthNeedsTheBearerToken()
     {
         await using var host = await Hosts.Start(

@@ -312,8 +312,10 @@ public static class ServiceDefaultsExtensions
         var status = Grpc.Core.RpcExceptionExtensions.GetRpcStatus(Statuses.ResourceExhausted(message, "body"))!;
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         context.Response.ContentType = "application/json; charset=utf-8";
-        // The unread body is not drained: the connection is closed after the answer.
-        context.Response.Headers.Connection = "close";
+        // The unread body is not drained: an HTTP/1.x connection is closed after the answer (an
+        // HTTP/2 stream is reset by Kestrel, and HTTP/2 has no Connection header).
+        if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
+            context.Response.Headers.Connection = "close";
         return context.Response.WriteAsync(StatusJson.Format(status), context.RequestAborted);
     }
 
