@@ -216,6 +216,12 @@ public sealed partial class RegressionGrpcService(RegressionLimits limits) : V1.
 
     /// <summary>Streams at least this large give their memory back once the service is idle.</summary>
     public const long LargeStreamBytes = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// The most bytes of column blocks kept for the next stream (256 MiB: two streams at the
+    /// default limit); they are unmapped once no stream has run for a second.
+    /// </summary>
+    public const long PooledStreamBytes = 256L * 1024 * 1024;
 }
 
 public sealed partial class RegressionGrpcService

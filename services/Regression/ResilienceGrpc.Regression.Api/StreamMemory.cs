@@ -13,10 +13,10 @@ internal static class StreamMemory
     public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The streams' column blocks, reused from one stream to the next and unmapped when quiet;
-    /// at most 256 MiB are kept (two streams at the default limit of 128 MiB).
+    /// The streams' column blocks, reused from one stream to the next and unmapped when quiet
+    /// (at most <see cref="RegressionGrpcService.PooledStreamBytes"/> are kept).
     /// </summary>
-    public static readonly BlockPool Blocks = new(256L * 1024 * 1024);
+    public static readonly BlockPool Blocks = new(RegressionGrpcService.PooledStreamBytes);
 
     private static int running;
     private static int pendingCollect;
