@@ -44,17 +44,23 @@ public sealed class LatexCompileTests : IDisposable
         var (exit, _, err) = await CliRunner.Run("study", "--spec", spec, "--out", _dir);
         Assert.True(exit == 0, err);
         var tex = File.ReadAllLines(Path.Combine(_dir, "tables.tex"));
-        Assert.DoesNotContain(tex, l => !l.StartsWith('%') && (l.Contains('<') || l.Contains('>')));
+        // (A comparison of widths in the preamble's \resiliencefit is TeX, not text.)
+        Assert.DoesNotContain(
+            tex,
+            l => !l.StartsWith('%') && !l.TrimStart().StartsWith(@"\ifdim", StringComparison.Ordinal) && (l.Contains('<') || l.Contains('>'))
+        );
         Assert.DoesNotContain(tex, l => l.StartsWith(@"\caption{Table ", StringComparison.Ordinal));
         // Regression tables align their numbers with siunitx: S columns, stars and brackets as braced text.
         int baseline = Array.FindIndex(tex, l => l == @"\label{tab:baseline}");
-        Assert.StartsWith(@"\begin{tabular}{lS[table-format=", tex[baseline + 1]);
+        Assert.Equal(@"\resiliencefit{%", tex[baseline + 1]); // set smaller if wider than the text
+        Assert.StartsWith(@"\begin{tabular}{lS[table-format=", tex[baseline + 2]);
         Assert.Contains(tex.Skip(baseline), l => l.StartsWith("LnRescity & 0.", StringComparison.Ordinal) && l.Contains("{†}"));
         Assert.Contains(tex.Skip(baseline), l => l.StartsWith(" & {[", StringComparison.Ordinal)); // the intervals, as text
 
         (exit, var log) = await PdfLatex("tables.tex");
         Assert.True(exit == 0, log);
         Assert.True(File.Exists(Path.Combine(_dir, "tables.pdf")));
+        Assert.DoesNotContain("Overfull \\hbox", log);
 
         File.WriteAllText(
             Path.Combine(_dir, "paper.tex"),
@@ -65,6 +71,32 @@ public sealed class LatexCompileTests : IDisposable
         Assert.DoesNotContain("incomplete", log);
         Assert.True(File.Exists(Path.Combine(_dir, "paper.pdf")));
     }
+
+    [LatexFact]
+    public async Task EveryTableOfTheDefaultStudyFitsTheTextWidth()
+    {
+        // The default study's widest table is the specification curve's summary, whose labels
+        // include "sample: one city left out"; pdflatex reports a table past the margin as an
+        // overfull box.
+        var (exit, _, err) = await CliRunner.Run("study", "--out", _dir);
+        Assert.True(exit == 0, err);
+        Assert.Contains(@"\label{tab:multiverse}", File.ReadAllText(Path.Combine(_dir, "tables.tex")));
+        (exit, var log) = await PdfLatex("tables.tex");
+        Assert.True(exit == 0, log);
+        Assert.DoesNotContain("Overfull \\hbox", log);
+    }
+
+    [Theory]
+    [InlineData("Weight", "Weight")]
+    [InlineData("(1) x", "(1) x")]
+    [InlineData("Median estimate", @"\begin{tabular}[b]{@{}c@{}}Median\\estimate\end{tabular}")]
+    [InlineData("Significant (5%)", @"\begin{tabular}[b]{@{}c@{}}Significant\\(5\%)\end{tabular}")]
+    [InlineData("(1) entropy", @"\begin{tabular}[b]{@{}c@{}}(1)\\entropy\end{tabular}")]
+    [InlineData("one two three", @"\begin{tabular}[b]{@{}c@{}}one two\\three\end{tabular}")]
+    [InlineData("Specifications", "Specifications")]
+    [InlineData("trailing ", "trailing ")]
+    public void ALongNumericHeaderIsSetOnTwoLinesAtItsMiddleSpace(string header, string expected) =>
+        Assert.Equal(expected, ResilienceGrpc.Client.Reporting.TableRenderer.StackedHeader(header));
 }
 
 /// <summary>

@@ -258,12 +258,32 @@ public static partial class TableRenderer
                 ["align"] = string.Concat(
                     numeric.Select((n, c) => n ? SColumn(texts.Select(r => c < r.Length ? r[c] : "")) : "l")
                 ),
-                // Header cells of S columns are text: braced, so siunitx does not parse them.
-                ["header"] = string.Join(" & ", t.Columns.Select((h, c) => numeric[c] ? "{" + TeX(h) + "}" : TeX(h))),
+                // Header cells of S columns are text: braced, so siunitx does not parse them, and
+                // set on two lines when long, so that a header is not wider than its numbers.
+                ["header"] = string.Join(
+                    " & ",
+                    t.Columns.Select((h, c) => numeric[c] ? "{" + StackedHeader(h) + "}" : TeX(h))
+                ),
                 ["rows"] = rows.ToString(),
                 ["notes"] = notes,
             }
         );
+    }
+
+    /// <summary>
+    /// A header of more than 8 characters with a space, split at the space nearest its middle
+    /// into two lines (a one-column tabular, bottom-aligned); otherwise the header as it is.
+    /// </summary>
+    internal static string StackedHeader(string header)
+    {
+        int middle = header.Length / 2,
+            at = -1;
+        for (int i = 0; i < header.Length; i++)
+            if (header[i] == ' ' && (at < 0 || Math.Abs(i - middle) < Math.Abs(at - middle)))
+                at = i;
+        if (header.Length <= 8 || at <= 0 || at == header.Length - 1)
+            return TeX(header);
+        return @"\begin{tabular}[b]{@{}c@{}}" + TeX(header[..at]) + @"\\" + TeX(header[(at + 1)..]) + @"\end{tabular}";
     }
 
     private static string Csv(TextTable t)
