@@ -226,6 +226,55 @@ public class ServiceTests(ServiceStack services) : IClassFixture<ServiceStack>
     }
 
     [Fact]
+    public async Task ConcurrentStreamsReusingPooledBlocksEachGetTheirOwnDataSAnswer()
+    {
+        // Six streams at once, twice over, each of other data and another length (140,000 to
+        // 160,000 rows: past a column's first block, so the pooled 8 MiB blocks are lent, given
+        // back and lent again to another stream). Each answer must be the one a single message
+        // of the same data gets, which never touches the pool.
+        var client = new RegressionService.RegressionServiceClient(services.RegressionChannel);
+        for (int round = 0; round < 2; round++)
+        {
+            var requests = Enumerable
+                .Range(0, 6)
+                .Select(i =>
+                {
+                    int n = 140_000 + 4_000 * ((i + 3 * round) % 6);
+                    var rng = new Random(1000 * round + i);
+                    var x = new double[n];
+                    var z = new double[n];
+                    var y = new double[n];
+                    for (int r = 0; r < n; r++)
+                    {
+                        x[r] = rng.NextDouble() * (i + 1);
+                        z[r] = rng.NextDouble() - 0.5;
+                        y[r] = i + (0.5 - i) * x[r] + 2 * z[r] + rng.NextDouble();
+                    }
+                    return new FitRequest
+                    {
+                        Dependent = "y",
+                        Regressors = { "x", "z" },
+                        CovarianceType = CovarianceType.Hc3,
+                        Columns =
+                        {
+                            new Column { Name = "y", Values = { y } },
+                            new Column { Name = "x", Values = { x } },
+                            new Column { Name = "z", Values = { z } },
+                        },
+                    };
+                })
+                .ToList();
+            var streamed = await Task.WhenAll(
+                requests.Select(r =>
+                    Task.Run(() => Cli.Verbs.Stream(client, r, null, DateTime.UtcNow.AddMinutes(2), CancellationToken.None))
+                )
+            );
+            for (int i = 0; i < requests.Count; i++)
+                Assert.Equal(await client.FitAsync(requests[i]), streamed[i]);
+        }
+    }
+
+    [Fact]
     public async Task AMillionRowFitStreamsPastTheMessageLimit()
     {
         const int n = 1_000_000;
