@@ -46,7 +46,7 @@ public static class FigureFiles
                 files[name] = plot.GetSvgXml(width, height);
         }
         Add(Names[0], Weights(report), 900, 640);
-        Add(Names[1], Scatter(report), 900, 620);
+        Add(Names[1], Scatter(report, 900, 620), 900, 620);
         var (coefficients, rows) = Coefficients(report);
         Add(Names[2], coefficients, 900, Math.Max(360, 60 + 32 * rows));
         Add(Names[3], Curve(report), 900, 500);
@@ -103,7 +103,7 @@ public static class FigureFiles
         return plot;
     }
 
-    private static Plot? Scatter(StudyReport report)
+    private static Plot? Scatter(StudyReport report, int width, int height)
     {
         var cities = report.Cities.Where(c => c.Projection is { Ratio: > 0 } && c.Rescity > 0).ToList();
         if (cities.Count == 0)
@@ -129,13 +129,6 @@ public static class FigureFiles
             points.Color = Palette[t % Palette.Length];
             points.MarkerShape = shapes[t % shapes.Length];
             points.MarkerSize = 8;
-            foreach (var c in mine)
-            {
-                var label = plot.Add.Text(c.Name, Math.Log(c.Rescity), Math.Log(c.Projection.Ratio));
-                label.LabelFontSize = 9;
-                label.LabelAlignment = Alignment.LowerCenter;
-                label.OffsetY = -6;
-            }
         }
         var line = report
             .Tables.FirstOrDefault(t => t.Id == "baseline")
@@ -152,7 +145,52 @@ public static class FigureFiles
             fit.LegendText = $"OLS fit, baseline {line.Spec.Label}";
         }
         plot.ShowLegend(Alignment.UpperLeft);
+        AddCityLabels(plot, cities.Select(c => (c.Name, Math.Log(c.Rescity), Math.Log(c.Projection.Ratio))), width, height);
         return plot;
+    }
+
+    /// <summary>
+    /// Each city's name beside its marker where it overlaps no other name or marker
+    /// (<see cref="LabelPlacement"/>); the plot is laid out once at its final size to learn
+    /// where the points fall, and its axes are then kept as they are.
+    /// </summary>
+    private static void AddCityLabels(Plot plot, IEnumerable<(string Name, double X, double Y)> cities, int width, int height)
+    {
+        const float FontSize = 9,
+            Gap = 6,
+            MarkerRadius = 5;
+        plot.GetSvgXml(width, height);
+        plot.Axes.SetLimits(plot.Axes.GetLimits());
+        var data = plot.LastRender.DataRect;
+        var labels = cities
+            .Select(c =>
+            {
+                var pixel = plot.GetPixel(new Coordinates(c.X, c.Y));
+                var (w, h) = LabelPlacement.Size(c.Name, FontSize);
+                return (c, Label: (X: (double)pixel.X, Y: (double)pixel.Y, Width: w, Height: h));
+            })
+            .ToList();
+        var spots = LabelPlacement.Place(
+            labels.Select(l => l.Label).ToList(),
+            new LabelPlacement.Box(data.Left, data.Top, data.Right, data.Bottom),
+            MarkerRadius,
+            Gap
+        );
+        for (int i = 0; i < labels.Count; i++)
+        {
+            if (spots[i] == LabelPlacement.Spot.None)
+                continue;
+            var (c, _) = labels[i];
+            var text = plot.Add.Text(c.Name, c.X, c.Y);
+            text.LabelFontSize = FontSize;
+            (text.LabelAlignment, text.OffsetX, text.OffsetY) = spots[i] switch
+            {
+                LabelPlacement.Spot.Above => (Alignment.LowerCenter, 0f, -Gap),
+                LabelPlacement.Spot.Below => (Alignment.UpperCenter, 0f, Gap),
+                LabelPlacement.Spot.Right => (Alignment.MiddleLeft, Gap, 0f),
+                _ => (Alignment.MiddleRight, -Gap, 0f),
+            };
+        }
     }
 
     private static (Plot? Plot, int Rows) Coefficients(StudyReport report)
