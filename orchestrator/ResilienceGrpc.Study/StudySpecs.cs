@@ -20,6 +20,9 @@ public static partial class StudySpecs
     public const int DefaultReplications = 9999;
     public const ulong DefaultSeed = 20200123;
 
+    /// <summary>The p-value thresholds of the stars when a table style gives none: *** below 0.01, ** 0.05, * 0.1.</summary>
+    public static IReadOnlyList<double> DefaultStarLevels { get; } = [0.01, 0.05, 0.1];
+
     [GeneratedRegex("^[a-z][a-z0-9_]*$")]
     private static partial Regex TableId();
 
@@ -237,7 +240,7 @@ public static partial class StudySpecs
             if (i > 0 && !(level > style.StarLevels[i - 1]))
                 throw Bad($"{f}.star_levels[{i}]", "Star levels must be strictly ascending, for example 0.01, 0.05, 0.1.");
         }
-        int levels = style.StarLevels.Count > 0 ? style.StarLevels.Count : 3;
+        int levels = style.StarLevels.Count > 0 ? style.StarLevels.Count : DefaultStarLevels.Count;
         if (style.StarSymbols.Count > 0 && style.StarSymbols.Count != levels)
             throw Bad(
                 $"{f}.star_symbols",

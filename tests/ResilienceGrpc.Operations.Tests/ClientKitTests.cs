@@ -174,16 +174,14 @@ public class ClientKitTests(ServiceStack backends) : IClassFixture<ServiceStack>
 /// </summary>
 public sealed class RClientFactAttribute : FactAttribute
 {
-    public RClientFactAttribute()
-    {
-        bool present =
+    public RClientFactAttribute() =>
+        Skip = ToolRequirement.SkipReason(
             File.Exists("/usr/bin/Rscript")
-            && Directory.Exists("/usr/lib/R/site-library/httr2")
-            && Directory.Exists("/usr/lib/R/site-library/jsonlite");
-        if (!present && Environment.GetEnvironmentVariable("REQUIRE_R") != "1")
-            Skip =
-                "R with Debian's r-cran-httr2 and r-cran-jsonlite is not installed (.ci/run installs them and sets REQUIRE_R=1).";
-    }
+                && Directory.Exists("/usr/lib/R/site-library/httr2")
+                && Directory.Exists("/usr/lib/R/site-library/jsonlite"),
+            "REQUIRE_R",
+            "R with Debian's r-cran-httr2 and r-cran-jsonlite is not installed"
+        );
 }
 
 /// <summary>
@@ -192,19 +190,15 @@ public sealed class RClientFactAttribute : FactAttribute
 /// </summary>
 public sealed class ClientFactAttribute : FactAttribute
 {
-    public ClientFactAttribute()
-    {
-        bool present =
+    public ClientFactAttribute() =>
+        Skip = ToolRequirement.SkipReason(
             File.Exists("/usr/bin/python3")
-            && File.Exists("/usr/bin/protoc")
-            && File.Exists("/usr/bin/grpc_python_plugin")
-            && Directory.Exists("/usr/lib/python3/dist-packages/grpc")
-            && File.Exists("/usr/include/google/protobuf/descriptor.proto")
-            && (Environment.GetEnvironmentVariable("PATH") ?? "")
-                .Split(':')
-                .Any(d => File.Exists(Path.Combine(d, "npm")));
-        if (!present && Environment.GetEnvironmentVariable("REQUIRE_CLIENTS") != "1")
-            Skip =
-                "Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc and libprotobuf-dev are not installed (.ci/run installs them and sets REQUIRE_CLIENTS=1).";
-    }
+                && File.Exists("/usr/bin/protoc")
+                && File.Exists("/usr/bin/grpc_python_plugin")
+                && Directory.Exists("/usr/lib/python3/dist-packages/grpc")
+                && File.Exists("/usr/include/google/protobuf/descriptor.proto")
+                && ToolRequirement.OnPath("npm"),
+            "REQUIRE_CLIENTS",
+            "Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev and npm are not installed"
+        );
 }

@@ -13,6 +13,7 @@ using ResilienceGrpc.Regression.Api;
 using ResilienceGrpc.ServiceDefaults;
 using ResilienceGrpc.Study;
 using ResilienceGrpc.Study.Caching;
+using ResilienceGrpc.Tests.Support;
 using Xunit;
 
 namespace ResilienceGrpc.Operations.Tests;
@@ -47,9 +48,11 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>Why the Redis tests skip (null when they run).</summary>
     public static string? SkipReason =>
-        Executable is null && !Required
-            ? "redis-server is not installed (Debian package redis-server; .ci/run installs it and sets REQUIRE_REDIS=1)."
-            : null;
+        ToolRequirement.SkipReason(
+            Executable is not null || Required,
+            "REQUIRE_REDIS",
+            "redis-server is not installed (Debian package redis-server)"
+        );
 
     public static int FreePort()
     {

@@ -124,12 +124,10 @@ public sealed class AnalysisDataTests : IDisposable
 /// <summary>A theory that needs Debian's python3-statsmodels: skipped without it, unless REQUIRE_STATSMODELS=1.</summary>
 public sealed class StatsmodelsTheoryAttribute : TheoryAttribute
 {
-    public StatsmodelsTheoryAttribute()
-    {
-        bool present =
-            File.Exists("/usr/bin/python3") && Directory.Exists("/usr/lib/python3/dist-packages/statsmodels");
-        if (!present && Environment.GetEnvironmentVariable("REQUIRE_STATSMODELS") != "1")
-            Skip =
-                "Debian's python3-statsmodels is not installed (.ci/run installs it and sets REQUIRE_STATSMODELS=1).";
-    }
+    public StatsmodelsTheoryAttribute() =>
+        Skip = ToolRequirement.SkipReason(
+            File.Exists("/usr/bin/python3") && Directory.Exists("/usr/lib/python3/dist-packages/statsmodels"),
+            "REQUIRE_STATSMODELS",
+            "Debian's python3-statsmodels is not installed"
+        );
 }

@@ -105,15 +105,10 @@ public sealed class LatexCompileTests : IDisposable
 /// </summary>
 public sealed class LatexFactAttribute : FactAttribute
 {
-    public LatexFactAttribute()
-    {
-        bool present =
-            (Environment.GetEnvironmentVariable("PATH") ?? "")
-                .Split(':')
-                .Any(d => File.Exists(Path.Combine(d, "pdflatex")))
-            && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx");
-        if (!present && Environment.GetEnvironmentVariable("REQUIRE_LATEX") != "1")
-            Skip =
-                "pdflatex with siunitx is not installed (Debian's texlive-latex-recommended and texlive-science; .ci/run installs them and sets REQUIRE_LATEX=1).";
-    }
+    public LatexFactAttribute() =>
+        Skip = ToolRequirement.SkipReason(
+            ToolRequirement.OnPath("pdflatex") && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx"),
+            "REQUIRE_LATEX",
+            "pdflatex with siunitx is not installed (Debian's texlive-latex-recommended and texlive-science)"
+        );
 }

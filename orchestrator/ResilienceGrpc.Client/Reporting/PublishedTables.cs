@@ -56,7 +56,7 @@ public static class PublishedTables
         var spec = report.Manifest?.Spec?.Tables.FirstOrDefault(x => x.Id == t.Id);
         int coefDigits = style.HasDigits ? style.Digits : 4,
             statDigits = style.HasDigits ? style.Digits : 3;
-        double[] levels = style.StarLevels.Count > 0 ? [.. style.StarLevels] : [0.01, 0.05, 0.1];
+        double[] levels = style.StarLevels.Count > 0 ? [.. style.StarLevels] : [.. Study.StudySpecs.DefaultStarLevels];
         string[] symbols =
             style.StarSymbols.Count > 0
                 ? [.. style.StarSymbols]
