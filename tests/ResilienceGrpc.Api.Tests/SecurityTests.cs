@@ -59,11 +59,11 @@ public sealed class SecurityTests(ServiceStack services) : IClassFixture<Service
 
     private static FitRequest City38() => BadFitInputTests.SmallFit();
 
-    [Fact]
-    public async Task TlsServesTheSameFitToATrustingClientAndNoOther()
+    /// <summary>A regression service serving TLS with a fresh self-signed certificate.</summary>
+    private async Task<(RunningService Host, X509Certificate2 Certificate)> TlsRegression()
     {
         var (cert, key, certificate) = SelfSigned();
-        await using var host = await Hosts.Start(
+        var host = await Hosts.Start(
             RegressionGrpcService.Module,
             settings: new Dictionary<string, string?>
             {
@@ -71,6 +71,14 @@ public sealed class SecurityTests(ServiceStack services) : IClassFixture<Service
                 [ServerSecurity.PrivateKeyKey] = key,
             }
         );
+        return (host, certificate);
+    }
+
+    [Fact]
+    public async Task TlsServesTheSameFitToATrustingClientAndNoOther()
+    {
+        var (host, certificate) = await TlsRegression();
+        await using var _ = host;
         Assert.Equal("https", host.Address.Scheme);
 
         using var trusting = GrpcChannels.Create(host.Address.ToString(), new ChannelSecurity(null, certificate));
@@ -103,15 +111,8 @@ public sealed class SecurityTests(ServiceStack services) : IClassFixture<Service
     {
         // Over TLS, HTTP/JSON shares the gRPC port and a client may speak HTTP/2 to it, where
         // a response may not carry a Connection header.
-        var (cert, key, certificate) = SelfSigned();
-        await using var host = await Hosts.Start(
-            RegressionGrpcService.Module,
-            settings: new Dictionary<string, string?>
-            {
-                [ServerSecurity.CertificateKey] = cert,
-                [ServerSecurity.PrivateKeyKey] = key,
-            }
-        );
+        var (host, certificate) = await TlsRegression();
+        await using var _ = host;
         using var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
             presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
