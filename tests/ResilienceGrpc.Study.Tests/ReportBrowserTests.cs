@@ -99,6 +99,25 @@ public class ReportBrowserTests : IDisposable
             ),
             "the weights legend overlaps the x-axis title"
         );
+        // no two city names overlap on the scatter, and most cities are named;
+        await page.WaitForSelectorAsync("#fig-scatter[data-labels-placed]");
+        var names = await page.EvaluateAsync<double[][]>(
+            "[...document.querySelectorAll('#fig-scatter .textpoint text')].filter(t => t.textContent.trim().length > 0).map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+        );
+        int cities = System
+            .Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "results.json")))
+            .RootElement.GetProperty("cities")
+            .GetArrayLength();
+        Assert.True(names.Length >= cities * 3 / 4, $"{names.Length} of {cities} cities named");
+        for (int i = 0; i < names.Length; i++)
+            for (int j = i + 1; j < names.Length; j++)
+                Assert.False(
+                    names[i][0] < names[j][2] - 0.5
+                        && names[j][0] < names[i][2] - 0.5
+                        && names[i][1] < names[j][3] - 0.5
+                        && names[j][1] < names[i][3] - 0.5,
+                    $"two city names overlap on the scatter: {string.Join(",", names[i])} and {string.Join(",", names[j])}"
+                );
         // the scatter has one legend entry and one colour per tier;
         var tierColours = await page.EvaluateAsync<string[]>(
             "document.getElementById('fig-scatter').data.filter(t => t.name.startsWith('tier: ')).map(t => t.marker.color)"

@@ -19,7 +19,8 @@ const tiers = [...new Set(pts.map(c => c.tier))];
 const traces = tiers.map((t, k) => {
   const mine = pts.filter(c => c.tier === t);
   return { type: 'scatter', mode: 'markers+text', name: 'tier: ' + t, x: mine.map(c => c.lnRescity), y: mine.map(c => c.lnResexport),
-           text: mine.map(c => c.name), textposition: 'top center', textfont: { size: 9 },
+           text: mine.map(c => c.name), hovertext: mine.map(c => c.name), customdata: mine.map(c => c.name),
+           textposition: 'top center', textfont: { size: 9 },
            marker: { size: 8, color: PALETTE[k % PALETTE.length], symbol: ['circle', 'square', 'diamond', 'triangle-up', 'cross'][k % 5] } };
 });
 if (DATA.fit) {
@@ -27,7 +28,45 @@ if (DATA.fit) {
   traces.push({ type: 'scatter', mode: 'lines', name: DATA.fit.label, x: [lo, hi], y: [DATA.fit.intercept + DATA.fit.slope * lo, DATA.fit.intercept + DATA.fit.slope * hi], line: { color: '#000' } });
 }
 Plotly.newPlot('fig-scatter', traces, { title: { text: 'Export resilience against urban resilience, by city tier', y: 0.98 }, font, margin: { t: 90 },
-  xaxis: { title: { text: 'LnRescity' } }, yaxis: { title: { text: 'LnResexport' } }, showlegend: true, legend: legendTop }, config);
+  xaxis: { title: { text: 'LnRescity' } }, yaxis: { title: { text: 'LnResexport' } }, showlegend: true, legend: legendTop }, config)
+  .then(gd => { placeLabels(gd); gd.on('plotly_relayout', () => placeLabels(gd)); });
+// City names where they overlap no other name or marker: above the point, else below, right or
+// left; a name with no free spot is left out (its point still names the city on hover). The same
+// rule as the static figure (LabelPlacement.cs), on the drawn axes, again after every zoom.
+function placeLabels(gd) {
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, size = 9, gap = 6, radius = 5;
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = size + 'px ' + font.family;
+  const items = [];
+  gd.data.forEach((tr, ti) => {
+    if (tr.mode !== 'markers+text') return;
+    tr.customdata.forEach((name, i) => items.push({ ti, i, name, x: xa.l2p(tr.x[i]), y: ya.l2p(tr.y[i]),
+      w: ctx.measureText(name).width + 2, h: 1.25 * size }));
+  });
+  const overlaps = (a, b) => a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b;
+  const inside = a => a.l >= 0 && a.t >= 0 && a.r <= xa._length && a.b <= ya._length;
+  const spots = [['top center', (p) => ({ l: p.x - p.w / 2, t: p.y - gap - p.h, r: p.x + p.w / 2, b: p.y - gap })],
+                 ['bottom center', (p) => ({ l: p.x - p.w / 2, t: p.y + gap, r: p.x + p.w / 2, b: p.y + gap + p.h })],
+                 ['middle right', (p) => ({ l: p.x + gap, t: p.y - p.h / 2, r: p.x + gap + p.w, b: p.y + p.h / 2 })],
+                 ['middle left', (p) => ({ l: p.x - gap - p.w, t: p.y - p.h / 2, r: p.x - gap, b: p.y + p.h / 2 })]];
+  const markers = items.map(p => ({ l: p.x - radius, t: p.y - radius, r: p.x + radius, b: p.y + radius }));
+  const placed = [];
+  const text = gd.data.map(tr => tr.customdata ? tr.customdata.map(() => '') : null);
+  const position = gd.data.map(tr => tr.customdata ? tr.customdata.map(() => 'top center') : null);
+  items.forEach((p, k) => {
+    for (const [where, at] of spots) {
+      const box = at(p);
+      if (!inside(box) || placed.some(b => overlaps(b, box)) || markers.some((m, j) => j !== k && overlaps(m, box))) continue;
+      placed.push(box);
+      text[p.ti][p.i] = p.name;
+      position[p.ti][p.i] = where;
+      break;
+    }
+  });
+  const labelled = gd.data.map((tr, ti) => ti).filter(ti => gd.data[ti].customdata);
+  Plotly.restyle(gd, { text: labelled.map(ti => text[ti]), textposition: labelled.map(ti => position[ti]) }, labelled)
+    .then(() => { gd.dataset.labelsPlaced = String(placed.length); });
+}
 // 3. Coefficient plot with 95% intervals: one panel per dependent variable (their scales differ).
 const groups = [...new Set(DATA.coefficients.map(c => c.dependent))];
 const total = DATA.coefficients.length, gap = 0.08;
