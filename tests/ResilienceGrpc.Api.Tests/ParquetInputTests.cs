@@ -200,4 +200,53 @@ public class ParquetInputTests
         Assert.Contains("damaged.parquet", stderr);
         Assert.Contains("not a readable Parquet file", stderr);
     }
+
+    [Fact]
+    public async Task AFileClaimingMoreRowsThanMemoryHoldsIsRefusedBeforeAnyIsRead()
+    {
+        // 40 row groups of 1,000,000 zeros: a file of under 2 MiB that says it has
+        // 40,000,000 rows, whose two columns would need 610 MiB of doubles. The command line
+        // runs with a 256 MiB heap (DOTNET_GCHeapHardLimit), half of which is what it may take.
+        var path = Temp("claims.parquet");
+        var zeros = new int[1_000_000];
+        var fields = new DataField[] { new DataField<int>("y"), new DataField<int>("x") };
+        await using (var file = File.Create(path))
+        await using (
+            var writer = await ParquetWriter.CreateAsync(
+                new ParquetSchema(fields),
+                file,
+                new ParquetOptions { CompressionMethod = CompressionMethod.Gzip }
+            )
+        )
+        {
+            for (int g = 0; g < 40; g++)
+            {
+                using var group = writer.CreateRowGroup();
+                await group.WriteAsync(fields[0], (ReadOnlyMemory<int>)zeros.AsMemory());
+                await group.WriteAsync(fields[1], (ReadOnlyMemory<int>)zeros.AsMemory());
+            }
+        }
+        Assert.True(new FileInfo(path).Length < 2 << 20, $"{new FileInfo(path).Length:N0} bytes");
+
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "resilience.dll"), "regress", "--data", path, "--y", "y", "--x", "x" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_GCHeapHardLimit"] = "0x10000000";
+        using var child = System.Diagnostics.Process.Start(psi)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        await child.StandardOutput.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // a hang guard
+        await child.WaitForExitAsync(guard.Token);
+        Assert.Equal(1, child.ExitCode);
+        var err = await stderr;
+        CliRunner.AssertOneSentence(err);
+        Assert.Contains("claims.parquet", err);
+        Assert.Contains("40,000,000 rows", err);
+        Assert.Contains("more than half of this machine's memory (256 MiB)", err);
+    }
 }
