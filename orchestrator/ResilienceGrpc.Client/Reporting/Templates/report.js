@@ -64,6 +64,7 @@ function placeLabels(gd) {
     }
   });
   const labelled = gd.data.map((tr, ti) => ti).filter(ti => gd.data[ti].customdata);
+  if (labelled.length === 0) { gd.dataset.labelsPlaced = '0'; return; }
   Plotly.restyle(gd, { text: labelled.map(ti => text[ti]), textposition: labelled.map(ti => position[ti]) }, labelled)
     .then(() => { gd.dataset.labelsPlaced = String(placed.length); });
 }
