@@ -66,6 +66,43 @@ public class ClientKitTests(ServiceStack backends) : IClassFixture<ServiceStack>
         }
     }
 
+    [ClientFact]
+    public async Task TheFitStreamBenchFromPythonStreamsItsRowsToAServedRegression()
+    {
+        // tests/bench/fitstream_python.py, as the README runs it, on fewer rows: every row
+        // arrives, in chunks of 8,192 (30,000 rows of y and 9 regressors: four chunks).
+        string root = Repository.Root;
+        string stubs = Directory.CreateTempSubdirectory("resilience-py-").FullName;
+        try
+        {
+            var (exit, _, err) = await Run("bash", Path.Combine(root, "clients/python/generate.sh"), stubs);
+            Assert.True(exit == 0, err);
+            await using var regression = await Hosts.Start(RegressionGrpcService.Module);
+            (exit, var output, err) = await Run(
+                "/usr/bin/python3",
+                Path.Combine(root, "tests/bench/fitstream_python.py"),
+                $"{regression.Address.Host}:{regression.Address.Port}",
+                "--stubs",
+                stubs,
+                "--n",
+                "30000",
+                "--runs",
+                "2",
+                "--warmup",
+                "0"
+            );
+            Assert.True(exit == 0, err);
+            using var line = System.Text.Json.JsonDocument.Parse(output.Trim());
+            Assert.Equal(30_000, line.RootElement.GetProperty("n_obs").GetInt32());
+            Assert.True(line.RootElement.GetProperty("bytes").GetInt64() > 30_000L * 10 * sizeof(double));
+            Assert.True(line.RootElement.GetProperty("median_ms").GetDouble() > 0);
+        }
+        finally
+        {
+            Directory.Delete(stubs, true);
+        }
+    }
+
     /// <summary>The example's JSON lines against what the C# client gets from the same servers.</summary>
     private static async Task AssertTheCSharpNumbers(string output, RunningService regression, RunningService study)
     {
