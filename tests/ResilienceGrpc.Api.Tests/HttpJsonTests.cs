@@ -136,6 +136,38 @@ public sealed class HttpJsonTests : IDisposable
             );
         }
         Assert.DoesNotContain("   at ", json);
+
+        // Sent without a length (chunked), it is read up to the limit and refused the same way.
+        // (Just over the limit, so that the client has sent it all when the answer comes.)
+        var chunked = new byte[ServiceDefaultsExtensions.MaxJsonBodyBytes + 100_000];
+        chunked.AsSpan().Fill((byte)' ');
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(regression.HttpAddress!, "/v1/regression:fit"))
+        {
+            Content = new StreamContent(new UnknownLength(chunked)),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await _http.SendAsync(request);
+        Assert.Null(request.Content.Headers.ContentLength);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var chunkedStatus = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(8, chunkedStatus.RootElement.GetProperty("code").GetInt32());
+        Assert.Contains("more than 16,777,216 bytes", chunkedStatus.RootElement.GetProperty("message").GetString());
+
+        // A chunked body within the limit is read as usual.
+        using var small = new HttpRequestMessage(HttpMethod.Post, new Uri(regression.HttpAddress!, "/v1/regression:fit"))
+        {
+            Content = new StreamContent(new UnknownLength(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(BadFitInputTests.SmallFit())))),
+        };
+        small.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var fitted = await _http.SendAsync(small);
+        Assert.Equal(HttpStatusCode.OK, fitted.StatusCode);
+        Assert.Contains("coefficients", await fitted.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A body whose length is not known in advance, so the client sends it chunked.</summary>
+    private sealed class UnknownLength(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]

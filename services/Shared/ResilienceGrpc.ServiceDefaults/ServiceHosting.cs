@@ -276,10 +276,14 @@ public static class ServiceDefaultsExtensions
                 {
                     // A declared length over the limit is refused before a byte is read, as the
                     // RESOURCE_EXHAUSTED every other limit answers (HTTP 413). A body sent without a
-                    // length stops at the limit when read (the transcoder then answers 400, naming it).
+                    // length (chunked) is read into memory first, up to the limit, and refused the
+                    // same way when it passes it; the transcoder then reads the copy. Kestrel's own
+                    // limit, higher, stays as the backstop.
                     if (request.ContentLength > MaxJsonBodyBytes)
                         return BodyTooLarge(context, request.ContentLength.Value);
-                    limit.MaxRequestBodySize = MaxJsonBodyBytes;
+                    limit.MaxRequestBodySize = MaxJsonBodyBytes + (4 << 20);
+                    if (request.ContentLength is null && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+                        return ReadBoundedBodyAsync(context, next);
                 }
                 return next(context);
             }
@@ -303,18 +307,63 @@ public static class ServiceDefaultsExtensions
         )
     );
 
-    /// <summary>Answers 413 with the JSON status of RESOURCE_EXHAUSTED on the body, naming the limit.</summary>
-    private static Task BodyTooLarge(HttpContext context, long length)
+    private static string BodyLimitMessage(string size) =>
+        $"The request body has {size} bytes; an HTTP/JSON body may have at most {MaxJsonBodyBytes:N0} (16 MiB). "
+        + "Send larger data over gRPC, where FitStream takes the rows in chunks.";
+
+    /// <summary>
+    /// Reads a body sent without a declared length into memory, up to the limit (answering 413
+    /// past it), and hands the rest of the pipeline that copy.
+    /// </summary>
+    private static async Task ReadBoundedBodyAsync(HttpContext context, RequestDelegate next)
     {
-        var message =
-            $"The request body has {length:N0} bytes; an HTTP/JSON body may have at most {MaxJsonBodyBytes:N0} (16 MiB). "
-            + "Send larger data over gRPC, where FitStream takes the rows in chunks.";
+        var copy = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int n;
+            while ((n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (copy.Length + n > MaxJsonBodyBytes)
+                {
+                    await BodyTooLarge(context, null);
+                    return;
+                }
+                copy.Write(chunk, 0, n);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+        copy.Position = 0;
+        context.Request.Body = copy;
+        context.Request.ContentLength = copy.Length;
+        // Kestrel's own pipe reader would read the consumed socket: read the copy through the stream.
+        context.Features.Set<Microsoft.AspNetCore.Http.Features.IRequestBodyPipeFeature>(
+            new Microsoft.AspNetCore.Http.Features.RequestBodyPipeFeature(context)
+        );
+        await next(context);
+    }
+
+    /// <summary>Answers 413 with the JSON status of RESOURCE_EXHAUSTED on the body, naming the limit.</summary>
+    private static Task BodyTooLarge(HttpContext context, long? length)
+    {
+        var message = BodyLimitMessage(
+            length is { } declared
+                ? declared.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
+                : "more than " + MaxJsonBodyBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
+        );
         var status = Grpc.Core.RpcExceptionExtensions.GetRpcStatus(Statuses.ResourceExhausted(message, "body"))!;
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         context.Response.ContentType = "application/json; charset=utf-8";
-        // The unread body is not drained: an HTTP/1.x connection is closed after the answer (an
-        // HTTP/2 stream is reset by Kestrel, and HTTP/2 has no Connection header).
-        if (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
+        // A declared body is not read at all: an HTTP/1.x connection is closed after the answer (an
+        // HTTP/2 stream is reset by Kestrel, and HTTP/2 has no Connection header). A chunked body's
+        // rest is left to Kestrel, which drains it up to its own limit and then closes.
+        if (
+            length is not null
+            && (HttpProtocol.IsHttp10(context.Request.Protocol) || HttpProtocol.IsHttp11(context.Request.Protocol))
+        )
             context.Response.Headers.Connection = "close";
         return context.Response.WriteAsync(StatusJson.Format(status), context.RequestAborted);
     }
