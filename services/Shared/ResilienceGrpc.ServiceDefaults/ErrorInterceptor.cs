@@ -143,7 +143,11 @@ public static class Statuses
     }
 
     /// <summary><c>RESOURCE_EXHAUSTED</c> with a quota failure and the field whose size is over the limit.</summary>
-    public static RpcException ResourceExhausted(string message, string field)
+    public static RpcException ResourceExhausted(string message, string field) =>
+        ResourceExhaustedStatus(message, field).ToRpcException();
+
+    /// <summary>The <c>google.rpc.Status</c> of <see cref="ResourceExhausted"/> (for an answer written outside gRPC).</summary>
+    public static Google.Rpc.Status ResourceExhaustedStatus(string message, string field)
     {
         var quota = new QuotaFailure
         {
@@ -164,7 +168,7 @@ public static class Statuses
             Code = (int)Code.ResourceExhausted,
             Message = message,
             Details = { Any.Pack(quota), Any.Pack(bad) },
-        }.ToRpcException();
+        };
     }
 
     /// <summary><c>FAILED_PRECONDITION</c> with a precondition failure and the field at fault.</summary>

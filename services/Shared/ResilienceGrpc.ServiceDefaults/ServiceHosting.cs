@@ -211,11 +211,7 @@ public static class ServiceDefaultsExtensions
             })
             // HTTP/JSON beside gRPC: the google.api.http routes of the protos (POST /v1/...).
             // The errors' google.rpc details (BadRequest and the rest) are written as JSON too.
-            .AddJsonTranscoding(o =>
-                o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromFiles(
-                    Google.Rpc.ErrorDetailsReflection.Descriptor
-                )
-            );
+            .AddJsonTranscoding(o => o.TypeRegistry = ErrorDetails);
         // An OpenAPI document of the HTTP/JSON routes (GET /openapi/v1.json), generated from the
         // protos' google.api.http annotations by Microsoft.AspNetCore.Grpc.Swagger.
         builder.Services.AddGrpcSwagger();
@@ -298,13 +294,12 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
+    /// <summary>The google.rpc error details, for writing a status's details as JSON.</summary>
+    private static readonly Google.Protobuf.Reflection.TypeRegistry ErrorDetails =
+        Google.Protobuf.Reflection.TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor);
+
     private static readonly Google.Protobuf.JsonFormatter StatusJson = new(
-        Google.Protobuf.JsonFormatter.Settings.Default.WithTypeRegistry(
-            Google.Protobuf.Reflection.TypeRegistry.FromMessages(
-                Google.Rpc.QuotaFailure.Descriptor,
-                Google.Rpc.BadRequest.Descriptor
-            )
-        )
+        Google.Protobuf.JsonFormatter.Settings.Default.WithTypeRegistry(ErrorDetails)
     );
 
     private static string BodyLimitMessage(string size) =>
@@ -354,7 +349,7 @@ public static class ServiceDefaultsExtensions
                 ? declared.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
                 : "more than " + MaxJsonBodyBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
         );
-        var status = Grpc.Core.RpcExceptionExtensions.GetRpcStatus(Statuses.ResourceExhausted(message, "body"))!;
+        var status = Statuses.ResourceExhaustedStatus(message, "body");
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         context.Response.ContentType = "application/json; charset=utf-8";
         // A declared body is not read at all: an HTTP/1.x connection is closed after the answer (an
