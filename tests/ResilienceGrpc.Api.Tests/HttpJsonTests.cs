@@ -83,6 +83,13 @@ public sealed class HttpJsonTests : IDisposable
             );
     }
 
+    /// <summary>The one detail of a JSON google.rpc.Status of the given google.rpc type.</summary>
+    private static JsonElement Detail(JsonDocument status, string type) =>
+        status
+            .RootElement.GetProperty("details")
+            .EnumerateArray()
+            .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc." + type);
+
     [Fact]
     public async Task AnErrorIsAJsonStatusWithTheFieldViolation()
     {
@@ -93,10 +100,7 @@ public sealed class HttpJsonTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, code);
         using var status = JsonDocument.Parse(json);
         Assert.Equal(3, status.RootElement.GetProperty("code").GetInt32()); // INVALID_ARGUMENT
-        var bad = status
-            .RootElement.GetProperty("details")
-            .EnumerateArray()
-            .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.BadRequest");
+        var bad = Detail(status, "BadRequest");
         Assert.Equal("covariance_type", bad.GetProperty("fieldViolations")[0].GetProperty("field").GetString());
         Assert.DoesNotContain("   at ", json);
     }
@@ -125,10 +129,7 @@ public sealed class HttpJsonTests : IDisposable
         using (var status = JsonDocument.Parse(json))
         {
             Assert.Equal(8, status.RootElement.GetProperty("code").GetInt32()); // RESOURCE_EXHAUSTED
-            var quota = status
-                .RootElement.GetProperty("details")
-                .EnumerateArray()
-                .Single(d => d.GetProperty("@type").GetString() == "type.googleapis.com/google.rpc.QuotaFailure");
+            var quota = Detail(status, "QuotaFailure");
             Assert.Equal("body", quota.GetProperty("violations")[0].GetProperty("subject").GetString());
             Assert.Contains(
                 ServiceDefaultsExtensions.MaxJsonBodyBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
