@@ -23,6 +23,21 @@ public partial class CliTests
         Assert.Contains("'n/a'", err);
     }
 
+    [Theory]
+    [InlineData("y,x,x\n1,2,1\n2,3,1\n3,5,2\n4,4,1\n", 1, 3)]
+    [InlineData("# a comment\n\"y\", x ,x\n1,2,1\n2,3,1\n3,5,2\n4,4,1\n", 2, 3)]
+    public async Task AColumnNamedTwiceInTheHeaderIsLocated(string csv, int line, int column)
+    {
+        // Sep refuses such a header with its own exception text (exit 4, "Unexpected failure").
+        var path = Write("twice.csv", csv);
+        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains($"twice.csv, line {line}, column {column} ('x')", err);
+        Assert.Contains("appears twice", err);
+        Assert.DoesNotContain("Exception", err);
+    }
+
     [Fact]
     public async Task AnUnknownColumnListsTheColumnsThereAre()
     {

@@ -78,7 +78,7 @@ public static class NumericColumns
             text.ReadLine();
             skipped++;
         }
-        using var reader = NewReader(text);
+        using var reader = ReaderWithHeader(path, text, skipped + 1);
         if (!reader.HasHeader || reader.Header.IsEmpty)
             throw new DataFileException(
                 path,
@@ -154,6 +154,48 @@ public static class NumericColumns
             rows.Dispose();
             second?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A reader past the header on line <paramref name="line"/>. Sep refuses a header that names a
+    /// column twice with its own exception text; that comes back as the located refusal the rest
+    /// of the header check gives (<see cref="CsvTable.CheckHeader"/>), read again from the file.
+    /// </summary>
+    private static SepReader ReaderWithHeader(string path, TextReader text, int line)
+    {
+        try
+        {
+            return NewReader(text);
+        }
+        catch (ArgumentException) when (HeaderRefusal(path, line) is { } refusal)
+        {
+            throw refusal;
+        }
+    }
+
+    /// <summary>The header check's refusal of the header on line <paramref name="line"/>, or null when it passes.</summary>
+    private static DataFileException? HeaderRefusal(string path, int line)
+    {
+        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        for (int i = 1; i < line; i++)
+            text.ReadLine();
+        using var reader = NewReader(text, hasHeader: false);
+        foreach (var row in reader)
+        {
+            var names = new string[row.ColCount];
+            for (int c = 0; c < names.Length; c++)
+                names[c] = row[c].ToString().Trim().TrimStart('\uFEFF');
+            try
+            {
+                CsvTable.CheckHeader(path, names, line);
+            }
+            catch (DataFileException refusal)
+            {
+                return refusal;
+            }
+            break;
+        }
+        return null;
     }
 
     private static SepReader NewReader(TextReader text, bool hasHeader = true) =>
