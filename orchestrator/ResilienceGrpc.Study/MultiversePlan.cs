@@ -95,6 +95,7 @@ public static class MultiversePlan
                     $"spec.multiverse.base_windows[{i}]",
                     $"The base window {w.StartYear}-{w.EndYear} is not valid; give a first year before the last, for example 2015-2019."
                 );
+            StudySpecs.RequireWindowInData(w, data, $"spec.multiverse.base_windows[{i}]");
         }
         for (int i = 0; i < m.CovarianceTypes.Count; i++)
             if (

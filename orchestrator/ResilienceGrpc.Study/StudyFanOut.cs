@@ -75,9 +75,18 @@ public sealed partial class StudyFanOut(
                     }
                 )
         );
-        var projectionTasks = plan.Projections.ToDictionary(
-            v => v,
-            v =>
+        // The study's own projection starts first, so that a curve's projection refused for the
+        // same data can defer to its refusal, which names the study's own field.
+        var projectionTasks = new Dictionary<ProjectionVariant, Task<ProjectExportsResponse>>();
+        Task<ProjectExportsResponse>? mainProjection = null;
+        foreach (var variant in plan.Projections.OrderBy(v => v != plan.MainProjection))
+        {
+            var task = Project(variant);
+            projectionTasks[variant] = task;
+            if (variant == plan.MainProjection)
+                mainProjection = task;
+        }
+        Task<ProjectExportsResponse> Project(ProjectionVariant v) =>
                 FailFast(
                     failFast,
                     async () =>
@@ -107,7 +116,11 @@ public sealed partial class StudyFanOut(
                                 && x.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition
                             )
                         {
-                            // Only the curve asked for this projection: say so, and name the curve's field.
+                            // When the study's own projection is refused too, its refusal is the one
+                            // to report (awaiting it throws it). Otherwise only the curve asked for
+                            // this projection: say so, and name the curve's field.
+                            if (mainProjection is not null)
+                                await mainProjection;
                             throw new InvalidInputException(
                                 "spec.multiverse",
                                 $"The specification curve's projection ({MultiversePlan.Word(v.Growth)} growth, base window {v.StartYear}-{v.EndYear}) was refused: {x.Status.Detail}"
@@ -123,8 +136,7 @@ public sealed partial class StudyFanOut(
                         );
                         return r;
                     }
-                )
-        );
+                );
         await WhenAll(indexTasks.Values.Cast<Task>().Concat(projectionTasks.Values));
         var indices = indexTasks.ToDictionary(kv => kv.Key, kv => kv.Value.Result);
         var projections = projectionTasks.ToDictionary(kv => kv.Key, kv => kv.Value.Result);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using ResilienceGrpc.Contracts.Indexing.V1;
 using ResilienceGrpc.Contracts.Projection.V1;
@@ -60,11 +61,16 @@ public static partial class StudySpecs
         if (spec.GrowthMethod == GrowthMethod.Unspecified)
             spec.GrowthMethod = GrowthMethod.Geometric;
         spec.BaseWindow ??= new BaseWindow { StartYear = 2015, EndYear = 2019 };
-        if (spec.BaseWindow.StartYear < 1000 || spec.BaseWindow.EndYear <= spec.BaseWindow.StartYear)
+        if (
+            spec.BaseWindow.StartYear < 1000
+            || spec.BaseWindow.EndYear <= spec.BaseWindow.StartYear
+            || spec.BaseWindow.EndYear > 9999
+        )
             throw Bad(
                 "spec.base_window",
                 $"The base window {spec.BaseWindow.StartYear}-{spec.BaseWindow.EndYear} is not valid; give a first year before the last, for example 2015-2019."
             );
+        RequireWindowInData(spec.BaseWindow, data, "spec.base_window");
         if (spec.CovarianceType == CovarianceType.Unspecified)
             spec.CovarianceType = CovarianceType.Hc1;
         spec.Bootstrap ??= new BootstrapOptions { Replications = DefaultReplications, Seed = DefaultSeed };
@@ -366,6 +372,51 @@ public static partial class StudySpecs
                     field,
                     $"Unknown column '{part}'; the study's variables are {string.Join(", ", variables.Order(StringComparer.Ordinal))}."
                 );
+    }
+
+    /// <summary>
+    /// Refuses, before anything runs, a base window whose years or shock year (the year after
+    /// it) the exports do not reach at all, naming <paramref name="field"/> and the years the
+    /// data cover. A year that is there for some cities only is left to the projection, which
+    /// names the city and period.
+    /// </summary>
+    internal static void RequireWindowInData(BaseWindow window, StudyData data, string field)
+    {
+        var years = new SortedSet<int>();
+        foreach (var series in data.Exports)
+            foreach (var period in series.Periods)
+                if (
+                    period.Length >= 4
+                    && int.TryParse(period.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out int year)
+                )
+                    years.Add(year);
+        if (years.Count == 0)
+            return; // no exports at all: refused with the data
+        for (int year = window.StartYear; year <= window.EndYear + 1; year++)
+            if (!years.Contains(year))
+                throw Bad(
+                    field,
+                    $"The base window {window.StartYear}-{window.EndYear} needs exports for every year from {window.StartYear} to {window.EndYear + 1} (the shock year is the one after the window), but the data have none for {year}; they cover {Covered(years)}."
+                );
+    }
+
+    /// <summary>Years as ranges: "2015-2021", or "2015-2017, 2019-2021" with a gap.</summary>
+    private static string Covered(SortedSet<int> years)
+    {
+        var ranges = new List<string>();
+        int start = years.Min,
+            last = start;
+        foreach (int y in years.Skip(1))
+        {
+            if (y != last + 1)
+            {
+                ranges.Add(start == last ? $"{start}" : $"{start}-{last}");
+                start = y;
+            }
+            last = y;
+        }
+        ranges.Add(start == last ? $"{start}" : $"{start}-{last}");
+        return string.Join(", ", ranges);
     }
 
     private static InvalidInputException Bad(string field, string message) => new(field, message);

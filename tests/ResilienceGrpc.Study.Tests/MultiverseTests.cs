@@ -354,7 +354,7 @@ public class MultiverseTests(StudyStack stack) : IClassFixture<StudyStack>
     [InlineData("bootstrap", "spec.multiverse.bootstrap")]
     [InlineData("twice", "spec.multiverse.control_sets[0].variables[1]")]
     [InlineData("product", "spec.multiverse.control_sets[0].variables[0]")]
-    [InlineData("outside", "spec.multiverse")]
+    [InlineData("outside", "spec.multiverse.base_windows[0]")]
     public async Task ABadChoiceIsRefusedNamingItsField(string what, string field)
     {
         var m = new MultiverseSpec();
@@ -403,5 +403,78 @@ public class MultiverseTests(StudyStack stack) : IClassFixture<StudyStack>
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         var bad = e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>();
         Assert.Contains(bad.FieldViolations, v => v.Field == field);
+    }
+
+    [Theory]
+    [InlineData(2000, 2005, 2000)]
+    [InlineData(2016, 2021, 2022)]
+    [InlineData(2015, 9999, 2022)]
+    public async Task AStudyWindowTheExportsDoNotReachIsRefusedNamingItBeforeAnyCall(int start, int end, int missing)
+    {
+        // The years the sample's exports cover, read here from the data themselves.
+        var years = BundledData
+            .Sample()
+            .Exports.SelectMany(s => s.Periods)
+            .Select(p => int.Parse(p[..4], System.Globalization.CultureInfo.InvariantCulture))
+            .ToHashSet();
+        Assert.DoesNotContain(missing, years);
+        int indexing = stack.IndexingCalls.Count,
+            projection = stack.ProjectionCalls.Count;
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            stack.RunAsync(
+                new RunStudyRequest
+                {
+                    Dataset = "sample",
+                    Spec = new StudySpec { BaseWindow = new BaseWindow { StartYear = start, EndYear = end } },
+                }
+            )
+        );
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        var bad = e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>();
+        var violation = Assert.Single(bad.FieldViolations);
+        Assert.Equal("spec.base_window", violation.Field);
+        Assert.Contains($"none for {missing}", e.Status.Detail);
+        Assert.Contains($"they cover {years.Min()}-{years.Max()}", e.Status.Detail);
+        Assert.Equal(indexing, stack.IndexingCalls.Count);
+        Assert.Equal(projection, stack.ProjectionCalls.Count);
+    }
+
+    [Fact]
+    public async Task WhenTheStudysOwnProjectionIsRefusedItsRefusalIsReportedNotTheCurves()
+    {
+        // One city lacks a base-year month: the study's projection and the curve's other growth
+        // method are refused alike; the answer must not blame the curve, whichever came back first.
+        var data = BundledData.Sample();
+        var series = data.Exports[0];
+        int at = series.Periods.IndexOf("2017-03");
+        Assert.True(at >= 0);
+        series.Periods.RemoveAt(at);
+        series.Values.RemoveAt(at);
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(() =>
+                stack.RunAsync(
+                    new RunStudyRequest
+                    {
+                        Data = data,
+                        Spec = new StudySpec
+                        {
+                            Bootstrap = NoBootstrap,
+                            LeaveOneOut = false,
+                            Multiverse = new MultiverseSpec
+                            {
+                                GrowthMethods = { GrowthMethod.Arithmetic },
+                                DropOneCity = false,
+                            },
+                        },
+                    }
+                )
+            );
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains("2017-03", e.Status.Detail);
+            Assert.DoesNotContain("specification curve", e.Status.Detail);
+            var bad = e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>();
+            Assert.DoesNotContain(bad.FieldViolations, v => v.Field.StartsWith("spec.multiverse", StringComparison.Ordinal));
+        }
     }
 }
