@@ -95,7 +95,6 @@ public static class MultiversePlan
                     $"spec.multiverse.base_windows[{i}]",
                     $"The base window {w.StartYear}-{w.EndYear} is not valid; give a first year before the last, for example 2015-2019."
                 );
-            StudySpecs.RequireWindowInData(w, data, $"spec.multiverse.base_windows[{i}]");
         }
         for (int i = 0; i < m.CovarianceTypes.Count; i++)
             if (
@@ -174,6 +173,10 @@ public static class MultiversePlan
                 "spec.multiverse.bootstrap",
                 $"One specification of the curve is {heaviest:N0} units of work ({done.Bootstrap:N0} replications × {data.CityIds.Count} cities × its parameters); one call to the regression service takes at most {limits.BatchWork:N0} ({StudyLimits.Key(nameof(StudyLimits.BatchWork))}). Ask for fewer replications."
             );
+        // The windows' years against the data, once the size is known to be within the limits.
+        var years = StudySpecs.ExportYears(data);
+        for (int i = 0; i < m.BaseWindows.Count; i++)
+            StudySpecs.RequireWindowInData(m.BaseWindows[i], years, $"spec.multiverse.base_windows[{i}]");
         spec.Multiverse = done;
     }
 

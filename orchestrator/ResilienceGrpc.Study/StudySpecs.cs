@@ -70,7 +70,7 @@ public static partial class StudySpecs
                 "spec.base_window",
                 $"The base window {spec.BaseWindow.StartYear}-{spec.BaseWindow.EndYear} is not valid; give a first year before the last, for example 2015-2019."
             );
-        RequireWindowInData(spec.BaseWindow, data, "spec.base_window");
+        RequireWindowInData(spec.BaseWindow, ExportYears(data), "spec.base_window");
         if (spec.CovarianceType == CovarianceType.Unspecified)
             spec.CovarianceType = CovarianceType.Hc1;
         spec.Bootstrap ??= new BootstrapOptions { Replications = DefaultReplications, Seed = DefaultSeed };
@@ -380,7 +380,21 @@ public static partial class StudySpecs
     /// data cover. A year that is there for some cities only is left to the projection, which
     /// names the city and period.
     /// </summary>
-    internal static void RequireWindowInData(BaseWindow window, StudyData data, string field)
+    internal static void RequireWindowInData(BaseWindow window, SortedSet<int> years, string field)
+    {
+        if (years.Count == 0)
+            return; // no exports at all: refused with the data
+        // At most one step past the data's years: the first year missing ends it.
+        for (int year = window.StartYear; year <= window.EndYear + 1; year++)
+            if (!years.Contains(year))
+                throw Bad(
+                    field,
+                    $"The base window {window.StartYear}-{window.EndYear} needs exports for every year from {window.StartYear} to {window.EndYear + 1} (the shock year is the one after the window), but the data have none for {year}; they cover {Covered(years)}."
+                );
+    }
+
+    /// <summary>The years the exports have any period in ("YYYY-MM" or "YYYY").</summary>
+    internal static SortedSet<int> ExportYears(StudyData data)
     {
         var years = new SortedSet<int>();
         foreach (var series in data.Exports)
@@ -390,14 +404,7 @@ public static partial class StudySpecs
                     && int.TryParse(period.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out int year)
                 )
                     years.Add(year);
-        if (years.Count == 0)
-            return; // no exports at all: refused with the data
-        for (int year = window.StartYear; year <= window.EndYear + 1; year++)
-            if (!years.Contains(year))
-                throw Bad(
-                    field,
-                    $"The base window {window.StartYear}-{window.EndYear} needs exports for every year from {window.StartYear} to {window.EndYear + 1} (the shock year is the one after the window), but the data have none for {year}; they cover {Covered(years)}."
-                );
+        return years;
     }
 
     /// <summary>Years as ranges: "2015-2021", or "2015-2017, 2019-2021" with a gap.</summary>
