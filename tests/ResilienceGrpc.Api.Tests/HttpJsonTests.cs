@@ -105,6 +105,72 @@ public sealed class HttpJsonTests : IDisposable
         Assert.DoesNotContain("   at ", json);
     }
 
+    private async Task<(HttpStatusCode Code, string Json)> PostJson(RunningService host, string route, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(new Uri(host.HttpAddress!, route), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A small fit's JSON with <paramref name="edit"/> applied to its object tree.</summary>
+    private static string FitJson(Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var tree = System.Text.Json.Nodes.JsonNode.Parse(JsonFormatter.Default.Format(BadFitInputTests.SmallFit()))!.AsObject();
+        edit(tree);
+        return tree.ToJsonString();
+    }
+
+    [Theory]
+    [InlineData("top", "tolerence", "Did you mean 'tolerance'?")]
+    [InlineData("nested", "columns[1].nmae", "Did you mean 'name'?")]
+    [InlineData("far", "zzzzzzzzzzzz", "")]
+    public async Task ANameTheRequestDoesNotHaveIsRefusedNotIgnored(string where, string field, string hint)
+    {
+        // The transcoder alone drops it and fits with the default: an answer to another question.
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        var json = FitJson(tree =>
+        {
+            switch (where)
+            {
+                case "top":
+                    tree["tolerence"] = 1e-10;
+                    break;
+                case "nested":
+                    tree["columns"]![1]!.AsObject()["nmae"] = "x";
+                    break;
+                default:
+                    tree["zzzzzzzzzzzz"] = new System.Text.Json.Nodes.JsonObject { ["a"] = 1 };
+                    break;
+            }
+        });
+        var (code, body) = await PostJson(regression, "/v1/regression:fit", json);
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        using var status = JsonDocument.Parse(body);
+        Assert.Equal(3, status.RootElement.GetProperty("code").GetInt32()); // INVALID_ARGUMENT
+        Assert.Equal(field, Detail(status, "BadRequest").GetProperty("fieldViolations")[0].GetProperty("field").GetString());
+        Assert.Contains(hint, status.RootElement.GetProperty("message").GetString());
+        if (hint.Length == 0)
+            Assert.DoesNotContain("Did you mean", body);
+    }
+
+    [Fact]
+    public async Task ProtoAndJsonNamesAndEveryKnownFieldStillFit()
+    {
+        // The same fit with the proto names (covariance_type, row_ids) and with the optional
+        // fields set: the same answer as over gRPC.
+        await using var regression = await Hosts.Start(RegressionGrpcService.Module, httpPort: 0);
+        var fit = BadFitInputTests.SmallFit();
+        fit.Tolerance = 1e-9;
+        fit.Influence = true;
+        fit.Bootstrap = new BootstrapOptions { Replications = 99, Seed = 5 };
+        var formatter = new JsonFormatter(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+        var (code, json) = await PostJson(regression, "/v1/regression:fit", formatter.Format(fit));
+        Assert.Equal(HttpStatusCode.OK, code);
+        using var channel = GrpcChannels.Create(regression.Address);
+        var overGrpc = await new RegressionService.RegressionServiceClient(channel).FitAsync(fit);
+        Assert.Equal(overGrpc, JsonParser.Default.Parse<FitResponse>(json));
+    }
+
     [Fact]
     public async Task AJsonBodyOverItsLimitIsRefusedNamingTheLimit()
     {

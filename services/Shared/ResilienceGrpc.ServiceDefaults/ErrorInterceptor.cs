@@ -129,7 +129,14 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
 public static class Statuses
 {
     /// <summary><c>INVALID_ARGUMENT</c> with one field violation per (field, description).</summary>
-    public static RpcException InvalidArgument(string message, params (string Field, string Description)[] violations)
+    public static RpcException InvalidArgument(string message, params (string Field, string Description)[] violations) =>
+        InvalidArgumentStatus(message, violations).ToRpcException();
+
+    /// <summary>The <c>google.rpc.Status</c> of <see cref="InvalidArgument"/> (for an answer written outside gRPC).</summary>
+    public static Google.Rpc.Status InvalidArgumentStatus(
+        string message,
+        params (string Field, string Description)[] violations
+    )
     {
         var bad = new BadRequest();
         foreach (var (field, description) in violations)
@@ -139,7 +146,7 @@ public static class Statuses
             Code = (int)Code.InvalidArgument,
             Message = message,
             Details = { Any.Pack(bad) },
-        }.ToRpcException();
+        };
     }
 
     /// <summary><c>RESOURCE_EXHAUSTED</c> with a quota failure and the field whose size is over the limit.</summary>

@@ -278,8 +278,16 @@ public static class ServiceDefaultsExtensions
                     if (request.ContentLength > MaxJsonBodyBytes)
                         return BodyTooLarge(context, request.ContentLength.Value);
                     limit.MaxRequestBodySize = MaxJsonBodyBytes + (4 << 20);
-                    if (request.ContentLength is null && !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
-                        return ReadBoundedBodyAsync(context, next);
+                    // A transcoded route's body is read here too, to refuse a name its request
+                    // message does not have (the transcoder would drop it silently).
+                    var message = BodyMessage(context);
+                    if (
+                        message is not null
+                        || request.ContentLength is null
+                            && !HttpMethods.IsGet(request.Method)
+                            && !HttpMethods.IsHead(request.Method)
+                    )
+                        return ReadBoundedBodyAsync(context, next, message);
                 }
                 return next(context);
             }
@@ -306,11 +314,34 @@ public static class ServiceDefaultsExtensions
         $"The request body has {size} bytes; an HTTP/JSON body may have at most {MaxJsonBodyBytes:N0} (16 MiB). "
         + "Send larger data over gRPC, where FitStream takes the rows in chunks.";
 
+    /// <summary>The message a transcoded route's JSON body is (its request, or the field its rule names); null for any other route.</summary>
+    private static Google.Protobuf.Reflection.MessageDescriptor? BodyMessage(HttpContext context)
+    {
+        if (
+            !HttpMethods.IsPost(context.Request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Grpc.JsonTranscoding.GrpcJsonTranscodingMetadata>()
+                is not { } transcoded
+        )
+            return null;
+        var input = transcoded.MethodDescriptor.InputType;
+        return transcoded.HttpRule.Body switch
+        {
+            "*" => input,
+            "" => null,
+            var body => input.FindFieldByName(body)?.MessageType,
+        };
+    }
+
     /// <summary>
-    /// Reads a body sent without a declared length into memory, up to the limit (answering 413
-    /// past it), and hands the rest of the pipeline that copy.
+    /// Reads a body into memory, up to the limit (answering 413 past it); when it is the JSON of
+    /// <paramref name="message"/>, refuses a name that message does not have (400, INVALID_ARGUMENT
+    /// naming the field, <see cref="JsonBodyFields"/>); and hands the rest of the pipeline the copy.
     /// </summary>
-    private static async Task ReadBoundedBodyAsync(HttpContext context, RequestDelegate next)
+    private static async Task ReadBoundedBodyAsync(
+        HttpContext context,
+        RequestDelegate next,
+        Google.Protobuf.Reflection.MessageDescriptor? message
+    )
     {
         var copy = new MemoryStream();
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
@@ -330,6 +361,14 @@ public static class ServiceDefaultsExtensions
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+        if (message is not null && JsonBodyFields.FindUnknown(copy.GetBuffer().AsSpan(0, (int)copy.Length), message) is { } unknown)
+        {
+            var status = Statuses.InvalidArgumentStatus(unknown.Message, (unknown.Field, unknown.Message));
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(StatusJson.Format(status), context.RequestAborted);
+            return;
         }
         copy.Position = 0;
         context.Request.Body = copy;
