@@ -153,6 +153,36 @@ public class StudyCliTests : IDisposable
     }
 
     [Fact]
+    public void FilesSavedWithAByteOrderMarkAndCrLfLoadAsTheOriginals()
+    {
+        // Excel's "CSV UTF-8" writes a byte-order mark, and Windows line ends are CR LF; the mark
+        // used to hide the sample's leading comment line, which was then read as the header.
+        var originals = BundledSample.Files();
+        var saved = originals.ToDictionary(
+            f => f.Key,
+            f =>
+                f.Key.EndsWith(".csv", StringComparison.Ordinal)
+                    ? System
+                        .Text.Encoding.UTF8.GetPreamble()
+                        .Concat(
+                            System.Text.Encoding.UTF8.GetBytes(
+                                System.Text.Encoding.UTF8.GetString(f.Value).Replace("\n", "\r\n", StringComparison.Ordinal)
+                            )
+                        )
+                        .ToArray()
+                    : f.Value
+        );
+        Assert.All(saved.Where(f => f.Key.EndsWith(".csv", StringComparison.Ordinal)), f => Assert.Equal(0xEF, f.Value[0]));
+        var expected = StudyDataFolder.FromFiles(originals, "sample", "sample");
+        var loaded = StudyDataFolder.FromFiles(saved, "sample", "sample");
+        // The inputs' hashes and sizes are of the bytes as saved; everything read from them is the same.
+        Assert.Equal(expected.Inputs.Select(i => i.Name), loaded.Inputs.Select(i => i.Name));
+        expected.Inputs.Clear();
+        loaded.Inputs.Clear();
+        Assert.Equal(expected, loaded);
+    }
+
+    [Fact]
     public async Task AMissingDataFolderIsOneSentence()
     {
         var (exit, _, err) = await Run(

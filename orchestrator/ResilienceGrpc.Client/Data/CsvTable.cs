@@ -158,6 +158,9 @@ public sealed class CsvTable
     /// <summary>Parses CSV text; <paramref name="name"/> names it in errors.</summary>
     public static CsvTable Parse(string content, string name)
     {
+        // A byte-order mark (Excel's "CSV UTF-8") would hide the leading comment lines and the header.
+        if (content.StartsWith('\uFEFF'))
+            content = content[1..];
         var comments = content
             .Split('\n')
             .Select(l => l.TrimEnd('\r'))
