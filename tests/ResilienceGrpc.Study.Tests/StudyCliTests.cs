@@ -183,6 +183,38 @@ public class StudyCliTests : IDisposable
     }
 
     [Fact]
+    public void ExportRowsInAnyOrderLoadAsInTimeOrderAndARepeatedPeriodIsLocated()
+    {
+        var originals = BundledSample.Files();
+        var lines = System.Text.Encoding.UTF8.GetString(originals["exports.csv"]).Split('\n');
+        var header = lines.TakeWhile(l => !l.StartsWith("city,", StringComparison.Ordinal) || l.StartsWith('#')).Count() + 1;
+        var rows = lines.Skip(header).Where(l => l.Length > 0).ToArray();
+        string Exports(IEnumerable<string> body) => string.Join('\n', lines.Take(header).Concat(body)) + "\n";
+        var files = new Dictionary<string, byte[]>(originals);
+
+        // Newest first: the projection needs each city's periods in time order.
+        files["exports.csv"] = System.Text.Encoding.UTF8.GetBytes(Exports(rows.Reverse()));
+        var expected = StudyDataFolder.FromFiles(originals, "sample", "sample");
+        var loaded = StudyDataFolder.FromFiles(files, "sample", "sample");
+        Assert.Equal(expected.Exports, loaded.Exports);
+
+        // A period given twice for a city: both lines named.
+        files["exports.csv"] = System.Text.Encoding.UTF8.GetBytes(Exports(rows.Append(rows[14])));
+        var e = Assert.Throws<DataFileException>(() => StudyDataFolder.FromFiles(files, "sample", "sample"));
+        Assert.Contains($"line {header + rows.Length + 1}", e.Message);
+        Assert.Contains($"also on line {header + 15}", e.Message);
+        Assert.Contains(rows[14].Split(',')[1], e.Message);
+
+        // A month that is no month.
+        files["exports.csv"] = System.Text.Encoding.UTF8.GetBytes(
+            Exports(rows.Select((r, i) => i == 3 ? r.Replace("-04,", "-13,", StringComparison.Ordinal) : r))
+        );
+        e = Assert.Throws<DataFileException>(() => StudyDataFolder.FromFiles(files, "sample", "sample"));
+        Assert.Contains($"line {header + 4}", e.Message);
+        Assert.Contains("01 to 12", e.Message);
+    }
+
+    [Fact]
     public async Task AMissingDataFolderIsOneSentence()
     {
         var (exit, _, err) = await Run(

@@ -154,6 +154,7 @@ public static class Loaders
 
         var byCity = new Dictionary<string, ExportSeries>(StringComparer.Ordinal);
         var order = new List<ExportSeries>();
+        var seen = new Dictionary<(string City, string Period), int>(); // the line each city's period is on
         bool? monthly = null;
         foreach (var (city, period, row, pc, vc) in cells)
         {
@@ -167,6 +168,22 @@ public static class Loaders
                     at + 1,
                     table.Header[at],
                     $"'{period}' is neither a year (YYYY) nor a month (YYYY-MM)."
+                );
+            if (isMonth && int.Parse(period.AsSpan(5, 2), CultureInfo.InvariantCulture) is < 1 or > 12)
+                throw new DataFileException(
+                    table.File,
+                    row.Line,
+                    at + 1,
+                    table.Header[at],
+                    $"'{period}' is not a month; months run from 01 to 12."
+                );
+            if (!seen.TryAdd((city, period), row.Line))
+                throw new DataFileException(
+                    table.File,
+                    row.Line,
+                    at + 1,
+                    table.Header[at],
+                    $"city '{CsvTable.Quote(city)}' has exports for {period} twice (also on line {seen[(city, period)]}); give each period once."
                 );
             monthly ??= isMonth;
             if (monthly != isMonth)
@@ -186,6 +203,16 @@ public static class Loaders
             }
             series.Periods.Add(period);
             series.Values.Add(v);
+        }
+        // Rows may come in any order: each city's periods are put in time order (YYYY and YYYY-MM
+        // sort as text in time order; the sort is stable, and no period repeats).
+        foreach (var series in order)
+        {
+            var sorted = series.Periods.Zip(series.Values).OrderBy(p => p.First, StringComparer.Ordinal).ToArray();
+            series.Periods.Clear();
+            series.Values.Clear();
+            series.Periods.AddRange(sorted.Select(p => p.First));
+            series.Values.AddRange(sorted.Select(p => p.Second));
         }
         var kind =
             monthly == true ? (cumulative ? SeriesKind.MonthlyCumulative : SeriesKind.Monthly) : SeriesKind.Annual;
