@@ -91,7 +91,11 @@ public class StudyCliTests : IDisposable
         var spec = Path.Combine(_dir, "title.json");
         File.WriteAllText(
             spec,
-            """{"title": "Evil\n\\input{/etc/passwd} & 100% <b>", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}"""
+            """
+            {"title": "Evil\n\\input{/etc/passwd} & 100% <b>", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true},
+             "tables": [{"id": "mine", "title": "<img src=x onerror=alert(1)> | a\\", "regressions": [
+               {"label": "<script>alert(2)</script>", "dependent": "ln_resexport", "regressors": ["ln_rescity"]}]}]}
+            """
         );
 
         var (exit, _, stderr) = await Run("study", "--spec", spec, "--out", outDir);
@@ -105,6 +109,19 @@ public class StudyCliTests : IDisposable
         Assert.StartsWith("% Evil", tex[0]);
         var md = File.ReadAllLines(Path.Combine(outDir, "report.md"));
         Assert.StartsWith("# Evil", md[0]);
+        // report.md through a CommonMark renderer that passes raw HTML on (as GitHub's and pandoc's
+        // do before sanitising): the hostile title, table title and label are text, not elements,
+        // and the pipe leaves the table's columns as they are.
+        var html = Markdig.Markdown.ToHtml(
+            string.Join('\n', md),
+            Markdig.MarkdownExtensions.UsePipeTables(new Markdig.MarkdownPipelineBuilder()).Build()
+        );
+        Assert.DoesNotContain("<b>", html);
+        Assert.DoesNotContain("<img", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt; | a\\", html);
+        Assert.Contains("&lt;script&gt;alert(2)&lt;/script&gt;", html);
+        Assert.Contains("<h1>Evil \\input{/etc/passwd} &amp; 100% &lt;b&gt;</h1>", html);
         Assert.DoesNotContain(
             "<b>",
             File.ReadAllText(Path.Combine(outDir, "report.html")).Split("<title>")[1].Split("</title>")[0]

@@ -97,17 +97,17 @@ public static class ReportWriter
 
     public static string Markdown(StudyReport report)
     {
-        var sb = new StringBuilder($"# {OneLine(report.Title)}\n\n");
+        var sb = new StringBuilder($"# {TableRenderer.MarkdownText(report.Title)}\n\n");
         if (report.Synthetic)
             sb.Append(
-                $"> **SYNTHETIC DATA** ({report.Manifest?.DataLabel}): these results come from generated numbers and say nothing about the cities named.\n\n"
+                $"> **SYNTHETIC DATA** ({TableRenderer.MarkdownText(report.Manifest?.DataLabel ?? "")}): these results come from generated numbers and say nothing about the cities named.\n\n"
             );
         if (report.Manifest is { } m)
             sb.Append(
-                $"Data: {m.DataLabel} (SHA-256 `{m.DataSha256}`) · ResilienceGrpc {m.SoftwareVersion} · run {m.StartedAt}\n\n"
+                $"Data: {TableRenderer.MarkdownText(m.DataLabel)} (SHA-256 `{m.DataSha256}`) · ResilienceGrpc {m.SoftwareVersion} · run {m.StartedAt}\n\n"
             );
         foreach (var w in report.Warnings)
-            sb.Append($"- {w}\n");
+            sb.Append($"- {TableRenderer.MarkdownText(w)}\n");
         if (report.Warnings.Count > 0)
             sb.Append('\n');
         foreach (var t in PublishedTables.For(report))

@@ -116,21 +116,40 @@ public static partial class TableRenderer
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Text as Markdown shows it literally, on one line: a backslash escapes nothing, a pipe does
+    /// not end a table cell, and a '&lt;' or '&amp;' that could open raw HTML or an entity is escaped
+    /// (CommonMark's backslash escapes), so a title or label such as <c>&lt;script&gt;</c> is shown,
+    /// never run, by a renderer that passes HTML through. "p &lt; 0.01" and "R &amp; D" stay as written.
+    /// </summary>
+    public static string MarkdownText(string s) =>
+        HtmlStart()
+            .Replace(
+                s.ReplaceLineEndings(" ")
+                    .Replace('\u2028', ' ')
+                    .Replace('\u2029', ' ')
+                    .Replace("\\", "\\\\", StringComparison.Ordinal)
+                    .Replace("|", "\\|", StringComparison.Ordinal),
+                "\\$0"
+            );
+
+    [System.Text.RegularExpressions.GeneratedRegex("<(?=[A-Za-z/!?])|&(?=[A-Za-z#])")]
+    private static partial System.Text.RegularExpressions.Regex HtmlStart();
+
     private static string Markdown(TextTable t)
     {
-        static string Esc(string s) => s.Replace("|", "\\|");
         var right = t.Columns.Select((_, c) => c > 0 && IsNumericColumn(t, c)).ToArray();
         var sb = new StringBuilder();
-        sb.AppendLine($"**{Esc(t.Title)}**").AppendLine();
-        sb.AppendLine("| " + string.Join(" | ", t.Columns.Select(Esc)) + " |");
+        sb.AppendLine($"**{MarkdownText(t.Title)}**").AppendLine();
+        sb.AppendLine("| " + string.Join(" | ", t.Columns.Select(MarkdownText)) + " |");
         sb.AppendLine("|" + string.Join("|", right.Select(r => r ? "---:" : ":---")) + "|");
         foreach (var r in t.Rows)
-            sb.AppendLine("| " + string.Join(" | ", Texts(r, false).Select(Esc)) + " |");
+            sb.AppendLine("| " + string.Join(" | ", Texts(r, false).Select(MarkdownText)) + " |");
         if (t.Notes is { Count: > 0 })
         {
             sb.AppendLine();
             foreach (var n in t.Notes)
-                sb.AppendLine($"*{Esc(n)}*  ");
+                sb.AppendLine($"*{MarkdownText(n)}*  ");
         }
         return sb.ToString();
     }
