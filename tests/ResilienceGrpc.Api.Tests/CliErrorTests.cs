@@ -89,14 +89,26 @@ public partial class CliTests
     }
 
     [Fact]
-    public async Task MonthsOutOfOrderComeBackNamingCityAndPeriod()
+    public async Task ExportRowsInAnyOrderGiveTheSameProjectionAndARepeatedPeriodIsLocated()
     {
-        var path = Write("order.csv", "city,period,exports\nwuhan,2015-01,5\nwuhan,2015-03,6\nwuhan,2015-02,7\n");
-        var (exit, _, err) = await Run("project", "--exports", path);
+        var sorted = File.ReadAllLines(AnnualLongCsv());
+        var reversed = Write("reversed.csv", string.Join("\n", sorted.Take(1).Concat(sorted.Skip(1).Reverse())) + "\n");
+        var (exit, expected, err) = await Run("project", "--exports", AnnualLongCsv(), "--format", "json");
+        Assert.True(exit == 0, err);
+        (exit, var actual, err) = await Run("project", "--exports", reversed, "--format", "json");
+        Assert.True(exit == 0, err);
+        // The same cities, each with the same numbers (listed in the order they first appear).
+        var a = JsonParser.Default.Parse<ProjectExportsResponse>(expected);
+        var b = JsonParser.Default.Parse<ProjectExportsResponse>(actual);
+        Assert.Equal(a.Cities.OrderBy(c => c.CityId, StringComparer.Ordinal), b.Cities.OrderBy(c => c.CityId, StringComparer.Ordinal));
+        Assert.Equal(5, b.Cities.Count);
+
+        var twice = Write("twice.csv", string.Join("\n", sorted.Append(sorted[2])) + "\n");
+        (exit, _, err) = await Run("project", "--exports", twice);
         Assert.Equal(CommandLineApp.ExitInput, exit);
         AssertOneLineError(err);
-        Assert.Contains("'wuhan'", err);
-        Assert.Contains("2015-02", err);
+        Assert.Contains($"twice.csv, line {sorted.Length + 1}", err);
+        Assert.Contains("also on line 3", err);
     }
 
     [Fact]
