@@ -93,7 +93,7 @@ public static partial class BenchVerbs
                         if ((long)rows * parameters > 200_000_000)
                             throw new CommandLineException("--n × --k is limited to 200,000,000 values here.");
                         var type = ParseVce(parse.GetValue(vce)!);
-                        int t = parse.GetValue(threads);
+                        int t = Threads(parse.GetValue(threads));
                         var (columns, names) = Generate(rows, parameters - 1, 20200123);
                         var fields = new Dictionary<string, object>
                         {
@@ -185,7 +185,7 @@ public static partial class BenchVerbs
                             new Engine.RegressionData(columns),
                             new Engine.ModelSpec("y", names)
                         );
-                        var fit = Engine.OlsFit.Fit(design, new Engine.FitOptions(Threads: parse.GetValue(threads)));
+                        var fit = Engine.OlsFit.Fit(design, new Engine.FitOptions(Threads: Threads(parse.GetValue(threads))));
                         var inference = Engine.OlsInference.Infer(fit, Engine.CovarianceType.HC1);
                         var times = Time(
                             parse,
@@ -376,6 +376,13 @@ public static partial class BenchVerbs
             hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
     }
+
+    private static int Threads(int value) =>
+        value >= 0
+            ? value
+            : throw new CommandLineException(
+                string.Create(CultureInfo.InvariantCulture, $"--threads must be 0 (one per core) or more; {value} was given.")
+            );
 
     private static int Positive(int value, string name) =>
         value > 0

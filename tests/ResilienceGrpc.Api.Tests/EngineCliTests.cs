@@ -83,6 +83,18 @@ public class EngineCliTests
     }
 
     [Theory]
+    [InlineData("ols")]
+    [InlineData("bootstrap")]
+    public async Task ANegativeThreadCountIsAUsageError(string verb)
+    {
+        // It used to run with one thread per core, as if 0 had been given.
+        var (exit, stdout, stderr) = await Run("bench", verb, "--threads", "-1", "--n", "100", "--runs", "1");
+        Assert.Equal(ResilienceGrpc.Cli.CommandLineApp.ExitUsage, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("--threads must be 0 (one per core) or more; -1 was given.", stderr);
+    }
+
+    [Theory]
     [InlineData("ols", "--n", "5000", "--k", "4", "--threads", "1")]
     [InlineData("ols", "--grpc", "--n", "20000", "--k", "3")]
     [InlineData("bootstrap", "--n", "38", "--k", "3", "--b", "199")]
