@@ -2,6 +2,7 @@ using System.CommandLine;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ResilienceGrpc.Client.Data;
 using ResilienceGrpc.Client.Embedded;
 using ResilienceGrpc.Client.Reporting;
@@ -83,7 +84,14 @@ public static partial class Verbs
                             throw new CommandLineException(
                                 $"--bind '{address}' is not an IP address; use 127.0.0.1 or 0.0.0.0."
                             );
-                        var (modules, configure) = await ServeModules(name, parse, ct);
+                        var (modules, serveConfigure) = await ServeModules(name, parse, ct);
+                        // A server that cannot start is reported on one line (Guard); the host's own
+                        // log of that failure would add a stack trace to stderr.
+                        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> configure = b =>
+                        {
+                            b.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+                            serveConfigure?.Invoke(b);
+                        };
                         var settings = SecuritySettings(parse);
                         settings[ServerSecurity.CertificateKey] = parse.GetValue(tlsCert);
                         settings[ServerSecurity.PrivateKeyKey] = parse.GetValue(tlsKey);

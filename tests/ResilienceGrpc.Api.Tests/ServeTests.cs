@@ -55,6 +55,46 @@ public partial class ServeTests
         Assert.Equal(CommandLineApp.ExitOk, await server.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Theory]
+    [InlineData("--port")]
+    [InlineData("--http-port")]
+    [InlineData("same")]
+    public async Task APortThatIsTakenIsOneSentenceWithoutAStackTrace(string which)
+    {
+        // A separate process, so that the host's own logging (to the console) is seen as a user sees it.
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var args = which switch
+        {
+            "--port" => new[] { "--port", $"{taken}" },
+            "--http-port" => ["--port", "0", "--http-port", $"{taken}"],
+            _ => ["--port", "5999", "--http-port", "5999"],
+        };
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "resilience.dll"), "serve", "regression" }.Concat(args))
+            psi.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(psi)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        await child.StandardOutput.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1)); // a hang guard
+        await child.WaitForExitAsync(guard.Token);
+        var err = await stderr;
+        Assert.Equal(CommandLineApp.ExitUsage, child.ExitCode);
+        ResilienceGrpc.Tests.Support.CliRunner.AssertOneSentence(err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.DoesNotContain("Exception", err);
+        if (which == "same")
+            Assert.Contains("both 5999", err);
+        else
+            Assert.Contains($"127.0.0.1:{taken}", err);
+    }
+
     [Fact]
     public async Task ReflectionIsSwitchedOffByConfigurationAndNoResponseNamesTheServer()
     {

@@ -64,6 +64,10 @@ public static class ServiceHosting
         CancellationToken cancellationToken = default
     )
     {
+        if (options.HttpPort is { } sharedPort && sharedPort == options.Port && sharedPort != 0)
+            throw new InvalidConfigurationException(
+                $"The HTTP/JSON port and the gRPC port are both {sharedPort}; cleartext HTTP/1.1 and h2c cannot share a port, so give the HTTP/JSON routes another."
+            );
         var builder = WebApplication.CreateSlimBuilder(
             new WebApplicationOptions { ApplicationName = "ResilienceGrpc" }
         );
@@ -122,7 +126,23 @@ public static class ServiceHosting
         app.MapServiceDefaults();
         foreach (var m in modules)
             m.Map(app);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await app.DisposeAsync();
+            // Kestrel's message names the address ("Failed to bind to address http://127.0.0.1:5103: address already in use.").
+            var taken = e.Message.Split("address ", 2) is [_, var rest] ? rest.Split(':', 3) switch
+            {
+                [_, var host, var port] => $"{host.TrimStart('/')}:{new string(port.TakeWhile(char.IsAsciiDigit).ToArray())}",
+                _ => null,
+            } : null;
+            throw new InvalidConfigurationException(
+                $"Cannot listen on {taken ?? $"{options.Bind}:{options.Port}"}: another process already uses that port. Stop it, or choose another port (0 picks a free one)."
+            );
+        }
 
         // The listeners in the order they were added: gRPC first, then the HTTP/1.1 one if any.
         var bound = app
