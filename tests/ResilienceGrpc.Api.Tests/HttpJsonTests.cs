@@ -105,10 +105,20 @@ public sealed class HttpJsonTests : IDisposable
         Assert.DoesNotContain("   at ", json);
     }
 
-    private async Task<(HttpStatusCode Code, string Json)> PostJson(RunningService host, string route, string json)
+    private async Task<(HttpStatusCode Code, string Json)> PostJson(
+        RunningService host,
+        string route,
+        string json,
+        string? token = null
+    )
     {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await _http.PostAsync(new Uri(host.HttpAddress!, route), content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.HttpAddress!, route))
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
@@ -254,6 +264,15 @@ public sealed class HttpJsonTests : IDisposable
             Assert.Equal(HttpStatusCode.Unauthorized, code);
             (code, _) = await Post(regression, "/v1/regression:fit", BadFitInputTests.SmallFit(), Token);
             Assert.Equal(HttpStatusCode.OK, code);
+            // A name the request does not have: 401 first without the token (the answer names no
+            // field), and 400 naming it with the token.
+            var misspelt = FitJson(tree => tree["tolerence"] = 1e-9);
+            (code, var body) = await PostJson(regression, "/v1/regression:fit", misspelt);
+            Assert.Equal(HttpStatusCode.Unauthorized, code);
+            Assert.DoesNotContain("tolerance", body);
+            (code, body) = await PostJson(regression, "/v1/regression:fit", misspelt, Token);
+            Assert.Equal(HttpStatusCode.BadRequest, code);
+            Assert.Contains("tolerence", body);
         }
         finally
         {

@@ -105,12 +105,13 @@ public sealed class BearerTokenInterceptor(ServerSecurity security) : Intercepto
 {
     private readonly byte[][] _tokens = security.Tokens.Select(Encoding.ASCII.GetBytes).ToArray();
 
+    private const string Scheme = "Bearer ";
+
     private void Check(ServerCallContext context)
     {
         if (_tokens.Length == 0 || context.Method.StartsWith("/grpc.health.v1.Health/", StringComparison.Ordinal))
             return;
         var header = context.RequestHeaders.GetValue("authorization");
-        const string Scheme = "Bearer ";
         if (header is null || !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
             throw new RpcException(
                 new Status(
@@ -118,12 +119,24 @@ public sealed class BearerTokenInterceptor(ServerSecurity security) : Intercepto
                     "This service needs a bearer token: send 'authorization: Bearer <token>' (the CLI's --token-file)."
                 )
             );
+        if (!Matches(_tokens, header))
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The bearer token is not valid."));
+    }
+
+    /// <summary>Whether an <c>authorization</c> header carries one of the tokens (always, when none is configured).</summary>
+    public static bool Accepts(ServerSecurity security, string? header) =>
+        security.Tokens.Count == 0
+        || header is not null
+            && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            && Matches(security.Tokens.Select(Encoding.ASCII.GetBytes).ToArray(), header);
+
+    private static bool Matches(byte[][] tokens, string header)
+    {
         var given = Encoding.ASCII.GetBytes(header[Scheme.Length..].Trim());
         bool match = false;
-        foreach (var t in _tokens)
+        foreach (var t in tokens)
             match |= CryptographicOperations.FixedTimeEquals(t, given);
-        if (!match)
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "The bearer token is not valid."));
+        return match;
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(

@@ -343,6 +343,13 @@ public static class ServiceDefaultsExtensions
                 is not { } transcoded
         )
             return null;
+        // A call without the token is refused (401) before its body is looked into, which would
+        // otherwise tell a caller without the token the request's field names.
+        if (
+            context.RequestServices.GetService<ServerSecurity>() is { } security
+            && !BearerTokenInterceptor.Accepts(security, context.Request.Headers.Authorization)
+        )
+            return null;
         var input = transcoded.MethodDescriptor.InputType;
         return transcoded.HttpRule.Body switch
         {
