@@ -86,6 +86,40 @@ public sealed class LatexCompileTests : IDisposable
         Assert.DoesNotContain("Overfull \\hbox", log);
     }
 
+    [LatexCjkFact]
+    public async Task ChineseTitlesAndLabelsAreTypesetAndControlCharactersDoNotBreakTheTable()
+    {
+        // A study of Chinese cities may well be titled in Chinese; pdflatex alone cannot set a
+        // Han character ("Unicode character 城 not set up"), and a blank line or U+0002 in a
+        // caption stopped it too.
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(
+            spec,
+            """
+            {"title": "城市韧性", "bootstrap": {"replications": 0}, "multiverse": {"disabled": true}, "leaveOneOut": false,
+             "tables": [{"id": "mine", "title": "城市韧性与出口韧性\n\nsecond paragraph\u0002", "regressions": [
+               {"label": "（1）基准", "dependent": "ln_resexport", "regressors": ["ln_rescity"]}]}]}
+            """
+        );
+        var (exit, _, err) = await CliRunner.Run("study", "--spec", spec, "--out", _dir);
+        Assert.True(exit == 0, err);
+        var tex = File.ReadAllText(Path.Combine(_dir, "tables.tex"));
+        Assert.Contains(@"\caption{\resiliencecjk{城市韧性与出口韧性}  second paragraph }", tex);
+        Assert.Contains(@"\resiliencecjk{（}1\resiliencecjk{）基准}", tex);
+
+        (exit, var log) = await PdfLatex("tables.tex");
+        Assert.True(exit == 0, log);
+        // The Chinese text was set in the Arphic font the CJK package uses (gbsn), so it is in the PDF.
+        Assert.Contains("gbsn", File.ReadAllText(Path.Combine(_dir, "tables.log")));
+
+        File.WriteAllText(
+            Path.Combine(_dir, "paper.tex"),
+            "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\usepackage{siunitx}\n\\usepackage{CJKutf8}\n\\begin{document}\n\\input{tables.tex}\n\\end{document}\n"
+        );
+        (exit, log) = await PdfLatex("paper.tex");
+        Assert.True(exit == 0, log);
+    }
+
     [Theory]
     [InlineData("Weight", "Weight")]
     [InlineData("(1) x", "(1) x")]
@@ -110,5 +144,21 @@ public sealed class LatexFactAttribute : FactAttribute
             ToolRequirement.OnPath("pdflatex") && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx"),
             "REQUIRE_LATEX",
             "pdflatex with siunitx is not installed (Debian's texlive-latex-recommended and texlive-science)"
+        );
+}
+
+/// <summary>
+/// A fact that needs, beside <see cref="LatexFactAttribute"/>'s, the CJK package and its Chinese
+/// fonts (Debian's texlive-lang-chinese): skipped without them, unless REQUIRE_LATEX=1.
+/// </summary>
+public sealed class LatexCjkFactAttribute : FactAttribute
+{
+    public LatexCjkFactAttribute() =>
+        Skip = ToolRequirement.SkipReason(
+            ToolRequirement.OnPath("pdflatex")
+                && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx")
+                && File.Exists("/usr/share/texmf/tex/latex/CJK/CJKutf8.sty"),
+            "REQUIRE_LATEX",
+            "pdflatex with siunitx and the CJK package is not installed (Debian's texlive-latex-recommended, texlive-science and texlive-lang-chinese)"
         );
 }

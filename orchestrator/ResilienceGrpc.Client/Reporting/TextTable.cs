@@ -154,11 +154,28 @@ public static partial class TableRenderer
         return sb.ToString();
     }
 
-    /// <summary>Escapes LaTeX's special characters.</summary>
+    /// <summary>
+    /// Escapes LaTeX's special characters. A control character or line break becomes a space (a
+    /// blank line would end the caption's paragraph; pdflatex cannot typeset U+0001). A run of
+    /// Chinese, Japanese or Korean characters goes into <c>\resiliencecjk{…}</c>, which
+    /// tables.tex defines: the CJK package's environment under pdflatex, the text as it is under
+    /// XeLaTeX or LuaLaTeX.
+    /// </summary>
     public static string TeX(string s)
     {
         var sb = new StringBuilder();
+        bool inCjk = false;
         foreach (char ch in s)
+        {
+            bool cjk = IsCjk(ch);
+            if (cjk != inCjk)
+                sb.Append(cjk ? @"\resiliencecjk{" : "}");
+            inCjk = cjk;
+            if (char.IsControl(ch) || ch is '\u2028' or '\u2029')
+            {
+                sb.Append(' ');
+                continue;
+            }
             sb.Append(
                 ch switch
                 {
@@ -176,8 +193,24 @@ public static partial class TableRenderer
                     _ => ch.ToString(),
                 }
             );
+        }
+        if (inCjk)
+            sb.Append('}');
         return sb.ToString();
     }
+
+    /// <summary>
+    /// Han ideographs (and their extension A and compatibility forms), CJK symbols and
+    /// punctuation, kana, Hangul syllables and full-width forms: what pdflatex's own UTF-8 input
+    /// cannot typeset.
+    /// </summary>
+    private static bool IsCjk(char ch) =>
+        ch is (>= '\u3000' and <= '\u30FF')
+            or (>= '\u3400' and <= '\u4DBF')
+            or (>= '\u4E00' and <= '\u9FFF')
+            or (>= '\uAC00' and <= '\uD7AF')
+            or (>= '\uF900' and <= '\uFAFF')
+            or (>= '\uFF00' and <= '\uFFEF');
 
     /// <summary>
     /// A cell of a siunitx S column: the number is parsed and aligned on its decimal mark,
