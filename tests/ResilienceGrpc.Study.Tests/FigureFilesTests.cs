@@ -63,4 +63,54 @@ public sealed class FigureFilesTests : IDisposable
 
         Assert.Contains("Actual / expected exports", Text("fig-ratios.svg"));
     }
+
+    [CjkFontFact]
+    public async Task ChineseCityNamesAreWrittenIntoTheScatter()
+    {
+        // ScottPlot writes an SVG's text in the plot's font and leaves out the characters it
+        // lacks: in DejaVu Serif, "北京" came out as an empty label.
+        var data = Path.Combine(_dir, "data");
+        Directory.CreateDirectory(data);
+        foreach (var (name, bytes) in ResilienceGrpc.Client.Sample.BundledSample.Files())
+            File.WriteAllBytes(Path.Combine(data, name), bytes);
+        var cities = Path.Combine(data, "cities.csv");
+        File.WriteAllText(
+            cities,
+            File.ReadAllText(cities)
+                .Replace("beijing,Beijing,", "beijing,北京,", StringComparison.Ordinal)
+                .Replace("shanghai,Shanghai,", "shanghai,上海,", StringComparison.Ordinal)
+        );
+        var spec = Path.Combine(_dir, "spec.json");
+        File.WriteAllText(spec, """{"bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}""");
+        var (exit, _, err) = await CliRunner.Run("study", "--data", data, "--spec", spec, "--out", Path.Combine(_dir, "out"));
+        Assert.True(exit == 0, err);
+        var texts = XDocument
+            .Load(Path.Combine(_dir, "out", "fig-scatter.svg"))
+            .Descendants()
+            .Where(e => e.Name.LocalName == "text")
+            .ToList();
+        var values = texts.Select(t => t.Value.Trim()).ToList();
+        Assert.Contains("北京", values);
+        Assert.Contains("上海", values);
+        Assert.Contains("Guangzhou", values);
+        Assert.DoesNotContain(texts, t => t.Attribute("font-family")?.Value.Contains("DejaVu", StringComparison.Ordinal) == true);
+    }
+}
+
+/// <summary>
+/// A fact that needs an installed font with Chinese glyphs (Debian's fonts-arphic-*, which
+/// texlive-lang-chinese brings): skipped without one, unless REQUIRE_CJK_FONT=1.
+/// </summary>
+public sealed class CjkFontFactAttribute : FactAttribute
+{
+    public CjkFontFactAttribute() =>
+        Skip = ToolRequirement.SkipReason(
+            SkiaSharp.SKFontManager.Default.FontFamilies.Any(f =>
+            {
+                using var t = SkiaSharp.SKTypeface.FromFamilyName(f);
+                return t is not null && t.ContainsGlyphs("北京上海");
+            }),
+            "REQUIRE_CJK_FONT",
+            "no installed font has Chinese glyphs (Debian's fonts-arphic-gbsn00lp, which texlive-lang-chinese brings)"
+        );
 }

@@ -54,13 +54,16 @@ public static class FigureFiles
         return files;
     }
 
+    /// <summary>The figures' font.</summary>
+    private const string FontName = "DejaVu Serif";
+
     private static Plot NewPlot(string title, string x, string y)
     {
         var plot = new Plot();
         plot.Title(title);
         plot.XLabel(x);
         plot.YLabel(y);
-        plot.Font.Set("DejaVu Serif");
+        plot.Font.Set(FontName);
         return plot;
     }
 
@@ -159,6 +162,14 @@ public static class FigureFiles
         const float FontSize = 9,
             Gap = 6,
             MarkerRadius = 5;
+        // ScottPlot writes every text of an SVG in the plot's font, whatever a label's own, and
+        // leaves out each character that font lacks: a figure whose names DejaVu cannot set
+        // (Chinese names) takes an installed font that has them all.
+        var cityList = cities.ToList();
+        cities = cityList;
+        var font = LabelFonts.For(string.Concat(cityList.Select(c => c.Name)), FontName);
+        if (font != FontName)
+            plot.Font.Set(font);
         plot.GetSvgXml(width, height);
         plot.Axes.SetLimits(plot.Axes.GetLimits());
         var data = plot.LastRender.DataRect;
@@ -305,4 +316,53 @@ public static class FigureFiles
         );
         return plot;
     }
+}
+
+/// <summary>
+/// The font for a figure's text: the figures' own when it has every glyph, else the first
+/// installed family that has them all (a CJK font for Chinese city names, such as the Arphic
+/// fonts of Debian's fonts-arphic-*). ScottPlot leaves out each character its font lacks, and
+/// SkiaSharp's own fallback (<c>Fonts.Detect</c>) finds no font for Han characters here, so a
+/// Chinese name used to vanish from fig-scatter.svg.
+/// </summary>
+internal static class LabelFonts
+{
+    /// <summary>Families tried first, plain text faces before the rest (the Arphic Kai face is calligraphic).</summary>
+    private static readonly string[] Preferred =
+    [
+        "Noto Serif CJK SC",
+        "Noto Sans CJK SC",
+        "Source Han Serif SC",
+        "Source Han Sans SC",
+        "AR PL UMing CN",
+        "AR PL SungtiL GB",
+        "WenQuanYi Micro Hei",
+        "Droid Sans Fallback",
+    ];
+
+    private static readonly Lazy<SkiaSharp.SKTypeface[]> Installed = new(() =>
+        SkiaSharp
+            .SKFontManager.Default.FontFamilies.OrderBy(f => Array.IndexOf(Preferred, f) is var i and >= 0 ? i : Preferred.Length)
+            .ThenBy(f => f, StringComparer.Ordinal)
+            .Select(f => SkiaSharp.SKTypeface.FromFamilyName(f))
+            .Where(t => t is not null && !string.IsNullOrEmpty(t.FamilyName))
+            .ToArray()
+    );
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Chosen = new(
+        StringComparer.Ordinal
+    );
+
+    /// <summary><paramref name="preferred"/> when it can set <paramref name="text"/>; else an installed family that can; else <paramref name="preferred"/>.</summary>
+    public static string For(string text, string preferred) =>
+        Chosen.GetOrAdd(
+            preferred + "\0" + text,
+            _ =>
+            {
+                using var own = SkiaSharp.SKTypeface.FromFamilyName(preferred);
+                if (own is not null && own.FamilyName == preferred && own.ContainsGlyphs(text))
+                    return preferred;
+                return Installed.Value.FirstOrDefault(t => t.ContainsGlyphs(text))?.FamilyName ?? preferred;
+            }
+        );
 }
