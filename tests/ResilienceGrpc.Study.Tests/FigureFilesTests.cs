@@ -80,20 +80,39 @@ public sealed class FigureFilesTests : IDisposable
                 .Replace("beijing,Beijing,", "beijing,北京,", StringComparison.Ordinal)
                 .Replace("shanghai,Shanghai,", "shanghai,上海,", StringComparison.Ordinal)
         );
+        var catalogue = Path.Combine(data, "catalogue.csv");
+        File.WriteAllText(
+            catalogue,
+            File.ReadAllText(catalogue).Replace("\"Urbanization rate\"", "城镇化率", StringComparison.Ordinal)
+        );
         var spec = Path.Combine(_dir, "spec.json");
-        File.WriteAllText(spec, """{"bootstrap": {"replications": 0}, "multiverse": {"disabled": true}}""");
+        File.WriteAllText(
+            spec,
+            """
+            {"bootstrap": {"replications": 0}, "multiverse": {"disabled": true}, "outcome": "ln_resexport",
+             "tables": [{"id": "baseline"}, {"id": "mine", "regressions": [{"label": "基准", "dependent": "ln_resexport", "regressors": ["ln_rescity"]}]}]}
+            """
+        );
         var (exit, _, err) = await CliRunner.Run("study", "--data", data, "--spec", spec, "--out", Path.Combine(_dir, "out"));
         Assert.True(exit == 0, err);
-        var texts = XDocument
-            .Load(Path.Combine(_dir, "out", "fig-scatter.svg"))
-            .Descendants()
-            .Where(e => e.Name.LocalName == "text")
-            .ToList();
-        var values = texts.Select(t => t.Value.Trim()).ToList();
-        Assert.Contains("北京", values);
-        Assert.Contains("上海", values);
-        Assert.Contains("Guangzhou", values);
-        Assert.DoesNotContain(texts, t => t.Attribute("font-family")?.Value.Contains("DejaVu", StringComparison.Ordinal) == true);
+        List<XElement> Texts(string figure) =>
+            XDocument.Load(Path.Combine(_dir, "out", figure)).Descendants().Where(e => e.Name.LocalName == "text").ToList();
+        void Written(string figure, params string[] expected)
+        {
+            var texts = Texts(figure);
+            foreach (var e in expected)
+            {
+                var text = texts.FirstOrDefault(t => t.Value.Contains(e, StringComparison.Ordinal));
+                Assert.True(text is not null, $"'{e}' is not in {figure}");
+                if (e.Any(c => c > '\u3000'))
+                    Assert.DoesNotContain("DejaVu", text.Attribute("font-family")!.Value, StringComparison.Ordinal);
+            }
+        }
+        Written("fig-scatter.svg", "北京", "上海", "Guangzhou");
+        Written("fig-weights.svg", "城镇化率");
+        Written("fig-coefficients.svg", "mine 基准: ln_rescity");
+        // A figure of Latin text only keeps the figures' own font.
+        Assert.All(Texts("fig-ratios.svg"), t => Assert.Equal("DejaVu Serif", t.Attribute("font-family")?.Value));
     }
 }
 

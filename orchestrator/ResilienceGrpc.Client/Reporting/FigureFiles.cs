@@ -57,6 +57,18 @@ public static class FigureFiles
     /// <summary>The figures' font.</summary>
     private const string FontName = "DejaVu Serif";
 
+    /// <summary>
+    /// ScottPlot writes every text of an SVG in the plot's font, whatever a label's own, and
+    /// leaves out each character that font lacks: a figure whose text DejaVu cannot set (Chinese
+    /// city names, indicator labels or model labels) takes an installed font that has it all.
+    /// </summary>
+    private static void UseFontFor(Plot plot, IEnumerable<string> texts)
+    {
+        var font = LabelFonts.For(string.Concat(texts), FontName);
+        if (font != FontName)
+            plot.Font.Set(font);
+    }
+
     private static Plot NewPlot(string title, string x, string y)
     {
         var plot = new Plot();
@@ -103,6 +115,7 @@ public static class FigureFiles
         );
         plot.Axes.Margins(left: 0, bottom: 0.02, top: 0.02);
         plot.ShowLegend(Alignment.LowerRight);
+        UseFontFor(plot, labels.Concat(weights.Dimensions.Select(d => d.Dimension)));
         return plot;
     }
 
@@ -162,14 +175,9 @@ public static class FigureFiles
         const float FontSize = 9,
             Gap = 6,
             MarkerRadius = 5;
-        // ScottPlot writes every text of an SVG in the plot's font, whatever a label's own, and
-        // leaves out each character that font lacks: a figure whose names DejaVu cannot set
-        // (Chinese names) takes an installed font that has them all.
         var cityList = cities.ToList();
         cities = cityList;
-        var font = LabelFonts.For(string.Concat(cityList.Select(c => c.Name)), FontName);
-        if (font != FontName)
-            plot.Font.Set(font);
+        UseFontFor(plot, cityList.Select(c => c.Name));
         plot.GetSvgXml(width, height);
         plot.Axes.SetLimits(plot.Axes.GetLimits());
         var data = plot.LastRender.DataRect;
@@ -240,10 +248,12 @@ public static class FigureFiles
         var zero = plot.Add.VerticalLine(0);
         zero.Color = Colors.Gray;
         zero.LinePattern = LinePattern.Dotted;
+        var rowLabels = models.Select(x => $"{x.t.Id} {x.m.Spec.Label}: {x.m.Fit.Coefficients[0].Term}").ToArray();
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(),
-            models.Select(x => $"{x.t.Id} {x.m.Spec.Label}: {x.m.Fit.Coefficients[0].Term}").ToArray()
+            rowLabels
         );
+        UseFontFor(plot, rowLabels);
         plot.Axes.Margins(left: 0.05, right: 0.05, bottom: 0.03, top: 0.03);
         return (plot, n);
     }
