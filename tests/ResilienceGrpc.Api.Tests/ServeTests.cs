@@ -56,6 +56,36 @@ public partial class ServeTests
     }
 
     [Theory]
+    [InlineData("missing-tls", "the file does not exist")]
+    [InlineData("garbage-tls", "they are not a PEM certificate and its private key")]
+    [InlineData("missing-token", "the file does not exist")]
+    public async Task AnUnusableTlsOrTokenFileIsNamedWithAReasonInWords(string what, string reason)
+    {
+        var dir = Directory.CreateTempSubdirectory("resilience-serve-").FullName;
+        try
+        {
+            var garbage = Path.Combine(dir, "garbage.pem");
+            File.WriteAllText(garbage, "not a certificate\n");
+            var missing = Path.Combine(dir, "missing.pem");
+            string[] args = what switch
+            {
+                "missing-tls" => ["--tls-cert", missing, "--tls-key", missing],
+                "garbage-tls" => ["--tls-cert", garbage, "--tls-key", garbage],
+                _ => ["--token-file", missing],
+            };
+            var (exit, _, err) = await CliTests.Run(["serve", "regression", "--port", "0", .. args]);
+            Assert.Equal(CommandLineApp.ExitUsage, exit);
+            ResilienceGrpc.Tests.Support.CliRunner.AssertOneSentence(err);
+            Assert.Contains(reason, err);
+            Assert.DoesNotContain("Exception", err); // it used to end "(FileNotFoundException)"
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
     [InlineData("--port")]
     [InlineData("--http-port")]
     [InlineData("same")]

@@ -47,12 +47,22 @@ public sealed record ServerSecurity(X509Certificate2? Certificate, IReadOnlyList
             catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
             {
                 throw new InvalidConfigurationException(
-                    $"{CertificateKey} = '{cert}' with {PrivateKeyKey} = '{key}' is not a PEM certificate and its private key: {e.GetType().Name}."
+                    $"{CertificateKey} = '{cert}' with {PrivateKeyKey} = '{key}' cannot be used: {Reason(e, "they are not a PEM certificate and its private key")}."
                 );
             }
         }
         return new ServerSecurity(certificate, ReadTokens(config[TokenKey]));
     }
+
+    /// <summary>Why a file could not be used, in words (never an exception's name or text).</summary>
+    private static string Reason(Exception e, string unreadable) =>
+        e switch
+        {
+            FileNotFoundException or DirectoryNotFoundException => "the file does not exist",
+            UnauthorizedAccessException => "permission denied",
+            CryptographicException => unreadable,
+            _ => "the file cannot be read",
+        };
 
     /// <summary>The tokens of <c>Auth:TokenFile</c> (none when it is not set).</summary>
     public static IReadOnlyList<string> ReadTokens(string? file)
@@ -66,7 +76,7 @@ public sealed record ServerSecurity(X509Certificate2? Certificate, IReadOnlyList
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidConfigurationException($"{TokenKey} = '{file}' cannot be read ({e.GetType().Name}).");
+            throw new InvalidConfigurationException($"{TokenKey} = '{file}' cannot be read: {Reason(e, "")}.");
         }
         var tokens = text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (tokens.Length == 0)
@@ -90,7 +100,7 @@ public sealed record ServerSecurity(X509Certificate2? Certificate, IReadOnlyList
         catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
         {
             throw new InvalidConfigurationException(
-                $"{TrustKey} = '{file}' is not a PEM certificate ({e.GetType().Name})."
+                $"{TrustKey} = '{file}' cannot be used: {Reason(e, "it is not a PEM certificate")}."
             );
         }
     }
