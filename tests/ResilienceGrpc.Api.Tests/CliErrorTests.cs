@@ -38,6 +38,20 @@ public partial class CliTests
         Assert.DoesNotContain("Exception", err);
     }
 
+    [Theory]
+    [InlineData("y;x\n1;2\n2;3\n3;5\n4;4\n", "semicolons")]
+    [InlineData("y\tx\n1\t2\n2\t3\n3\t5\n4\t4\n", "tabs")]
+    public async Task AFileSeparatedByAnotherCharacterSaysSo(string text, string separator)
+    {
+        // It used to say only that the header row has 1 column.
+        var path = Write("other.csv", text);
+        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains($"looks separated by {separator}", err);
+        Assert.Contains("separated by commas", err);
+    }
+
     [Fact]
     public async Task AnUnknownColumnListsTheColumnsThereAre()
     {

@@ -111,12 +111,21 @@ public sealed class CsvTable
         string known = plausible
             ? $"the columns are {string.Join(", ", header.Select(h => $"'{h}'"))}"
             : $"the header row has {header.Length} column{(header.Length == 1 ? "" : "s")}";
+        // A European spreadsheet's CSV (';') or a TSV arrives as one column whose name holds the separator.
+        string? separator =
+            header.Length != 1 ? null
+            : header[0].Contains(';') ? "semicolons"
+            : header[0].Contains('\t') ? "tabs"
+            : null;
+        string hint = separator is null
+            ? ""
+            : $" The file looks separated by {separator}; it must be separated by commas, with '.' as the decimal mark (in a spreadsheet, save it as 'CSV UTF-8 (comma delimited)').";
         return new DataFileException(
             file,
             line,
             0,
             null,
-            $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; {known}."
+            $"there is no column '{name}'{(purpose is null ? "" : $" ({purpose})")}; {known}.{hint}"
         );
     }
 
