@@ -12,13 +12,19 @@ namespace ResilienceGrpc.Api.Tests;
 /// <summary>The command line, continued: errors (bad files, unreachable services, bad options) as one clear line, --verbose, and reproducible bootstrap p-values.</summary>
 public partial class CliTests
 {
+    /// <summary>Runs <c>regress --y y --x x</c> on a file of <paramref name="csv"/>: refused as bad input, on one line.</summary>
+    private async Task<string> RegressRefuses(string file, string csv)
+    {
+        var (exit, _, err) = await Run("regress", "--data", Write(file, csv), "--y", "y", "--x", "x");
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        return err;
+    }
+
     [Fact]
     public async Task ANonNumericCellIsReportedWithFileLineAndColumn()
     {
-        var path = Write("bad.csv", "city,y,x\na,1,2\nb,2,3\nc,3,n/a\nd,4,5\n");
-        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
-        Assert.Equal(CommandLineApp.ExitInput, exit);
-        AssertOneLineError(err);
+        var err = await RegressRefuses("bad.csv", "city,y,x\na,1,2\nb,2,3\nc,3,n/a\nd,4,5\n");
         Assert.Contains("bad.csv, line 4, column 3 ('x')", err);
         Assert.Contains("'n/a'", err);
     }
@@ -29,10 +35,7 @@ public partial class CliTests
     public async Task AColumnNamedTwiceInTheHeaderIsLocated(string csv, int line, int column)
     {
         // Sep refuses such a header with its own exception text (exit 4, "Unexpected failure").
-        var path = Write("twice.csv", csv);
-        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
-        Assert.Equal(CommandLineApp.ExitInput, exit);
-        AssertOneLineError(err);
+        var err = await RegressRefuses("twice.csv", csv);
         Assert.Contains($"twice.csv, line {line}, column {column} ('x')", err);
         Assert.Contains("appears twice", err);
         Assert.DoesNotContain("Exception", err);
@@ -44,10 +47,7 @@ public partial class CliTests
     public async Task AFileSeparatedByAnotherCharacterSaysSo(string text, string separator)
     {
         // It used to say only that the header row has 1 column.
-        var path = Write("other.csv", text);
-        var (exit, _, err) = await Run("regress", "--data", path, "--y", "y", "--x", "x");
-        Assert.Equal(CommandLineApp.ExitInput, exit);
-        AssertOneLineError(err);
+        var err = await RegressRefuses("other.csv", text);
         Assert.Contains($"looks separated by {separator}", err);
         Assert.Contains("separated by commas", err);
     }

@@ -29,19 +29,27 @@ public sealed class HttpJsonTests : IDisposable
     private static StringContent Body(IMessage message) =>
         new(JsonFormatter.Default.Format(message), Encoding.UTF8, "application/x-www-form-urlencoded");
 
-    private async Task<(HttpStatusCode Code, string Json)> Post(
+    private Task<(HttpStatusCode Code, string Json)> Post(
         RunningService host,
         string route,
         IMessage body,
         string? token = null
+    ) =>
+        // Wait for the server's go-ahead before the body, so a refusal by size comes back as an answer.
+        Send(host, route, Body(body), token, expectContinue: true);
+
+    /// <summary>POSTs <paramref name="content"/> to a route, with the bearer token when given.</summary>
+    private async Task<(HttpStatusCode Code, string Json)> Send(
+        RunningService host,
+        string route,
+        HttpContent content,
+        string? token,
+        bool expectContinue = false
     )
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.HttpAddress!, route))
-        {
-            Content = Body(body),
-        };
-        // Wait for the server's go-ahead before the body, so a refusal by size comes back as an answer.
-        request.Headers.ExpectContinue = true;
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.HttpAddress!, route)) { Content = content };
+        if (expectContinue)
+            request.Headers.ExpectContinue = true;
         if (token is not null)
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var response = await _http.SendAsync(request);
@@ -105,22 +113,12 @@ public sealed class HttpJsonTests : IDisposable
         Assert.DoesNotContain("   at ", json);
     }
 
-    private async Task<(HttpStatusCode Code, string Json)> PostJson(
+    private Task<(HttpStatusCode Code, string Json)> PostJson(
         RunningService host,
         string route,
         string json,
         string? token = null
-    )
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.HttpAddress!, route))
-        {
-            Content = new StringContent(json, Encoding.UTF8, "application/json"),
-        };
-        if (token is not null)
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var response = await _http.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+    ) => Send(host, route, new StringContent(json, Encoding.UTF8, "application/json"), token);
 
     /// <summary>A small fit's JSON with <paramref name="edit"/> applied to its object tree.</summary>
     private static string FitJson(Action<System.Text.Json.Nodes.JsonObject> edit)

@@ -139,9 +139,13 @@ public sealed class LatexCompileTests : IDisposable
 /// </summary>
 public sealed class LatexFactAttribute : FactAttribute
 {
+    /// <summary>Whether pdflatex and siunitx are installed.</summary>
+    internal static bool Installed =>
+        ToolRequirement.OnPath("pdflatex") && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx");
+
     public LatexFactAttribute() =>
         Skip = ToolRequirement.SkipReason(
-            ToolRequirement.OnPath("pdflatex") && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx"),
+            Installed,
             "REQUIRE_LATEX",
             "pdflatex with siunitx is not installed (Debian's texlive-latex-recommended and texlive-science)"
         );
@@ -155,9 +159,7 @@ public sealed class LatexCjkFactAttribute : FactAttribute
 {
     public LatexCjkFactAttribute() =>
         Skip = ToolRequirement.SkipReason(
-            ToolRequirement.OnPath("pdflatex")
-                && Directory.Exists("/usr/share/texlive/texmf-dist/tex/latex/siunitx")
-                && File.Exists("/usr/share/texmf/tex/latex/CJK/CJKutf8.sty"),
+            LatexFactAttribute.Installed && File.Exists("/usr/share/texmf/tex/latex/CJK/CJKutf8.sty"),
             "REQUIRE_LATEX",
             "pdflatex with siunitx and the CJK package is not installed (Debian's texlive-latex-recommended, texlive-science and texlive-lang-chinese)"
         );

@@ -161,7 +161,12 @@ public static class FigureFiles
             fit.LegendText = $"OLS fit, baseline {line.Spec.Label}";
         }
         plot.ShowLegend(Alignment.UpperLeft);
-        AddCityLabels(plot, cities.Select(c => (c.Name, Math.Log(c.Rescity), Math.Log(c.Projection.Ratio))), width, height);
+        AddCityLabels(
+            plot,
+            cities.Select(c => (c.Name, Math.Log(c.Rescity), Math.Log(c.Projection.Ratio))).ToList(),
+            width,
+            height
+        );
         return plot;
     }
 
@@ -170,14 +175,17 @@ public static class FigureFiles
     /// (<see cref="LabelPlacement"/>); the plot is laid out once at its final size to learn
     /// where the points fall, and its axes are then kept as they are.
     /// </summary>
-    private static void AddCityLabels(Plot plot, IEnumerable<(string Name, double X, double Y)> cities, int width, int height)
+    private static void AddCityLabels(
+        Plot plot,
+        IReadOnlyList<(string Name, double X, double Y)> cities,
+        int width,
+        int height
+    )
     {
         const float FontSize = 9,
             Gap = 6,
             MarkerRadius = 5;
-        var cityList = cities.ToList();
-        cities = cityList;
-        UseFontFor(plot, cityList.Select(c => c.Name));
+        UseFontFor(plot, cities.Select(c => c.Name));
         plot.GetSvgXml(width, height);
         plot.Axes.SetLimits(plot.Axes.GetLimits());
         var data = plot.LastRender.DataRect;
@@ -359,20 +367,16 @@ internal static class LabelFonts
             .ToArray()
     );
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Chosen = new(
-        StringComparer.Ordinal
-    );
-
-    /// <summary><paramref name="preferred"/> when it can set <paramref name="text"/>; else an installed family that can; else <paramref name="preferred"/>.</summary>
-    public static string For(string text, string preferred) =>
-        Chosen.GetOrAdd(
-            preferred + "\0" + text,
-            _ =>
-            {
-                using var own = SkiaSharp.SKTypeface.FromFamilyName(preferred);
-                if (own is not null && own.FamilyName == preferred && own.ContainsGlyphs(text))
-                    return preferred;
-                return Installed.Value.FirstOrDefault(t => t.ContainsGlyphs(text))?.FamilyName ?? preferred;
-            }
-        );
+    /// <summary>
+    /// <paramref name="preferred"/> when it can set <paramref name="text"/>; else an installed family that can; else
+    /// <paramref name="preferred"/>. Not cached by text: a study service sees every client's names, and a check
+    /// costs a few milliseconds per figure.
+    /// </summary>
+    public static string For(string text, string preferred)
+    {
+        using var own = SkiaSharp.SKTypeface.FromFamilyName(preferred);
+        if (own is not null && own.FamilyName == preferred && own.ContainsGlyphs(text))
+            return preferred;
+        return Installed.Value.FirstOrDefault(t => t.ContainsGlyphs(text))?.FamilyName ?? preferred;
+    }
 }
