@@ -12,7 +12,9 @@ namespace ResilienceGrpc.Client.Data;
 /// is decoded straight into its slice (non-null doubles), or through one pooled buffer
 /// of the group's size (other numeric types, nullable columns): no row objects and no
 /// second copy. A null is a missing value, as an empty CSV cell; NaN or ±∞ is refused
-/// with the file, the row and the column.
+/// with the file, the row and the column. Whatever the decoder throws on a damaged file is
+/// refused in one sentence naming the file (and the row group and column of a page), and a
+/// footer the decoder never finishes is given up on (<see cref="MetadataTimeout"/>).
 /// </summary>
 public static class ParquetColumns
 {
@@ -54,21 +56,7 @@ public static class ParquetColumns
     )
     {
         CsvTable.RequireFile(path, "Parquet");
-        ParquetReader reader;
-        try
-        {
-            reader = await ParquetReader.CreateAsync(path, cancellationToken: ct);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException)
-        {
-            throw new DataFileException(
-                path,
-                0,
-                0,
-                null,
-                "this is not a readable Parquet file (its header or footer is missing or damaged)."
-            );
-        }
+        var reader = await OpenAsync(path, ct);
         await using var _ = reader;
         var fields = reader.Schema.DataFields.Where(f => !f.IsArray && f.MaxRepetitionLevel == 0).ToArray();
         var header = fields.Select(f => f.Name).ToArray();
@@ -89,10 +77,17 @@ public static class ParquetColumns
 
         long total = 0;
         for (int g = 0; g < reader.RowGroupCount; g++)
-        {
-            using var group = reader.OpenRowGroupReader(g);
-            total += group.RowCount;
-        }
+            total += Decode(
+                path,
+                g,
+                reader.RowGroupCount,
+                null,
+                () =>
+                {
+                    using var group = reader.OpenRowGroupReader(g);
+                    return group.RowCount >= 0 ? group.RowCount : throw Damaged(path, g, reader.RowGroupCount, null);
+                }
+            );
         if (total == 0)
             throw new DataFileException(path, 0, 0, null, "the file has a schema but no rows.");
         if (total > Array.MaxLength)
@@ -100,7 +95,9 @@ public static class ParquetColumns
         int rows = (int)total;
         // The footer's row count is the file's word, and a constant column compresses to a few
         // bytes, so a small file may claim billions of rows: check the memory before allocating.
-        long bytes = total * 8 * chosen.Length;
+        // The design adds the intercept's column to the ones read.
+        int slots = chosen.Length + (design is { NoIntercept: false } ? 1 : 0);
+        long bytes = total * 8 * slots;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (bytes > available / 2)
             throw new DataFileException(
@@ -108,14 +105,30 @@ public static class ParquetColumns
                 0,
                 0,
                 null,
-                $"the file has {total:N0} rows; {chosen.Length} columns of them need {bytes / (1 << 20):N0} MiB, more than half of this machine's memory ({available / (1 << 20):N0} MiB)."
+                $"the file has {total:N0} rows; {slots} columns of them need {bytes / (1 << 20):N0} MiB, more than half of this machine's memory ({available / (1 << 20):N0} MiB)."
             );
         // Every column in one huge-page backed array, as the CSV reader does, or laid out as the
         // design will be when the model is known.
         var lengths = Enumerable.Repeat(rows, chosen.Length).ToArray();
-        var values = design is null
-            ? Regression.Domain.LargeArrays.Columns(lengths)
-            : Regression.Domain.DesignMatrix.Layout(chosen.Select(f => f.Name).ToArray(), lengths, design);
+        Memory<double>[] values;
+        try
+        {
+            values = design is null
+                ? Regression.Domain.LargeArrays.Columns(lengths)
+                : Regression.Domain.DesignMatrix.Layout(chosen.Select(f => f.Name).ToArray(), lengths, design);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or OverflowException)
+        {
+            // Under the half but more than the heap will give (the runtime reports a refused
+            // array of many gigabytes as either).
+            throw new DataFileException(
+                path,
+                0,
+                0,
+                null,
+                $"the file has {total:N0} rows; {slots} columns of them need {bytes / (1 << 20):N0} MiB, more than this process could allocate."
+            );
+        }
         var ids = new List<string>(idField is null ? 0 : rows);
         var seen = idField is null ? null : new HashSet<string>(StringComparer.Ordinal);
 
@@ -123,12 +136,19 @@ public static class ParquetColumns
         for (int g = 0; g < reader.RowGroupCount; g++)
         {
             ct.ThrowIfCancellationRequested();
-            using var group = reader.OpenRowGroupReader(g);
+            using var group = Decode(path, g, reader.RowGroupCount, null, () => reader.OpenRowGroupReader(g));
             int count = checked((int)group.RowCount);
             for (int c = 0; c < chosen.Length; c++)
             {
                 var dest = values[c].Slice(at, count);
-                int bad = await ReadNumbers(group, chosen[c], dest, ct);
+                int bad = await DecodeAsync(
+                    path,
+                    g,
+                    reader.RowGroupCount,
+                    chosen[c].Name,
+                    () => ReadNumbers(group, chosen[c], dest, ct),
+                    ct
+                );
                 if (bad >= 0)
                     throw new DataFileException(
                         path,
@@ -139,7 +159,18 @@ public static class ParquetColumns
                     );
             }
             if (idField is not null)
-                await ReadIds(path, group, idField, at, count, ids, seen!, ct);
+                await DecodeAsync(
+                    path,
+                    g,
+                    reader.RowGroupCount,
+                    idField.Name,
+                    async () =>
+                    {
+                        await ReadIds(path, group, idField, at, count, ids, seen!, ct);
+                        return 0;
+                    },
+                    ct
+                );
             at += count;
         }
         return new NumericColumns.Result(
@@ -148,6 +179,110 @@ public static class ParquetColumns
             rows
         );
     }
+
+    /// <summary>
+    /// How long the file's metadata (its footer) may take to decode. Parquet.Net 6.1.0 loops
+    /// for ever on some damaged footers (a variable-length integer that runs past the footer's
+    /// end reads the end as 0xFF bytes, which never finish it) and does not observe
+    /// cancellation there, so the footer is decoded on a pool thread and abandoned after this
+    /// long; a whole footer of a valid file takes milliseconds.
+    /// </summary>
+    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Opens the file and decodes its metadata, or refuses it as damaged in one sentence.</summary>
+    private static async Task<ParquetReader> OpenAsync(string path, CancellationToken ct)
+    {
+        var open = Task.Run(
+            async () =>
+            {
+                var reader = await ParquetReader.CreateAsync(path, cancellationToken: ct);
+                try
+                {
+                    _ = reader.Schema; // made from the footer on first use, and as liable to fail
+                    return reader;
+                }
+                catch
+                {
+                    await reader.DisposeAsync();
+                    throw;
+                }
+            },
+            CancellationToken.None
+        );
+        try
+        {
+            return await open.WaitAsync(MetadataTimeout, ct);
+        }
+        catch (Exception e)
+        {
+            // A decoding thread left behind cannot be stopped; whatever it returns later is closed.
+            if (!open.IsCompleted)
+                _ = open.ContinueWith(
+                    t => t.Result.DisposeAsync().AsTask(),
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnRanToCompletion,
+                    TaskScheduler.Default
+                );
+            if (IsCancellation(e, ct))
+                throw;
+            // Parquet.Net reports a damaged footer with whatever its decoder met: Thrift
+            // protocol errors, overflows, null references, impossible array sizes.
+            throw new DataFileException(
+                path,
+                0,
+                0,
+                null,
+                e is TimeoutException
+                    ? $"this is not a readable Parquet file (its metadata did not decode within {MetadataTimeout.TotalSeconds:0.#} s: the footer is damaged)."
+                    : "this is not a readable Parquet file (its header or footer is missing or damaged)."
+            );
+        }
+    }
+
+    /// <summary>Runs a step of decoding row group <paramref name="g"/>, refusing whatever it throws as damage in one sentence.</summary>
+    private static T Decode<T>(string path, int g, int groups, string? column, Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (Exception e) when (e is not DataFileException and not OperationCanceledException)
+        {
+            throw Damaged(path, g, groups, column);
+        }
+    }
+
+    /// <summary>As <see cref="Decode{T}"/>, for an asynchronous step.</summary>
+    private static async Task<T> DecodeAsync<T>(
+        string path,
+        int g,
+        int groups,
+        string? column,
+        Func<Task<T>> step,
+        CancellationToken ct
+    )
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception e) when (e is not DataFileException && !IsCancellation(e, ct))
+        {
+            throw Damaged(path, g, groups, column);
+        }
+    }
+
+    private static bool IsCancellation(Exception e, CancellationToken ct) =>
+        e is OperationCanceledException && ct.IsCancellationRequested;
+
+    private static DataFileException Damaged(string path, int g, int groups, string? column) =>
+        new(
+            path,
+            0,
+            0,
+            null,
+            $"row group {g + 1} of {groups}{(column is null ? "" : $", column '{column}'")}: the data cannot be decoded; this part of the file is damaged (or needs more memory than is available)."
+        );
 
     /// <summary>The first value of <paramref name="span"/> that is not finite, or −1.</summary>
     private static int FirstNonFinite(ReadOnlySpan<double> span)
