@@ -89,6 +89,7 @@ public partial class ServeTests
     [InlineData("--port")]
     [InlineData("--http-port")]
     [InlineData("same")]
+    [InlineData("--bind")]
     public async Task APortThatIsTakenIsOneSentenceWithoutAStackTrace(string which)
     {
         // A separate process, so that the host's own logging (to the console) is seen as a user sees it.
@@ -99,6 +100,8 @@ public partial class ServeTests
         {
             "--port" => new[] { "--port", $"{taken}" },
             "--http-port" => ["--port", "0", "--http-port", $"{taken}"],
+            // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
+            "--bind" => ["--bind", "192.0.2.1", "--port", "0"],
             _ => ["--port", "5999", "--http-port", "5999"],
         };
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
@@ -121,6 +124,8 @@ public partial class ServeTests
         Assert.DoesNotContain("Exception", err);
         if (which == "same")
             Assert.Contains("both 5999", err);
+        else if (which == "--bind")
+            Assert.Contains("Cannot listen on 192.0.2.1: no network interface of this machine has that address", err);
         else
             Assert.Contains($"127.0.0.1:{taken}", err);
     }

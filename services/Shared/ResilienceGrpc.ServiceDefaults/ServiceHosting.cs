@@ -143,6 +143,19 @@ public static class ServiceHosting
                 $"Cannot listen on {taken ?? $"{options.Bind}:{options.Port}"}: another process already uses that port. Stop it, or choose another port (0 picks a free one)."
             );
         }
+        catch (System.Net.Sockets.SocketException e)
+            when (e.SocketErrorCode
+                    is System.Net.Sockets.SocketError.AddressNotAvailable
+                        or System.Net.Sockets.SocketError.AccessDenied
+            )
+        {
+            await app.DisposeAsync();
+            throw new InvalidConfigurationException(
+                e.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied
+                    ? $"Cannot listen on {options.Bind}:{options.Port}: this user may not open that port (ports below 1024 need privileges). Choose a port from 1024 up (0 picks a free one)."
+                    : $"Cannot listen on {options.Bind}: no network interface of this machine has that address. Use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its own addresses."
+            );
+        }
 
         // The listeners in the order they were added: gRPC first, then the HTTP/1.1 one if any.
         var bound = app
