@@ -211,7 +211,16 @@ public static partial class Verbs
     {
         if (parse.GetValue(Otlp) is not { Length: > 0 } otlp)
             return null;
-        ServiceConnection.ParseUrl(otlp, "OTLP");
+        // The exporter takes an absolute http(s) URL as it is; anything else used to surface as
+        // .NET's "Invalid URI: The format of the URI could not be determined."
+        if (
+            !Uri.TryCreate(otlp, UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("http" or "https")
+            || uri.Host.Length == 0
+        )
+            throw new CommandLineException(
+                $"'{otlp}' (--otlp, or OTEL_EXPORTER_OTLP_ENDPOINT) is not an OTLP endpoint; give one like http://localhost:4317."
+            );
         return otlp;
     }
 

@@ -62,6 +62,21 @@ public partial class CliTests
         Assert.Contains("'ln_rescity'", err);
     }
 
+    [Theory]
+    [InlineData("serve", "notaurl")]
+    [InlineData("serve", "dns:///collector:4317")]
+    [InlineData("study", "localhost:4317")]
+    public async Task AnOtlpEndpointThatIsNotAUrlIsAUsageError(string verb, string otlp)
+    {
+        // It reached the exporter's new Uri(...), whose message was all the user saw.
+        string[] args = verb == "serve" ? ["serve", "study", "--port", "0", "--otlp", otlp] : ["study", "--otlp", otlp];
+        var (exit, _, err) = await Run(args);
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+        Assert.Contains($"'{otlp}' (--otlp, or OTEL_EXPORTER_OTLP_ENDPOINT) is not an OTLP endpoint", err);
+        Assert.DoesNotContain("Invalid URI", err);
+    }
+
     [Fact]
     public async Task AMissingFileIsOneSentence()
     {
