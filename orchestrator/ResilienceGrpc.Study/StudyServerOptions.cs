@@ -44,15 +44,8 @@ public sealed record StudyServerOptions(StudyEndpoints Endpoints, CacheSettings 
             throw new InvalidOperationException(
                 $"Server:Bind = '{bind}' is not an IP address; use 0.0.0.0 or 127.0.0.1."
             );
-        CacheSettings cache;
-        try
-        {
-            cache = CacheSettings.From(config["ConnectionStrings:redis"], config["Cache:OperationTimeoutMs"]);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException(e.Message);
-        }
+        // An unusable setting is an InvalidConfigurationException (an InvalidOperationException).
+        var cache = CacheSettings.From(config["ConnectionStrings:redis"], config["Cache:OperationTimeoutMs"]);
         return new StudyServerOptions(
             new StudyEndpoints(Address("indexing"), Address("projection"), Address("regression")),
             cache,

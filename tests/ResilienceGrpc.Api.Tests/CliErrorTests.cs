@@ -77,6 +77,20 @@ public partial class CliTests
         Assert.DoesNotContain("Invalid URI", err);
     }
 
+    [Theory]
+    [InlineData("localhost:99999")]
+    [InlineData("a b:6379")]
+    [InlineData("localhost:6379,nosuchoption=1")]
+    public async Task ARedisAddressStackExchangeCannotUseIsAUsageError(string redis)
+    {
+        // A port past 65535 was 'Unexpected failure (ArgumentOutOfRangeException)', exit 4; a
+        // host with a space ran the study with a warning per cache lookup.
+        var (exit, _, err) = await Run("study", "--redis", redis);
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+        Assert.Contains($"The Redis address '{redis}' (--redis, or ConnectionStrings:redis) is not HOST:PORT", err);
+    }
+
     [Fact]
     public async Task AMissingFileIsOneSentence()
     {

@@ -101,6 +101,33 @@ public class CacheTests(ServiceStack backends) : IClassFixture<ServiceStack>
         Assert.Equal(CacheStatus.Hit, changed.CacheEvents.Single(e => e.Intermediate == "projection").Status); // the shift does not enter the projection
     }
 
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("localhost:6379")]
+    [InlineData("redis:6379,password=secret,abortConnect=false")]
+    [InlineData("redis_cache:6379")]
+    [InlineData("[::1]:6379")]
+    [InlineData("10.0.0.7:6380")]
+    public void RedisAddressesStackExchangeTakesAreKept(string redis) =>
+        Assert.Equal(redis, CacheSettings.From(redis).Redis);
+
+    [Theory]
+    [InlineData("localhost:99999", null)]
+    [InlineData(":::::", null)]
+    [InlineData("a b", null)]
+    [InlineData("localhost:6379,nosuchoption=1", null)]
+    [InlineData(null, "-5")]
+    [InlineData(null, "abc")]
+    public void AnUnusableSettingIsAConfigurationError(string? redis, string? timeout)
+    {
+        // A configuration error is a usage error (exit 2) in the CLI and at the server's start;
+        // the timeout's used to be an ArgumentException, which the CLI reported as unexpected.
+        var e = Assert.Throws<ResilienceGrpc.ServiceDefaults.InvalidConfigurationException>(() =>
+            CacheSettings.From(redis, timeout)
+        );
+        Assert.Contains(redis is null ? $"Cache:OperationTimeoutMs = '{timeout}'" : $"The Redis address '{redis}'", e.Message);
+    }
+
     [Fact]
     public async Task RedisDownAtStartCostsOnlyARecomputationReportedAsUnavailable()
     {

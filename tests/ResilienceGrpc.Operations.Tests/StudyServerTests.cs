@@ -51,6 +51,8 @@ public class StudyServerTests(ServiceStack backends) : IClassFixture<ServiceStac
     [InlineData("Services__indexing", "ftp://x", "Services:indexing = 'ftp://x' is not an address")]
     [InlineData("Server__Port", "70000", "Server:Port = '70000' is not a TCP port")]
     [InlineData("Cache__OperationTimeoutMs", "-1", "Cache:OperationTimeoutMs = '-1'")]
+    [InlineData("ConnectionStrings__redis", "localhost:99999", "The Redis address 'localhost:99999'")]
+    [InlineData("ConnectionStrings__redis", ":::::", "The Redis address ':::::'")]
     public async Task ABadSettingStopsTheServerAtStartNamingTheKey(string key, string value, string expected)
     {
         var env = Environment();
