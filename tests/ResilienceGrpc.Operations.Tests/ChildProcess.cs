@@ -84,7 +84,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
         child._process.OutputDataReceived += (_, _) => { };
         child._process.BeginErrorReadLine();
         child._process.BeginOutputReadLine();
-        var done = await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        // A process that stops at start (a refused setting) is reported at once, with its log.
+        var exited = child._process.WaitForExitAsync();
+        var done = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(30)));
         if (done != ready.Task)
         {
             await child.DisposeAsync();

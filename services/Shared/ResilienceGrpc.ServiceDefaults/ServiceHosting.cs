@@ -71,8 +71,11 @@ public static class ServiceHosting
         var builder = WebApplication.CreateSlimBuilder(
             new WebApplicationOptions { ApplicationName = "ResilienceGrpc" }
         );
+        // Only the settings given override the configuration: a null entry (an option not on
+        // the command line) would hide the environment's value of the same key, and so served
+        // every deployment's Auth__TokenFile and Tls__* away (no token, h2c).
         if (options.Settings is { } settings)
-            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Configuration.AddInMemoryCollection(settings.Where(s => s.Value is not null));
         // TLS and bearer tokens, when configured (Tls:CertificateFile and Tls:KeyFile, Auth:TokenFile).
         var security = ServerSecurity.From(builder.Configuration);
         builder.Services.AddSingleton(security);
