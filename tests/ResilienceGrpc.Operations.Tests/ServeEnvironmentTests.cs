@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ResilienceGrpc.Contracts.Regression.V1;
@@ -50,5 +51,45 @@ public class ServeEnvironmentTests
         );
         var e = await Assert.ThrowsAnyAsync<Exception>(async () => await (await start).DisposeAsync());
         Assert.Contains("Tls:CertificateFile", e.Message);
+    }
+    [Theory]
+    [InlineData("study")]
+    [InlineData("bench", "ols", "--grpc", "--n", "2000", "--k", "3", "--runs", "1", "--warmup", "0")]
+    public async Task EmbeddedServicesIgnoreTheDeploymentsTokenInTheEnvironment(params string[] args)
+    {
+        // A shell or container that exports Auth__TokenFile for its services: the command line's
+        // embedded services take their security from the command line only. The embedded
+        // backends used to demand the token that the embedded study service never sent ("The
+        // indexing service ... refused the study server's token").
+        var dir = Directory.CreateTempSubdirectory("resilience-serve-env-").FullName;
+        var tokenFile = Path.Combine(dir, "token");
+        await File.WriteAllTextAsync(tokenFile, "a-token-of-the-deployment-0123456789\n");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = dir,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "resilience.dll"));
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment["Auth__TokenFile"] = tokenFile;
+        using var child = Process.Start(psi)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a hang guard
+        try
+        {
+            await child.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            throw;
+        }
+        await stdout;
+        var err = await stderr;
+        Assert.True(child.ExitCode == 0, err);
     }
 }

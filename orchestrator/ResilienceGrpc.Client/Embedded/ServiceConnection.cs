@@ -42,7 +42,7 @@ public sealed class ServiceConnection : IAsyncDisposable
             );
         var host = await ServiceHosting.StartAsync(
             [module],
-            new HostOptions(Quiet: true, Telemetry: false),
+            new HostOptions(Quiet: true, Telemetry: false, Settings: EmbeddedSettings.Of()),
             cancellationToken: cancellationToken
         );
         return new ServiceConnection(module.Name, host.Address.ToString(), GrpcChannels.Create(host.Address), host);

@@ -34,7 +34,7 @@ public sealed class StudyServices : IAsyncDisposable
             progress?.Invoke($"Starting the {module.Name} service (embedded)");
             var host = await ServiceHosting.StartAsync(
                 [module],
-                new HostOptions(Quiet: true, Telemetry: false),
+                new HostOptions(Quiet: true, Telemetry: false, Settings: EmbeddedSettings.Of()),
                 cancellationToken: ct
             );
             s._hosts.Add(host);
@@ -73,7 +73,7 @@ public sealed class StudyServices : IAsyncDisposable
             progress?.Invoke("Starting the study service (embedded)");
             var host = await ServiceHosting.StartAsync(
                 [StudyGrpcService.Module(s.Endpoints, cache: cache)],
-                new HostOptions(Quiet: true, Telemetry: false, Settings: settings),
+                new HostOptions(Quiet: true, Telemetry: false, Settings: EmbeddedSettings.Of(settings)),
                 cancellationToken: ct
             );
             s._hosts.Add(host);
