@@ -134,6 +134,8 @@ public static partial class Verbs
                             return ExitOk;
                         }
 
+                        // The report's folder is checked before the study runs, not after.
+                        PrepareOutputFolder(parse.GetValue(outDir)!);
                         await using var services = await StudyServices.StartAsync(
                             parse.GetValue(IndexingUrl),
                             parse.GetValue(ProjectionUrl),
@@ -224,6 +226,39 @@ public static partial class Verbs
         return otlp;
     }
 
+    /// <summary>
+    /// Creates the --out folder and checks that a file can be written in it, so that a folder
+    /// that cannot be used is one sentence before any work, not an exception's text after it.
+    /// </summary>
+    internal static void PrepareOutputFolder(string path)
+    {
+        if (File.Exists(path))
+            throw new CommandLineException($"--out '{path}' is a file; give a folder (it is created when missing).");
+        try
+        {
+            Directory.CreateDirectory(path);
+            using var probe = new FileStream(
+                Path.Combine(path, $".resilience-write-check-{Guid.NewGuid():N}"),
+                FileMode.CreateNew,
+                FileAccess.Write,
+                FileShare.None,
+                1,
+                FileOptions.DeleteOnClose
+            );
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = e switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                DirectoryNotFoundException or FileNotFoundException =>
+                    "part of the path is missing or is not a folder",
+                _ => "the folder cannot be created or written",
+            };
+            throw new CommandLineException($"--out '{path}' cannot hold the files: {reason}.");
+        }
+    }
+
     internal static StudySpec ReadSpec(string path)
     {
         if (!File.Exists(path))
@@ -284,6 +319,7 @@ public static partial class Verbs
                     io.Err,
                     async () =>
                     {
+                        PrepareOutputFolder(parse.GetValue(outDir)!);
                         using var progress = new TerminalProgress(io.Err, parse.GetValue(Progress));
                         await using var indexing = await Connect(
                             IndexingGrpcService.Module,

@@ -91,6 +91,24 @@ public partial class CliTests
         Assert.Contains($"The Redis address '{redis}' (--redis, or ConnectionStrings:redis) is not HOST:PORT", err);
     }
 
+    [Theory]
+    [InlineData("study", "file")]
+    [InlineData("study", "under-a-file")]
+    [InlineData("sample", "under-a-file")]
+    public async Task AnOutFolderThatCannotBeWrittenIsRefusedBeforeTheWork(string verb, string where)
+    {
+        // It used to run the whole study (or the sample's services) and then print
+        // "Could not read or write a file: Could not find a part of the path ...", exit 1.
+        var file = Write("not-a-folder.txt", "x\n");
+        string path = where == "file" ? file : Path.Combine(file, "report");
+        var (exit, _, err) = await Run(verb, "--out", path);
+        Assert.Equal(CommandLineApp.ExitUsage, exit);
+        AssertOneLineError(err);
+        Assert.Contains($"--out '{path}'", err);
+        Assert.Contains(where == "file" ? "is a file; give a folder" : "part of the path is missing or is not a folder", err);
+        Assert.DoesNotContain("Could not", err);
+    }
+
     [Fact]
     public async Task AMissingFileIsOneSentence()
     {
