@@ -267,7 +267,9 @@ public static partial class Verbs
                 0,
                 0,
                 null,
-                $"the spec file does not exist (looked for {Path.GetFullPath(path)})."
+                Directory.Exists(path)
+                    ? "this is a folder; give the spec's JSON file (print the default with 'resilience study --print-spec')."
+                    : $"the spec file does not exist (looked for {Path.GetFullPath(path)})."
             );
         try
         {

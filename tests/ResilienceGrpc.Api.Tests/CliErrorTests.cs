@@ -110,6 +110,23 @@ public partial class CliTests
     }
 
     [Fact]
+    public async Task AFolderForTheSpecAndAFileForTheDataAreCalledWhatTheyAre()
+    {
+        // Each was reported as missing: "the spec file does not exist", "the data folder does not exist".
+        var file = Write("indicators.csv", "x\n");
+        var folder = Path.GetDirectoryName(file)!;
+        var (exit, _, err) = await Run("study", "--spec", folder);
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("this is a folder; give the spec's JSON file", err);
+
+        (exit, _, err) = await Run("study", "--data", file);
+        Assert.Equal(CommandLineApp.ExitInput, exit);
+        AssertOneLineError(err);
+        Assert.Contains("indicators.csv: this is a file; --data takes the folder", err);
+    }
+
+    [Fact]
     public async Task AMissingFileIsOneSentence()
     {
         var (exit, _, err) = await Run(

@@ -28,7 +28,9 @@ public static class StudyDataFolder
                 0,
                 0,
                 null,
-                $"the data folder does not exist (looked for {Path.GetFullPath(dir)}); it needs {string.Join(", ", Required)} and exports.csv."
+                File.Exists(dir)
+                    ? $"this is a file; --data takes the folder that holds {string.Join(", ", Required)} and exports.csv."
+                    : $"the data folder does not exist (looked for {Path.GetFullPath(dir)}); it needs {string.Join(", ", Required)} and exports.csv."
             );
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in Required.Append("exports.csv").Append("exports_ytd.csv"))
