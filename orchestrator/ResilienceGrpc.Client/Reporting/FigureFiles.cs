@@ -39,6 +39,18 @@ public static class FigureFiles
     /// <summary>The SVG text of each figure the report has data for, by file name.</summary>
     public static IReadOnlyDictionary<string, string> Render(StudyReport report)
     {
+        // One study's figures at a time: a CI run of the tests in parallel once left a Chinese
+        // city's name out of a scatter that places it when drawn alone, which points at state
+        // shared between concurrent renders (the text measurement behind the axes' layout, on
+        // which the labels' free spots depend). A figure set takes well under a second.
+        lock (RenderLock)
+            return RenderAll(report);
+    }
+
+    private static readonly Lock RenderLock = new();
+
+    private static Dictionary<string, string> RenderAll(StudyReport report)
+    {
         var files = new Dictionary<string, string>();
         void Add(string name, Plot? plot, int width, int height)
         {
