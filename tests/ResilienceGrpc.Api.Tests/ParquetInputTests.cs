@@ -347,33 +347,6 @@ public class ParquetInputTests
     }
 
     /// <summary>Runs the command line as a child process; returns its exit code and stderr.</summary>
-    private static async Task<(int Exit, string Err)> RunChild(string[] args, params (string Name, string Value)[] environment)
-    {
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "resilience.dll"));
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        foreach (var (name, value) in environment)
-            psi.Environment[name] = value;
-        using var child = System.Diagnostics.Process.Start(psi)!;
-        var stderr = child.StandardError.ReadToEndAsync();
-        var stdout = child.StandardOutput.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // a hang guard
-        try
-        {
-            await child.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            child.Kill(entireProcessTree: true);
-            throw;
-        }
-        await stdout;
-        return (child.ExitCode, await stderr);
-    }
+    private static Task<(int Exit, string Err)> RunChild(string[] args, params (string Name, string Value)[] environment) =>
+        CliRunner.RunProcess("resilience.dll", args, environment.ToDictionary(e => e.Name, e => e.Value));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using ResilienceGrpc.Contracts.Regression.V1;
@@ -64,32 +63,13 @@ public class ServeEnvironmentTests
         var dir = Directory.CreateTempSubdirectory("resilience-serve-env-").FullName;
         var tokenFile = Path.Combine(dir, "token");
         await File.WriteAllTextAsync(tokenFile, "a-token-of-the-deployment-0123456789\n");
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = dir,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "resilience.dll"));
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        psi.Environment["Auth__TokenFile"] = tokenFile;
-        using var child = Process.Start(psi)!;
-        var stderr = child.StandardError.ReadToEndAsync();
-        var stdout = child.StandardOutput.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // a hang guard
-        try
-        {
-            await child.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            child.Kill(entireProcessTree: true);
-            throw;
-        }
-        await stdout;
-        var err = await stderr;
-        Assert.True(child.ExitCode == 0, err);
+        var (exit, err) = await ResilienceGrpc.Tests.Support.CliRunner.RunProcess(
+            "resilience.dll",
+            args,
+            new Dictionary<string, string> { ["Auth__TokenFile"] = tokenFile },
+            workingDirectory: dir,
+            limit: TimeSpan.FromMinutes(3)
+        );
+        Assert.True(exit == 0, err);
     }
 }

@@ -63,24 +63,6 @@ public class StudyServerTests(ServiceStack backends) : IClassFixture<ServiceStac
         Assert.DoesNotContain("   at ", err);
     }
 
-    private static async Task<(int Exit, string Err)> Run(Dictionary<string, string> env, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResilienceGrpc.Study.dll"));
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env)
-            psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(timeout.Token);
-        return (p.ExitCode, await err);
-    }
+    private static Task<(int Exit, string Err)> Run(Dictionary<string, string> env, params string[] args) =>
+        ResilienceGrpc.Tests.Support.CliRunner.RunProcess("ResilienceGrpc.Study.dll", args, env, limit: TimeSpan.FromSeconds(60));
 }

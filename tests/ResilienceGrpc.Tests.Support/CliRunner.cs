@@ -15,6 +15,50 @@ public static class CliRunner
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>
+    /// Runs <c>dotnet DLL args</c> (a dll of the build, such as resilience.dll) as a child process,
+    /// for what only a separate process shows: the host's own console logging, the environment,
+    /// a thread that cannot be stopped. Killed, and the test failed, after <paramref name="limit"/>
+    /// (default 2 minutes), so a hang cannot stall the run.
+    /// </summary>
+    public static async Task<(int Exit, string Err)> RunProcess(
+        string dll,
+        IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null,
+        TimeSpan? limit = null
+    )
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null)
+            psi.WorkingDirectory = workingDirectory;
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
+        using var child = System.Diagnostics.Process.Start(psi)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await child.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            throw;
+        }
+        await stdout;
+        return (child.ExitCode, await stderr);
+    }
+
     /// <summary>An error is one line on stderr, starting "error: ", with no stack trace.</summary>
     public static void AssertOneSentence(string err)
     {
